@@ -1,0 +1,12 @@
+"""The user cache directory (converted models, tokenised data)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def cache_dir() -> Path:
+    """``$FORGETBENCH_CACHE`` if set, else ``~/.cache/forgetbench``."""
+    configured = os.environ.get("FORGETBENCH_CACHE")
+    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "forgetbench"

@@ -1,0 +1,142 @@
+"""The command line: run a suite, list what is registered, build the leaderboard.
+
+    python run_benchmark.py [--scenario NAME] [--strategies a,b] [--model M] [--seeds 0,1] ...
+    python run_benchmark.py --list
+    python run_benchmark.py leaderboard --results results/ [--format md] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmark.errors import EXIT_USER_ERROR, UserError
+
+# Flag -> dotted config path. Values stay strings here; the config checker types them.
+FLAG_PATHS = {
+    "scenario": "scenario", "order": "orders", "strategies": "strategies", "model": "model",
+    "model_kind": "model_kind", "seeds": "seeds", "out": "out", "setting": "setting",
+    "device": "device", "threads": "threads", "data_dir": "data_dir", "train_size": "train_size",
+    "test_size": "test_size", "epochs": "train.epochs", "lr": "train.lr", "batch_size": "train.batch_size",
+    "precision": "train.precision", "eval_on": "eval.eval_on", "ppl_tokens": "eval.ppl_tokens",
+}
+
+
+def run_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="forgetbench",
+        description="Run a continual-learning forgetting benchmark: a scenario's tasks in order through each strategy.",
+        epilog="Subcommand: `forgetbench leaderboard --results DIR` builds tables from records.",
+    )
+    add = parser.add_argument
+    add("--list", action="store_true", help="list registered scenarios, strategies, metrics, models and presets, then exit")
+    add("--config", metavar="FILE", help="suite config YAML (keys = SuiteConfig fields); flags override it")
+    add("--preset", metavar="NAME", help="a named partial config applied first (smoke: tiny model, small splits)")
+    add("--scenario", metavar="NAME|FILE", help="registered scenario name or path to a scenario YAML (default: default)")
+    add("--order", metavar="K[,K]", help="1-based task order(s) of the scenario (default: 1)")
+    add("--strategies", metavar="A,B", help="comma-separated strategies; `a+b` composes two (default: naive)")
+    add("--model", metavar="NAME|PATH|HUB_ID", help="registered model, local model directory or hub id (default: smollm2-135m)")
+    add("--model-kind", choices=["auto", "causal", "encoder"], help="force the backbone kind instead of reading the config")
+    add("--seeds", metavar="S[,S]", help="comma-separated seeds (default: 0)")
+    add("--out", metavar="DIR", help="results directory for run records (default: results)")
+    add("--setting", choices=["task_incremental", "class_incremental"], help="per-task heads or one shared head")
+    add("--eval-on", choices=["seen_next", "seen", "all"], help="tasks evaluated after each task (default: seen_next)")
+    add("--epochs", metavar="N", help="epochs per task")
+    add("--lr", metavar="LR", help="backbone learning rate")
+    add("--batch-size", metavar="N", help="training batch size")
+    add("--train-size", metavar="N", help="training examples per task (overrides the scenario)")
+    add("--test-size", metavar="N", help="test examples per task (overrides the scenario)")
+    add("--ppl-tokens", metavar="N", help="general-corpus tokens scored for perplexity (0: none)")
+    add("--precision", choices=["fp32", "bf16"], help="fp32, or bf16 autocast for speed")
+    add("--device", metavar="DEV", help="cpu, cuda, cuda:N or auto (default: cpu)")
+    add("--threads", metavar="N", help="torch threads (default: physical cores)")
+    add("--data-dir", metavar="DIR", help="folder holding local data files of the scenario")
+    add("--set", metavar="KEY=VALUE", action="append", default=[], help="any config field, e.g. --set train.warmup_ratio=0 (repeatable)")
+    add("--no-progress", action="store_true", help="no progress bars")
+    return parser
+
+
+def overrides_from_args(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Turns the given flags into nested config overrides (flags not given are left out)."""
+    from benchmark.config import parse_set_option
+
+    overrides: list[dict[str, Any]] = []
+    for attribute, dotted in FLAG_PATHS.items():
+        value = getattr(args, attribute)
+        if value is None:
+            continue
+        node: dict[str, Any] = {}
+        cursor = node
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            cursor = cursor.setdefault(part, {})
+        cursor[leaf] = value
+        overrides.append(node)
+    if args.no_progress:
+        overrides.append({"progress": False})
+    overrides.extend(parse_set_option(item) for item in args.set)
+    return overrides
+
+
+def print_registry() -> None:
+    """Prints every registered scenario, strategy, metric, model and preset with one line each."""
+    from benchmark.backbones import MODELS
+    from benchmark.config import PRESETS
+    from benchmark.metrics import METRICS
+    from scenarios.catalog import SCENARIOS
+    from strategies.base import STRATEGIES
+
+    sections = [
+        ("Scenarios", [(e.name, e.description) for e in SCENARIOS]),
+        ("Strategies", [(e.name, e.description) for e in STRATEGIES]),
+        ("Metrics (↑ higher is better, ↓ lower)", [(f"{e.name} {'↑' if e.obj.higher_is_better else '↓'}", e.description) for e in METRICS]),
+        ("Models", [(e.name, e.description) for e in MODELS]),
+        ("Presets", [(name, ", ".join(f"{k}={v}" for k, v in values.items())) for name, values in PRESETS.items()]),
+    ]
+    for title, rows in sections:
+        print(f"{title}:")
+        width = max((len(n) for n, _ in rows), default=0)
+        for name, text in rows:
+            print(f"  {name.ljust(width)}  {text}")
+        print()
+
+
+def run_command(argv: Sequence[str]) -> int:
+    args = run_parser().parse_args(argv)
+    if args.list:
+        print_registry()
+        return 0
+    from benchmark.config import build_config
+    from benchmark.runner import run_suite
+    from leaderboard.aggregate import aggregate
+    from leaderboard.tables import markdown_table
+
+    config = build_config(preset=args.preset, config_file=args.config, overrides=overrides_from_args(args))
+    records = run_suite(config)
+    failed = [r for r in records if r.status != "finished"]
+    print()
+    print(markdown_table(aggregate(records)))
+    print(f"\n{len(records)} record(s) written to {Path(config.out).resolve()}")
+    for record in failed:
+        print(f"run {record.run_id} failed: {record.error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``forgetbench`` and ``python run_benchmark.py``; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] == "leaderboard":
+            from leaderboard.cli import leaderboard_command
+
+            return leaderboard_command(argv[1:])
+        return run_command(argv)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,189 @@
+"""Suite configuration: dataclasses, presets, YAML files and command-line overrides.
+
+The dataclass field names are the YAML keys and the ``--set`` paths, so one name
+means one thing everywhere; values are type-checked by :mod:`benchmark.typed_yaml`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from benchmark.errors import UserError
+from benchmark.typed_yaml import from_mapping, read_yaml_file
+
+DEFAULT_STRATEGIES = ["naive"]
+
+
+@dataclass
+class TrainConfig:
+    """How each task is trained (shared by every strategy of a suite)."""
+
+    epochs: int = 1
+    batch_size: int = 16
+    lr: float = 5e-5
+    head_lr: float = 1e-3
+    weight_decay: float = 0.0
+    warmup_ratio: float = 0.1
+    schedule: Literal["linear", "constant"] = "linear"
+    max_grad_norm: float | None = 1.0
+    bucket_batches: int = 50
+    precision: Literal["fp32", "bf16"] = "fp32"
+
+
+@dataclass
+class EvalConfig:
+    """What is measured after each task."""
+
+    eval_on: Literal["seen_next", "seen", "all"] = "seen_next"
+    batch_size: int = 64
+    ppl_tokens: int = 4096
+    ppl_context: int = 256
+    ppl_batch_size: int = 4
+
+
+@dataclass
+class SuiteConfig:
+    """One suite: every (order, strategy, seed) combination of one scenario and model."""
+
+    scenario: str = "default"
+    orders: list[int] = field(default_factory=lambda: [1])
+    strategies: list[str] = field(default_factory=lambda: list(DEFAULT_STRATEGIES))
+    strategy_args: dict[str, dict[str, Any]] = field(default_factory=dict)
+    model: str = "smollm2-135m"
+    model_kind: Literal["auto", "causal", "encoder"] = "auto"
+    seeds: list[int] = field(default_factory=lambda: [0])
+    out: str = "results"
+    setting: Literal["task_incremental", "class_incremental"] = "task_incremental"
+    device: str = "cpu"
+    threads: int | None = None
+    data_dir: str | None = None
+    train_size: int | None = None
+    test_size: int | None = None
+    progress: bool = True
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+
+# Presets are partial configs applied before the YAML file and the flags.
+PRESETS: dict[str, dict[str, Any]] = {
+    "smoke": {
+        "model": "tiny",
+        "train_size": 64,
+        "test_size": 32,
+        "train": {"batch_size": 16, "lr": 1e-3},
+        "eval": {"ppl_tokens": 1024, "ppl_context": 64},
+    },
+}
+
+
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Recursively merges ``override`` into a copy of ``base`` (nested dicts merge, others replace)."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def read_yaml_config(path: str | Path) -> dict[str, Any]:
+    """Reads a suite config YAML file into a mapping, with one-sentence errors."""
+    data = read_yaml_file(path, what="config file", missing_hint="pass an existing YAML file to --config")
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise UserError(f"config file {str(path)!r} must hold a mapping of keys to values at the top level")
+    return data
+
+
+def parse_set_option(text: str) -> dict[str, Any]:
+    """Turns ``train.lr=1e-4`` into ``{"train": {"lr": 1e-4}}`` (the value is parsed as YAML)."""
+    if "=" not in text:
+        raise UserError(f"--set {text!r} must look like KEY=VALUE, e.g. --set train.lr=1e-4")
+    key, raw = text.split("=", 1)
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        value = raw
+    node: dict[str, Any] = {}
+    parts = key.strip().split(".")
+    cursor = node
+    for part in parts[:-1]:
+        cursor = cursor.setdefault(part, {})
+    cursor[parts[-1]] = value
+    return node
+
+
+def build_config(
+    *,
+    preset: str | None = None,
+    config_file: str | None = None,
+    overrides: list[dict[str, Any]] | None = None,
+) -> SuiteConfig:
+    """Resolves defaults < preset < YAML file < command-line overrides into a SuiteConfig."""
+    data: dict[str, Any] = {}
+    source = "defaults"
+    if preset is not None:
+        if preset not in PRESETS:
+            close = difflib.get_close_matches(preset, list(PRESETS), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"choose one of {', '.join(PRESETS)}"
+            raise UserError(f"unknown preset {preset!r} in --preset; {hint}")
+        data = merge(data, PRESETS[preset])
+        source = f"preset {preset!r}"
+    if config_file is not None:
+        data = merge(data, read_yaml_config(config_file))
+        source = f"config file {config_file!r}"
+    for override in overrides or []:
+        data = merge(data, override)
+    if overrides:
+        source = f"{source} with command-line overrides" if source != "defaults" else "the command line"
+    config = from_mapping(SuiteConfig, data, source=source)
+    validate(config, source)
+    return config
+
+
+def validate(config: SuiteConfig, source: str) -> None:
+    """Checks value ranges that types alone cannot express."""
+    positive = {
+        "orders": config.orders,
+        "train.epochs": [config.train.epochs],
+        "train.batch_size": [config.train.batch_size],
+        "train.bucket_batches": [config.train.bucket_batches],
+        "eval.batch_size": [config.eval.batch_size],
+        "eval.ppl_context": [config.eval.ppl_context],
+        "eval.ppl_batch_size": [config.eval.ppl_batch_size],
+    }
+    for name, values in positive.items():
+        if any(v < 1 for v in values):
+            raise UserError(f"{source}: field {name!r} must be at least 1, got {values}; use a positive value")
+    for name, value in {"train_size": config.train_size, "test_size": config.test_size, "threads": config.threads}.items():
+        if value is not None and value < 1:
+            raise UserError(f"{source}: field {name!r} must be at least 1, got {value}; use a positive value")
+    if config.eval.ppl_tokens < 0:
+        raise UserError(f"{source}: field 'eval.ppl_tokens' must be 0 (no perplexity) or more, got {config.eval.ppl_tokens}")
+    if not config.strategies:
+        raise UserError(f"{source}: field 'strategies' is empty; name at least one strategy, e.g. --strategies naive")
+    if not config.seeds:
+        raise UserError(f"{source}: field 'seeds' is empty; give at least one seed, e.g. --seeds 0")
+    if not 0.0 <= config.train.warmup_ratio < 1.0:
+        raise UserError(f"{source}: field 'train.warmup_ratio' must be in [0, 1), got {config.train.warmup_ratio}")
+    if config.train.lr <= 0 or config.train.head_lr <= 0:
+        raise UserError(f"{source}: learning rates 'train.lr' and 'train.head_lr' must be positive")
+    unused = set(config.strategy_args) - {part for s in config.strategies for part in s.split("+")}
+    if unused:
+        raise UserError(
+            f"{source}: strategy_args names {sorted(unused)} which are not in strategies {config.strategies}; "
+            "add them to strategies or remove their arguments"
+        )
+
+
+def to_dict(config: SuiteConfig) -> dict[str, Any]:
+    """The config as plain JSON-able data (what a record stores)."""
+    return dataclasses.asdict(config)

@@ -1,0 +1,22 @@
+"""The one exception type for mistakes a user can fix.
+
+Every error a user can cause (a bad name, a malformed file, a missing package) is
+raised as :class:`UserError` with one sentence that says what is wrong, where, and
+how to fix it. The CLI prints that sentence and exits with status 2; nothing is
+written before the input has been validated.
+"""
+
+from __future__ import annotations
+
+EXIT_USER_ERROR = 2
+
+
+class UserError(Exception):
+    """A mistake in the user's input, reported as one clear sentence."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message

@@ -1,0 +1,51 @@
+"""Row 0 of the accuracy matrix (the untouched pretrained model), computed once per suite.
+
+Every strategy of a suite starts from the same pretrained weights and the same seeded
+heads, so the row-0 evaluation of a (model, tasks, seed) is shared: it is stored in
+the results directory under ``.cache/row0`` and reused by every run that matches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmark.atomic_io import atomic_write_json
+
+
+@dataclass
+class RowZero:
+    """Accuracy on every task, perplexity and bits per byte of the pretrained model."""
+
+    accuracy: list[float]
+    perplexity: float | None
+    bits_per_byte: float | None
+    seconds: float
+
+
+def row0_key(parts: dict[str, Any]) -> str:
+    """A stable hash of everything the row-0 numbers depend on."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:24]
+
+
+def cached_row0(results_dir: str | Path, key: str, compute: Any) -> tuple[RowZero, bool]:
+    """Returns the cached row 0 for ``key``, or computes it with ``compute()`` and stores it.
+
+    Returns:
+        The row and whether it came from the cache.
+    """
+    path = Path(results_dir) / ".cache" / "row0" / f"{key}.json"
+    if path.is_file():
+        try:
+            return RowZero(**json.loads(path.read_text(encoding="utf-8"))), True
+        except (ValueError, TypeError):
+            pass  # a damaged entry is recomputed
+    start = time.perf_counter()
+    row = compute()
+    row.seconds = time.perf_counter() - start
+    atomic_write_json(path, asdict(row))
+    return row, False

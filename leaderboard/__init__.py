@@ -1,0 +1,1 @@
+"""The leaderboard: run records -> aggregated tables (and, later, plots and pages)."""

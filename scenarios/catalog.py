@@ -1,0 +1,45 @@
+"""The scenario registry: every YAML file in ``scenarios/configs`` under its ``name``.
+
+``--scenario`` takes a registered name or a path to a scenario YAML file. Third-party
+packages add scenarios through the entry-point group ``forgetbench.scenarios``; the
+entry point names a path (str or Path) to the YAML file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from benchmark.registry import Registry
+from scenarios.spec import ScenarioSpec, read_scenario_file
+
+CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+
+SCENARIOS: Registry[object] = Registry(
+    "scenario",
+    where="--scenario",
+    builtin_modules=("scenarios.catalog",),
+    entry_point_group="forgetbench.scenarios",
+)
+
+
+def _register_builtin_files() -> None:
+    for path in sorted(CONFIG_DIR.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        name = data.get("name", path.stem)
+        SCENARIOS.add(name, path, description=str(data.get("description", "")).strip().splitlines()[0] if data.get("description") else "")
+
+
+_register_builtin_files()
+
+
+def load_scenario(name_or_path: str) -> ScenarioSpec:
+    """Reads the scenario registered as ``name_or_path``, or the YAML file at that path."""
+    candidate = Path(name_or_path).expanduser()
+    if candidate.suffix in (".yaml", ".yml") or candidate.is_file():
+        return read_scenario_file(candidate)
+    target = SCENARIOS.get(name_or_path)
+    if callable(target):
+        target = target()
+    return read_scenario_file(Path(str(target)))

@@ -1,0 +1,10 @@
+"""Built-in strategies; importing this package registers each of them.
+
+One file per strategy. A new built-in strategy is a new module here plus one import
+line below; a third-party one registers through the ``forgetbench.strategies`` entry
+point group instead.
+"""
+
+from __future__ import annotations
+
+from strategies import naive  # noqa: F401  (registration)

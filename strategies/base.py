@@ -1,0 +1,114 @@
+"""The strategy interface: four hooks, all no-ops by default, plus the registry.
+
+A strategy changes training only through its hooks: it may wrap the model (adapters,
+frozen weights), prepare before a task, add a penalty tensor to the task loss, and
+update its state after a task. It never calls ``backward()`` or ``step()``; the
+trainer does. Strategies compose: ``ewc+replay`` chains the hooks and sums penalties.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import torch
+
+from benchmark.encoding import EncodedTask
+from benchmark.errors import UserError
+from benchmark.registry import Registry
+from benchmark.run_context import RunContext
+from benchmark.task_model import TaskModel
+
+Batch = dict[str, Any]
+
+
+class Strategy:
+    """Base class of every strategy; subclasses override only the hooks they need.
+
+    Constructors take keyword-only arguments whose names are the YAML keys under
+    ``strategy_args.<name>`` (e.g. ``strategy_args: {ewc: {ewc_lambda: 100}}``).
+    """
+
+    def bind(self, run: RunContext) -> None:
+        """Called once per run before :meth:`wrap_model`; keeps the run context."""
+        self.run = run
+
+    def wrap_model(self, model: TaskModel) -> TaskModel:
+        """Returns the model to train (e.g. with adapters inserted or weights frozen)."""
+        return model
+
+    def before_task(self, model: TaskModel, task: EncodedTask) -> None:
+        """Prepares for training on ``task``."""
+
+    def penalty(self, model: TaskModel, batch: Batch, outputs: torch.Tensor) -> torch.Tensor | None:
+        """A tensor added to the task loss of this batch (``outputs`` are the class logits), or None."""
+        return None
+
+    def after_task(self, model: TaskModel, task: EncodedTask) -> None:
+        """Updates the strategy's state once training on ``task`` is done."""
+
+
+STRATEGIES: Registry[type[Strategy]] = Registry(
+    "strategy", where="--strategies", builtin_modules=("strategies",), entry_point_group="forgetbench.strategies"
+)
+register_strategy = STRATEGIES.register
+
+
+class Composite(Strategy):
+    """Several strategies at once: hooks run in order, penalties are summed."""
+
+    def __init__(self, *, parts: list[Strategy]) -> None:
+        self.parts = parts
+
+    def bind(self, run: RunContext) -> None:
+        super().bind(run)
+        for part in self.parts:
+            part.bind(run)
+
+    def wrap_model(self, model: TaskModel) -> TaskModel:
+        for part in self.parts:
+            model = part.wrap_model(model)
+        return model
+
+    def before_task(self, model: TaskModel, task: EncodedTask) -> None:
+        for part in self.parts:
+            part.before_task(model, task)
+
+    def penalty(self, model: TaskModel, batch: Batch, outputs: torch.Tensor) -> torch.Tensor | None:
+        terms = [t for t in (part.penalty(model, batch, outputs) for part in self.parts) if t is not None]
+        return torch.stack(terms).sum() if len(terms) > 1 else (terms[0] if terms else None)
+
+    def after_task(self, model: TaskModel, task: EncodedTask) -> None:
+        for part in self.parts:
+            part.after_task(model, task)
+
+
+def accepted_arguments(cls: type[Strategy]) -> list[str]:
+    """Names of the keyword arguments a strategy's constructor accepts."""
+    return [
+        name for name, p in inspect.signature(cls.__init__).parameters.items()
+        if name != "self" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+
+
+def build_strategy(spec: str, strategy_args: dict[str, dict[str, Any]] | None = None) -> Strategy:
+    """Instantiates ``spec`` ("naive", "ewc+replay") with per-part keyword arguments."""
+    strategy_args = strategy_args or {}
+    parts: list[Strategy] = []
+    for name in spec.split("+"):
+        name = name.strip()
+        cls = STRATEGIES.get(name)
+        kwargs = strategy_args.get(name) or {}
+        if not isinstance(kwargs, dict):
+            raise UserError(f"strategy_args.{name} must be a mapping of argument names to values, got {kwargs!r}")
+        unknown = sorted(set(kwargs) - set(accepted_arguments(cls)))
+        if unknown:
+            raise UserError(
+                f"strategy {name!r} does not take argument(s) {unknown} (in strategy_args.{name}); "
+                f"it accepts {accepted_arguments(cls) or 'no arguments'}"
+            )
+        try:
+            parts.append(cls(**kwargs))
+        except (TypeError, ValueError) as exc:
+            raise UserError(f"strategy {name!r} rejected its arguments {kwargs} ({exc}); fix strategy_args.{name}") from exc
+    return parts[0] if len(parts) == 1 else Composite(parts=parts)

@@ -1,0 +1,92 @@
+"""Shared fixtures: an isolated cache, toy scenarios on local files, and CLI helpers."""
+
+from __future__ import annotations
+
+import random
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+FILLER = (
+    "the a of and to in is it that was for on with as his they at be this from have or by one had not but what all "
+    "were when we there can an your which their said if do will each about how up out them then she many some so"
+).split()
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own forgetbench cache (tokenised data, converted models)."""
+    path = tmp_path_factory.mktemp("fbcache")
+    monkeypatch.setenv("FORGETBENCH_CACHE", str(path))
+    return path
+
+
+def keyword_task(name: str, labels: list[str], n_per_class: int, seed: int) -> pd.DataFrame:
+    """A learnable toy task: each text holds filler words plus keywords of its class."""
+    rng = random.Random(f"{name}-{seed}")
+    rows = []
+    for label in labels:
+        keywords = [f"{name[:3]}{label}{k}" for k in range(3)]
+        for i in range(n_per_class):
+            words = rng.sample(FILLER, rng.randint(4, 12)) + [rng.choice(keywords) for _ in range(rng.randint(1, 2))]
+            rng.shuffle(words)
+            rows.append({"text": " ".join(words) + f" n{i}", "label": label})
+    return pd.DataFrame(rows)
+
+
+def write_toy_scenario(
+    directory: Path, *, n_tasks: int = 3, n_per_class: int = 60, train_size: int = 60, test_size: int = 24,
+    name: str = "toy", corpus: bool = True,
+) -> Path:
+    """Writes CSV tasks, a corpus and a scenario YAML under ``directory``; returns the YAML path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    label_sets = [["neg", "pos"], ["red", "green", "blue"], ["up", "down"], ["cat", "dog"]]
+    tasks = []
+    for t in range(n_tasks):
+        task_name = f"task{t + 1}"
+        labels = label_sets[t % len(label_sets)]
+        keyword_task(task_name, labels, n_per_class, seed=t).to_csv(directory / f"{task_name}.csv", index=False)
+        tasks.append(
+            f"""
+  - name: {task_name}
+    source: {{loader: local_files, args: {{path: {directory / f'{task_name}.csv'}}}}}
+    labels: [{', '.join(labels)}]
+    train_size: {train_size}
+    test_size: {test_size}
+    max_length: 24"""
+        )
+    names = [f"task{t + 1}" for t in range(n_tasks)]
+    text = f"name: {name}\nversion: 1\ndescription: toy keyword tasks for tests\ntasks:" + "".join(tasks)
+    text += f"\norders:\n  - [{', '.join(names)}]\n  - [{', '.join(reversed(names))}]\n"
+    if corpus:
+        rng = random.Random(7)
+        docs = [" ".join(rng.choice(FILLER) for _ in range(80)) for _ in range(30)]
+        pd.DataFrame({"text": docs}).to_csv(directory / "corpus.csv", index=False)
+        text += textwrap.dedent(
+            f"""\
+            perplexity:
+              source: {{loader: local_files, args: {{path: {directory / 'corpus.csv'}}}}}
+            """
+        )
+    path = directory / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def toy_scenario(tmp_path: Path) -> Path:
+    """A 3-task toy scenario (2, 3 and 2 classes) with a general corpus."""
+    return write_toy_scenario(tmp_path / "toy")
+
+
+def smoke_args(scenario: Path, out: Path, *extra: str) -> list[str]:
+    """CLI arguments for a fast run of ``scenario`` on the tiny model."""
+    return [
+        "--scenario", str(scenario), "--model", "tiny", "--out", str(out), "--no-progress",
+        "--set", "train.lr=0.003", "--set", "train.head_lr=0.01", "--set", "train.batch_size=8",
+        "--set", "eval.ppl_tokens=512", "--set", "eval.ppl_context=64", *extra,
+    ]

@@ -1,0 +1,79 @@
+"""Golden tests: each metric against a hand-computed 3-task matrix."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from benchmark.metrics import METRICS, as_matrix, compute_metrics
+
+NAN = None
+# Row 0 = pretrained model; row t = after task t; columns = tasks 1..3. Row 1 also holds
+# the "next task" evaluation of task 2 (0.95: deliberately high, before task 2 was learned).
+R = as_matrix([
+    [0.50, 0.30, 0.20],
+    [0.70, 0.95, NAN],
+    [0.90, 0.80, 0.25],
+    [0.60, 0.75, 0.85],
+])
+
+# Worked by hand:
+#   ACC  = (0.60 + 0.75 + 0.85) / 3                      = 0.733333
+#   LA   = (0.70 + 0.80 + 0.85) / 3                      = 0.783333
+#   BWT  = ((0.60 - 0.70) + (0.75 - 0.80)) / 2           = -0.075
+#   BWT_gem: same sum / 3                                 = -0.05
+#   FWT  = ((0.95 - 0.30) + (0.25 - 0.20)) / 2           = 0.35
+#   FWT_gem: same sum / 3                                 = 0.233333
+#   F    = ((max(0.70, 0.90) - 0.60) + (0.80 - 0.75)) / 2 = 0.175   (row 1's 0.95 for task 2 is pre-learning)
+#   first-minus-last = ((0.70 - 0.60) + (0.80 - 0.75)) / 2 = 0.075
+EXPECTED = {
+    "acc": 0.7333333333,
+    "learning_acc": 0.7833333333,
+    "bwt": -0.075,
+    "bwt_gem": -0.05,
+    "fwt": 0.35,
+    "fwt_gem": 0.2333333333,
+    "forgetting": 0.175,
+    "forgetting_first_last": 0.075,
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_accuracy_metric_matches_hand_computation(name: str) -> None:
+    assert METRICS.get(name).fn(R) == pytest.approx(EXPECTED[name], abs=1e-9)
+
+
+def test_every_accuracy_metric_has_a_golden_value() -> None:
+    accuracy_metrics = {e.name for e in METRICS if e.obj.input == "accuracy"}
+    assert accuracy_metrics == set(EXPECTED)
+
+
+def test_directions_are_declared() -> None:
+    lower_better = {e.name for e in METRICS if not e.obj.higher_is_better}
+    assert {"forgetting", "forgetting_first_last", "ppl_ratio", "ppl_ratio_max", "bits_per_byte"} <= lower_better
+    assert METRICS.get("acc").higher_is_better and METRICS.get("bwt").higher_is_better
+
+
+def test_perplexity_metrics() -> None:
+    ppl = np.array([10.0, 12.0, 15.0, 11.0])
+    assert METRICS.get("ppl_ratio").fn(ppl) == pytest.approx(1.1)
+    assert METRICS.get("ppl_ratio_max").fn(ppl) == pytest.approx(1.5)
+    assert METRICS.get("bits_per_byte").fn(np.array([1.2, 1.3])) == pytest.approx(1.3)
+
+
+def test_no_forgetting_gives_zero() -> None:
+    perfect = as_matrix([[0.5, 0.5], [1.0, 0.5], [1.0, 1.0]])
+    assert METRICS.get("forgetting").fn(perfect) == 0.0
+    assert METRICS.get("bwt").fn(perfect) == 0.0
+
+
+def test_compute_metrics_stores_missing_inputs_as_none() -> None:
+    values = compute_metrics(R, None, None)
+    assert values["acc"] == pytest.approx(EXPECTED["acc"])
+    assert values["ppl_ratio"] is None and values["bits_per_byte"] is None
+    single = compute_metrics(as_matrix([[0.5], [0.9]]), [10.0, 12.0], [1.0, 1.1])
+    assert single["bwt"] is None and single["forgetting"] is None  # undefined for one task
+    assert single["acc"] == pytest.approx(0.9) and single["ppl_ratio"] == pytest.approx(1.2)
+    assert all(v is None or math.isfinite(v) for v in single.values())
