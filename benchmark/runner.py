@@ -214,6 +214,10 @@ def run_suite(config: SuiteConfig, *, on_record: Callable[[RunRecord, Path], Non
         build_strategy(name, config.strategy_args)  # validates names and arguments before any work
     device = resolve_device(config.device)
     check_writable(config.out)
+    if not config.progress:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
     data = prepare_data(config, spec)
     backbone = load_backbone(config.model, kind=config.model_kind, texts=data.vocabulary_texts())
 

@@ -59,7 +59,11 @@ class CorpusSpec:
 
 @dataclass
 class ScenarioSpec:
-    """A named, versioned, ordered stream of tasks."""
+    """A named, versioned, ordered stream of tasks.
+
+    ``train`` and ``eval`` are the scenario's recommended budget (TrainConfig and
+    EvalConfig fields); a preset, a config file and flags all override them.
+    """
 
     name: str
     version: int
@@ -68,6 +72,8 @@ class ScenarioSpec:
     description: str = ""
     paper: str = ""
     perplexity: CorpusSpec | None = None
+    train: dict[str, Any] = field(default_factory=dict)
+    eval: dict[str, Any] = field(default_factory=dict)
     path: str = ""
 
     def task(self, name: str) -> TaskSpec:

