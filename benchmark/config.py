@@ -22,7 +22,13 @@ DEFAULT_STRATEGIES = ["naive"]
 
 @dataclass
 class TrainConfig:
-    """How each task is trained (shared by every strategy of a suite)."""
+    """How each task is trained (shared by every strategy of a suite).
+
+    ``layer_lr_decay`` turns on discriminative learning rates (Howard & Ruder 2018):
+    block l of L gets ``lr * layer_lr_decay ** (L + 1 - depth)`` (embeddings lowest).
+    ``unfreeze_every`` > 0 turns on gradual unfreezing: training starts with the top
+    of the backbone (and the heads) and one more block joins every that many steps.
+    """
 
     epochs: int = 1
     batch_size: int = 16
@@ -34,6 +40,8 @@ class TrainConfig:
     max_grad_norm: float | None = 1.0
     bucket_batches: int = 50
     precision: Literal["fp32", "bf16"] = "fp32"
+    layer_lr_decay: float | None = None
+    unfreeze_every: int = 0
 
 
 @dataclass
@@ -188,6 +196,10 @@ def validate(config: SuiteConfig, source: str) -> None:
         raise UserError(f"{source}: field 'seeds' is empty; give at least one seed, e.g. --seeds 0")
     if not 0.0 <= config.train.warmup_ratio < 1.0:
         raise UserError(f"{source}: field 'train.warmup_ratio' must be in [0, 1), got {config.train.warmup_ratio}")
+    if config.train.layer_lr_decay is not None and not 0 < config.train.layer_lr_decay <= 1:
+        raise UserError(f"{source}: field 'train.layer_lr_decay' must be in (0, 1], got {config.train.layer_lr_decay}")
+    if config.train.unfreeze_every < 0:
+        raise UserError(f"{source}: field 'train.unfreeze_every' must be 0 (off) or a number of steps, got {config.train.unfreeze_every}")
     if config.train.lr <= 0 or config.train.head_lr <= 0:
         raise UserError(f"{source}: learning rates 'train.lr' and 'train.head_lr' must be positive")
     unused = set(config.strategy_args) - {part for s in config.strategies for part in s.split("+")}

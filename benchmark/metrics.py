@@ -103,7 +103,10 @@ def forgetting(R: np.ndarray) -> float:
     T = _tasks(R)
     if _nan_if_short(R):
         return float("nan")
-    return float(sum(np.nanmax(R[j:T, j - 1]) - R[T, j - 1] for j in range(1, T)) / (T - 1))
+    learned = [R[j:T, j - 1] for j in range(1, T)]
+    if any(np.isnan(column).all() for column in learned):
+        return float("nan")  # e.g. the joint reference, which has no intermediate rows
+    return float(sum(np.nanmax(column) - R[T, j] for j, column in enumerate(learned)) / (T - 1))
 
 
 @register_metric("bwt_gem", higher_is_better=True)
@@ -137,8 +140,9 @@ def perplexity_ratio(ppl: np.ndarray) -> float:
 
 @register_metric("ppl_ratio_max", higher_is_better=False, input="perplexity")
 def perplexity_ratio_max(ppl: np.ndarray) -> float:
-    """Worst perplexity drift over the sequence, max_t PPL_t / PPL_0."""
-    return float(np.max(ppl[1:]) / ppl[0]) if len(ppl) > 1 else float("nan")
+    """Worst perplexity drift over the sequence, max_t PPL_t / PPL_0 (unmeasured steps skipped)."""
+    later = ppl[1:][~np.isnan(ppl[1:])]
+    return float(later.max() / ppl[0]) if len(later) else float("nan")
 
 
 @register_metric("bits_per_byte", higher_is_better=False, input="bits_per_byte")
@@ -147,18 +151,17 @@ def final_bits_per_byte(bpb: np.ndarray) -> float:
     return float(bpb[-1])
 
 
-def compute_metrics(R: np.ndarray, perplexities: Sequence[float] | None, bits_per_byte: Sequence[float] | None) -> dict[str, float | None]:
+def compute_metrics(R: np.ndarray, perplexities: Sequence[float | None] | None, bits_per_byte: Sequence[float | None] | None) -> dict[str, float | None]:
     """Every registered metric whose input is available; NaN results are stored as None."""
-    inputs: dict[str, np.ndarray | None] = {
-        "accuracy": R,
-        "perplexity": np.asarray(perplexities, dtype=float) if perplexities else None,
-        "bits_per_byte": np.asarray(bits_per_byte, dtype=float) if bits_per_byte else None,
-    }
+    def series(values: Sequence[float | None] | None) -> np.ndarray | None:
+        return np.array([np.nan if v is None else float(v) for v in values], dtype=float) if values else None
+
+    inputs: dict[str, np.ndarray | None] = {"accuracy": R, "perplexity": series(perplexities), "bits_per_byte": series(bits_per_byte)}
     values: dict[str, float | None] = {}
     for entry in METRICS:
         metric = entry.obj
         data = inputs[metric.input]
-        if data is None or (data.ndim == 1 and np.isnan(data).any()):
+        if data is None:
             values[metric.name] = None
             continue
         with np.errstate(all="ignore"):

@@ -30,7 +30,7 @@ from benchmark.records import RunRecord, TaskTiming, write_record
 from benchmark.row0_cache import RowZero, cached_row0, row0_key
 from benchmark.run_context import RunContext
 from benchmark.task_model import TaskModel, count_parameters
-from benchmark.trainer import NumericalFault, train_task
+from benchmark.trainer import NumericalFault, train_tasks
 from scenarios.catalog import load_scenario
 from scenarios.prepare import TaskDataset, prepare_corpus, prepare_task
 from scenarios.spec import ScenarioSpec
@@ -146,12 +146,20 @@ def compute_row0(backbone: Backbone, tasks: list[EncodedTask], seed: int, evalua
     return RowZero(accuracy=accuracy, perplexity=perplexity, bits_per_byte=bits, seconds=0.0)
 
 
+@dataclass
+class RunOutcome:
+    """A finished (or failed) run: its record and the model it trained."""
+
+    record: RunRecord
+    model: TaskModel
+
+
 def run_one(
     *, strategy_name: str, strategy: Strategy, backbone: Backbone, tasks: list[EncodedTask], row0: RowZero,
     evaluator: Evaluator, context: RunContext, config: SuiteConfig, spec: ScenarioSpec, order: int,
     environment: dict[str, object], progress: bool,
-) -> RunRecord:
-    """Runs one strategy over one task order with one seed and returns its record."""
+) -> RunOutcome:
+    """Runs one strategy over one task order with one seed; returns its record and model."""
     seed = context.seed
     start = time.perf_counter()
     torch.manual_seed(derived_seed(seed, 0))
@@ -161,48 +169,63 @@ def run_one(
     model = strategy.wrap_model(model)
     n = len(tasks)
     matrix: list[list[float | None]] = [list(row0.accuracy)] + [[None] * n for _ in range(n)]
-    perplexity: list[float | None] = [row0.perplexity]
-    bits: list[float | None] = [row0.bits_per_byte]
+    perplexity: list[float | None] = [row0.perplexity] + [None] * n
+    bits: list[float | None] = [row0.bits_per_byte] + [None] * n
     timings: list[TaskTiming] = []
+    trainable = 0
     status, error = "finished", None
-    for t, task in enumerate(tasks, 1):
+    # The joint reference trains once on all tasks and fills only the last row.
+    steps = [(n, tasks)] if strategy.joint else [(t, [task]) for t, task in enumerate(tasks, 1)]
+    for t, learning in steps:
         torch.manual_seed(derived_seed(seed, t))
         generator = torch.Generator().manual_seed(derived_seed(seed, t, 1))
+        name = "joint" if strategy.joint else learning[0].name
         tick = time.perf_counter()
         try:
-            strategy.before_task(model, task)
-            stats = train_task(
-                model, task, strategy, config.train, pad_id=backbone.pad_id, generator=generator,
-                progress=progress, description=f"{strategy_name} s{seed} task {t}/{n} {task.name}",
+            for task in learning:
+                strategy.before_task(model, task)
+            trainable = max(trainable, count_parameters(model, trainable_only=True))
+            stats = train_tasks(
+                model, learning, strategy, config.train, pad_id=backbone.pad_id, generator=generator,
+                progress=progress, description=f"{strategy_name} s{seed} task {t}/{n} {name}",
             )
-            strategy.after_task(model, task)
+            for task in learning:
+                strategy.after_task(model, task)
         except NumericalFault as fault:
             status, error = "failed", str(fault)
             break
         trained = time.perf_counter()
-        for j in evaluation_columns(t, n, config.eval.eval_on):
+        columns = range(n) if strategy.joint else evaluation_columns(t, n, config.eval.eval_on)
+        for j in columns:
             matrix[t][j] = evaluator.accuracy(model, tasks[j])
         evaluated = time.perf_counter()
-        ppl, bpb = evaluator.language_model(model)
-        perplexity.append(ppl)
-        bits.append(bpb)
-        timings.append(TaskTiming(task=task.name, train_s=trained - tick, eval_s=evaluated - trained, ppl_s=time.perf_counter() - evaluated, steps=stats.steps))
+        perplexity[t], bits[t] = evaluator.language_model(model)
+        timings.append(TaskTiming(task=name, train_s=trained - tick, eval_s=evaluated - trained, ppl_s=time.perf_counter() - evaluated, steps=stats.steps))
     finished = status == "finished"
-    metrics = compute_metrics(as_matrix(matrix), perplexity if finished else None, bits if finished else None) if finished else {}
-    return RunRecord(
+    metrics = compute_metrics(as_matrix(matrix), perplexity, bits) if finished else {}
+    parameters = {
+        "total": total_parameters,
+        "trainable": trainable,
+        "added": count_parameters(model) - total_parameters,
+        "extra_bytes": strategy.extra_memory_bytes(),
+    }
+    record = RunRecord(
         scenario=spec.name, scenario_version=spec.version, order=order, tasks=[t.name for t in tasks],
         strategy=strategy_name, seed=seed, model=backbone.name, setting=config.setting,
-        accuracy_matrix=matrix, perplexity=perplexity, bits_per_byte=bits, metrics=metrics,
-        parameters={"total": total_parameters, "trainable": count_parameters(model, trainable_only=True)},
+        accuracy_matrix=matrix, perplexity=perplexity, bits_per_byte=bits, metrics=metrics, parameters=parameters,
         timings=timings, total_seconds=time.perf_counter() - start,
         data_hashes={t.name: t.data_hash for t in tasks}, config=to_dict(config), environment=environment,
         status=status, error=error, created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         extra={"row0_seconds": row0.seconds},
     )
+    return RunOutcome(record=record, model=model)
 
 
-def run_suite(config: SuiteConfig, *, on_record: Callable[[RunRecord, Path], None] | None = None) -> list[RunRecord]:
+def run_suite(config: SuiteConfig, *, on_run: Callable[[RunOutcome, Path], None] | None = None) -> list[RunRecord]:
     """Runs every (order, seed, strategy) of ``config`` and writes one record per run.
+
+    ``on_run`` is called after each run with its outcome (record and trained model)
+    and the record's path.
 
     Raises:
         UserError: Before anything is written, for any mistake in names, files or data.
@@ -245,14 +268,14 @@ def run_suite(config: SuiteConfig, *, on_record: Callable[[RunRecord, Path], Non
             for name in config.strategies:
                 outer.set_postfix_str(f"{name} seed {seed} order {order}")
                 context = RunContext(seed=seed, train=config.train, backbone=backbone, tasks=tasks, corpus=corpus, general_texts=general_texts, device=device)
-                record = run_one(
+                outcome = run_one(
                     strategy_name=name, strategy=build_strategy(name, config.strategy_args), backbone=backbone, tasks=tasks, row0=row0, evaluator=evaluator,
                     context=context, config=config, spec=spec, order=order, environment=environment, progress=config.progress,
                 )
-                path = write_record(config.out, record)
-                records.append(record)
-                if on_record is not None:
-                    on_record(record, path)
+                path = write_record(config.out, outcome.record)
+                records.append(outcome.record)
+                if on_run is not None:
+                    on_run(outcome, path)
                 outer.update()
     outer.close()
     return records

@@ -5,11 +5,16 @@ class-incremental runs use one ``shared`` head over the union of labels. Sentenc
 pooled from the last real token for causal LMs and from the first token for encoders.
 The classification path runs the backbone's body only (the LM head's vocabulary
 projection is skipped); the language-model path runs the whole model.
+
+Every forward pass first tells the model's :class:`HeadRouter` which head it serves
+(``None`` for language modelling), so task-specific modules (per-task adapters, LoRA
+sets) switch with the task and stay out of the language-model path.
 """
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -28,6 +33,30 @@ def hidden_size(model: PreTrainedModel) -> int:
     return int(size) if size else int(model.get_input_embeddings().embedding_dim)
 
 
+class HeadRouter:
+    """Which head the current forward pass serves; ``None`` means language modelling.
+
+    A plain object (not a Module), so modules can hold a reference to it without
+    creating a cycle in the module tree. Listeners are called when the head changes.
+    """
+
+    def __init__(self) -> None:
+        self.active: str | None = None
+        self._listeners: list[Callable[[str | None], None]] = []
+
+    def listen(self, listener: Callable[[str | None], None]) -> None:
+        """Calls ``listener(head)`` whenever the active head changes."""
+        self._listeners.append(listener)
+
+    def activate(self, head: str | None) -> None:
+        """Makes ``head`` the active head (None: the language-model path)."""
+        if head == self.active:
+            return
+        self.active = head
+        for listener in self._listeners:
+            listener(head)
+
+
 class TaskModel(nn.Module):
     """A backbone with its LM head and one linear classification head per task.
 
@@ -42,6 +71,7 @@ class TaskModel(nn.Module):
         super().__init__()
         self.backbone = backbone
         self.kind = kind
+        self.router = HeadRouter()
         width = hidden_size(backbone)
         self.heads = nn.ModuleDict()
         for name, classes in head_sizes.items():
@@ -71,6 +101,7 @@ class TaskModel(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, head: str) -> torch.Tensor:
         """Class logits of every example from head ``head``."""
+        self.router.activate(head)
         return self.heads[head](self.features(input_ids, attention_mask))
 
     def lm_nll(
@@ -82,6 +113,7 @@ class TaskModel(nn.Module):
         Causal models predict every real token from its prefix. Encoders predict a
         random 15% of real tokens replaced by the mask token (``generator`` fixes which).
         """
+        self.router.activate(None)
         if self.kind == "causal":
             logits = self.backbone(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
             targets = input_ids[:, 1:].masked_fill(attention_mask[:, 1:] == 0, -100)

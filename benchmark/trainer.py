@@ -1,4 +1,10 @@
-"""Training on one task: the only place in forgetbench that calls backward() and step()."""
+"""Training on a task (or, for the joint reference, on several at once).
+
+The only place in forgetbench that calls ``backward()`` and ``step()``. The loss is
+cross-entropy on the batch plus whatever the strategy's ``penalty`` returns.
+Schedules that apply to every strategy live here: warm-up + linear decay,
+discriminative (layer-wise) learning rates and gradual unfreezing.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from benchmark.batching import train_batch_indices
 from benchmark.config import TrainConfig
 from benchmark.encoding import EncodedTask
 from benchmark.evaluation import autocast, model_device
+from benchmark.layers import parameter_depths
 from benchmark.task_model import TaskModel
 from strategies.base import Strategy
 
@@ -32,24 +39,34 @@ class NumericalFault(RuntimeError):
 
 @dataclass
 class TrainStats:
-    """What one task's training did."""
+    """What one training call did."""
 
     steps: int
     examples: int
     final_loss: float
 
 
-def trainable_parameter_groups(model: TaskModel, task: EncodedTask, config: TrainConfig) -> list[dict[str, object]]:
-    """Backbone (and strategy-added) parameters at ``lr``; this task's head at ``head_lr``.
+def parameter_groups(model: TaskModel, tasks: list[EncodedTask], config: TrainConfig) -> list[dict[str, object]]:
+    """Optimiser groups: trainable backbone/strategy parameters at ``lr`` (or layer-wise), heads at ``head_lr``.
 
-    Other tasks' heads stay out of the optimizer, so weight decay cannot touch them.
+    Only the heads of ``tasks`` are optimised, so weight decay never touches the heads
+    of other tasks.
     """
-    head_params = list(model.heads[task.head].parameters())
-    head_ids = {id(p) for head in model.heads.values() for p in head.parameters()}
-    body = [p for p in model.parameters() if p.requires_grad and id(p) not in head_ids]
-    groups: list[dict[str, object]] = [{"params": [p for p in head_params if p.requires_grad], "lr": config.head_lr}]
-    if body:
-        groups.insert(0, {"params": body, "lr": config.lr})
+    head_names = {task.head for task in tasks}
+    all_head_ids = {id(p) for head in model.heads.values() for p in head.parameters()}
+    heads = [p for name in sorted(head_names) for p in model.heads[name].parameters() if p.requires_grad]
+    body = [p for p in model.parameters() if p.requires_grad and id(p) not in all_head_ids]
+    groups: list[dict[str, object]] = []
+    if body and config.layer_lr_decay is not None:
+        depths, n_blocks = parameter_depths(model)
+        by_depth: dict[int, list[torch.nn.Parameter]] = {}
+        for p in body:
+            by_depth.setdefault(depths.get(id(p), n_blocks + 1), []).append(p)
+        for depth in sorted(by_depth):
+            groups.append({"params": by_depth[depth], "lr": config.lr * config.layer_lr_decay ** (n_blocks + 1 - depth)})
+    elif body:
+        groups.append({"params": body, "lr": config.lr})
+    groups.append({"params": heads, "lr": config.head_lr})
     return groups
 
 
@@ -61,15 +78,43 @@ def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, total_
     return get_constant_schedule_with_warmup(optimizer, warmup)
 
 
-def train_task(
-    model: TaskModel, task: EncodedTask, strategy: Strategy, config: TrainConfig, *,
+class GradualUnfreezing:
+    """Top block first: every ``every`` steps one more depth of the backbone becomes trainable.
+
+    Only parameters that were trainable when training began are touched, so it composes
+    with strategies that freeze (adapters, frozen); ``restore`` puts the flags back.
+    """
+
+    def __init__(self, model: TaskModel, every: int) -> None:
+        depths, n_blocks = parameter_depths(model)
+        self.every = every
+        self.top = n_blocks + 1
+        self.params = [(p, depths[id(p)]) for p in model.backbone.parameters() if p.requires_grad]
+
+    def apply(self, step: int) -> None:
+        """Sets ``requires_grad`` for 0-based ``step``: depths above ``top - step // every`` train."""
+        lowest = self.top - step // self.every
+        for parameter, depth in self.params:
+            parameter.requires_grad_(depth >= lowest)
+
+    def restore(self) -> None:
+        """Makes every originally trainable parameter trainable again."""
+        for parameter, _ in self.params:
+            parameter.requires_grad_(True)
+
+
+def train_tasks(
+    model: TaskModel, tasks: list[EncodedTask], strategy: Strategy, config: TrainConfig, *,
     pad_id: int, generator: torch.Generator, progress: bool = False, description: str = "",
 ) -> TrainStats:
-    """Trains ``model`` on ``task`` for ``config.epochs`` epochs with ``strategy``'s penalty.
+    """Trains ``model`` for ``config.epochs`` epochs on ``tasks`` with ``strategy``'s penalty.
+
+    One task is the sequential case. Several tasks (the joint reference) are trained
+    together: every batch comes from one task, and batches of all tasks are shuffled.
 
     Args:
         model: The (possibly strategy-wrapped) model.
-        task: The task to learn.
+        tasks: The task(s) to learn.
         strategy: Supplies the penalty added to the cross-entropy loss.
         config: Optimiser and schedule settings.
         pad_id: Padding token id.
@@ -78,19 +123,23 @@ def train_task(
         description: The bar's label.
     """
     device = model_device(model)
-    epochs = [train_batch_indices(task.train.lengths, config.batch_size, generator=generator, bucket_batches=config.bucket_batches) for _ in range(config.epochs)]
-    total_steps = sum(len(e) for e in epochs)
-    optimizer = torch.optim.AdamW(trainable_parameter_groups(model, task, config), weight_decay=config.weight_decay)
-    scheduler = make_scheduler(optimizer, config, total_steps)
+    schedule: list[tuple[EncodedTask, list[int]]] = []
+    for _ in range(config.epochs):
+        epoch = [(task, b) for task in tasks for b in train_batch_indices(task.train.lengths, config.batch_size, generator=generator, bucket_batches=config.bucket_batches)]
+        order = torch.randperm(len(epoch), generator=generator).tolist() if len(tasks) > 1 else range(len(epoch))
+        schedule.extend(epoch[i] for i in order)
+    optimizer = torch.optim.AdamW(parameter_groups(model, tasks, config), weight_decay=config.weight_decay)
+    scheduler = make_scheduler(optimizer, config, len(schedule))
     params = [p for group in optimizer.param_groups for p in group["params"]]
+    unfreezing = GradualUnfreezing(model, config.unfreeze_every) if config.unfreeze_every > 0 else None
     model.train()
-    step = 0
     loss_value = float("nan")
-    bar = tqdm(total=total_steps, desc=description, disable=not progress, leave=False, unit="step", dynamic_ncols=True)
-    for batches in epochs:
-        for indices in batches:
-            batch = task.train.batch(indices, pad_id)
-            batch = {k: v.to(device) for k, v in batch.items()}
+    bar = tqdm(total=len(schedule), desc=description, disable=not progress, leave=False, unit="step", dynamic_ncols=True)
+    try:
+        for step, (task, indices) in enumerate(schedule, 1):
+            if unfreezing is not None:
+                unfreezing.apply(step - 1)
+            batch: dict[str, object] = {k: v.to(device) for k, v in task.train.batch(indices, pad_id).items()}
             batch["head"] = task.head
             with autocast(config.precision, device):
                 logits = model(batch["input_ids"], batch["attention_mask"], task.head)
@@ -98,10 +147,8 @@ def train_task(
                 extra = strategy.penalty(model, batch, logits)
                 if extra is not None:
                     loss = loss + extra
-            step += 1
             loss_value = float(loss.detach())
             if not math.isfinite(loss_value):
-                bar.close()
                 raise NumericalFault(task.name, step, loss_value)
             loss.backward()
             if config.max_grad_norm is not None:
@@ -111,5 +158,16 @@ def train_task(
             optimizer.zero_grad(set_to_none=True)
             bar.update()
             bar.set_postfix(loss=f"{loss_value:.3f}", refresh=False)
-    bar.close()
-    return TrainStats(steps=step, examples=len(task.train) * config.epochs, final_loss=loss_value)
+    finally:
+        bar.close()
+        if unfreezing is not None:
+            unfreezing.restore()
+    return TrainStats(steps=len(schedule), examples=sum(len(t.train) for t in tasks) * config.epochs, final_loss=loss_value)
+
+
+def train_task(
+    model: TaskModel, task: EncodedTask, strategy: Strategy, config: TrainConfig, *,
+    pad_id: int, generator: torch.Generator, progress: bool = False, description: str = "",
+) -> TrainStats:
+    """Trains ``model`` on one task (see :func:`train_tasks`)."""
+    return train_tasks(model, [task], strategy, config, pad_id=pad_id, generator=generator, progress=progress, description=description)

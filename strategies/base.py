@@ -9,7 +9,7 @@ trainer does. Strategies compose: ``ewc+replay`` chains the hooks and sums penal
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -27,7 +27,13 @@ class Strategy:
 
     Constructors take keyword-only arguments whose names are the YAML keys under
     ``strategy_args.<name>`` (e.g. ``strategy_args: {ewc: {ewc_lambda: 100}}``).
+
+    Attributes:
+        joint: True for the multitask reference: the runner trains it once on all
+            tasks together and evaluates it once at the end.
     """
+
+    joint: ClassVar[bool] = False
 
     def bind(self, run: RunContext) -> None:
         """Called once per run before :meth:`wrap_model`; keeps the run context."""
@@ -46,6 +52,28 @@ class Strategy:
 
     def after_task(self, model: TaskModel, task: EncodedTask) -> None:
         """Updates the strategy's state once training on ``task`` is done."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """Tensors and values the strategy accumulates across tasks (Fisher, buffer, anchors)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restores what :meth:`state_dict` returned."""
+
+    def extra_memory_bytes(self) -> int:
+        """Bytes the strategy holds beyond the model it trains (by default: its state's tensors)."""
+        return tensor_bytes(self.state_dict())
+
+
+def tensor_bytes(value: object) -> int:
+    """Total bytes of the tensors inside nested dicts, lists and tuples."""
+    if isinstance(value, torch.Tensor):
+        return value.numel() * value.element_size()
+    if isinstance(value, dict):
+        return sum(tensor_bytes(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(tensor_bytes(v) for v in value)
+    return 0
 
 
 STRATEGIES: Registry[type[Strategy]] = Registry(
@@ -82,6 +110,16 @@ class Composite(Strategy):
         for part in self.parts:
             part.after_task(model, task)
 
+    def state_dict(self) -> dict[str, Any]:
+        return {str(i): part.state_dict() for i, part in enumerate(self.parts)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for i, part in enumerate(self.parts):
+            part.load_state_dict(state[str(i)])
+
+    def extra_memory_bytes(self) -> int:
+        return sum(part.extra_memory_bytes() for part in self.parts)
+
 
 def accepted_arguments(cls: type[Strategy]) -> list[str]:
     """Names of the keyword arguments a strategy's constructor accepts."""
@@ -111,4 +149,6 @@ def build_strategy(spec: str, strategy_args: dict[str, dict[str, Any]] | None = 
             parts.append(cls(**kwargs))
         except (TypeError, ValueError) as exc:
             raise UserError(f"strategy {name!r} rejected its arguments {kwargs} ({exc}); fix strategy_args.{name}") from exc
+    if len(parts) > 1 and any(part.joint for part in parts):
+        raise UserError(f"strategy {spec!r} composes a joint (multitask) reference, which trains differently; run it on its own")
     return parts[0] if len(parts) == 1 else Composite(parts=parts)

@@ -1,0 +1,49 @@
+"""``distill``: keep the model's LM predictions close to the pretrained model's on the task text."""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+import torch.nn.functional as F
+
+from benchmark.task_model import TaskModel
+from strategies.base import Batch, Strategy, register_strategy
+
+
+@register_strategy("distill")
+class Distill(Strategy):
+    """Penalty weight * KL(pretrained || current) of next-token distributions on the batch's text.
+
+    The cross-entropy regulariser of the NAACL 2019 transfer-learning tutorial: a frozen
+    copy of the pretrained model is the teacher, and every real token position of the
+    task's text contributes KL(p_teacher || p_student) at temperature ``temperature``.
+    """
+
+    def __init__(self, *, weight: float = 1.0, temperature: float = 1.0) -> None:
+        if weight < 0 or temperature <= 0:
+            raise ValueError("weight must be >= 0 and temperature > 0")
+        self.weight, self.temperature = weight, temperature
+
+    def wrap_model(self, model: TaskModel) -> TaskModel:
+        self.teacher = copy.deepcopy(self.run.backbone.model).to(next(model.parameters()).device).eval()
+        self.teacher.requires_grad_(False)
+        return model
+
+    def penalty(self, model: TaskModel, batch: Batch, outputs: torch.Tensor) -> torch.Tensor | None:
+        if self.weight == 0:
+            return None
+        ids, mask = batch["input_ids"], batch["attention_mask"]
+        extra = {"use_cache": False} if model.kind == "causal" else {}
+        with torch.no_grad():
+            teacher = self.teacher(input_ids=ids, attention_mask=mask, **extra).logits.float()
+        model.router.activate(None)
+        student = model.backbone(input_ids=ids, attention_mask=mask, **extra).logits.float()
+        model.router.activate(batch["head"])
+        t = self.temperature
+        kl = F.kl_div(F.log_softmax(student / t, -1), F.log_softmax(teacher / t, -1), log_target=True, reduction="none").sum(-1)
+        real = mask.bool()
+        return self.weight * (t * t) * kl[real].mean()
+
+    def extra_memory_bytes(self) -> int:
+        return sum(p.numel() * p.element_size() for p in self.teacher.parameters())

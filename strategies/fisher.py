@@ -1,0 +1,157 @@
+"""Diagonal Fisher information of the trainable backbone parameters, two estimators.
+
+``empirical``: the mean over examples of each example's squared gradient, computed in
+chunks with ``torch.func`` (``vmap`` over ``grad``). ``batch``: the mean over
+mini-batches of the squared *mini-batch* gradient, which is what Avalanche's
+EWCPlugin computes. Averaging before squaring cancels noise, so the batch estimate is
+smaller by a factor close to the batch size while ranking parameters almost the same
+way; a penalty weight tuned for one estimator is not comparable with the other.
+
+Inside ``vmap`` every example is run as a batch of one with a prebuilt 4-D additive
+attention mask and one-hot pooling: transformers 5 builds masks with data-dependent
+control flow that ``vmap`` cannot trace from a 2-D mask, and SDPA attention has no
+batching rule (it falls back to a slow loop), so attention runs eagerly meanwhile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import functional_call, grad, vmap
+
+from benchmark.batching import pad_batch
+from benchmark.task_model import TaskModel
+
+Example = tuple[list[int], int]  # token ids, label (labels are ignored for the LM loss)
+
+
+def trainable_backbone_parameters(model: TaskModel) -> dict[str, nn.Parameter]:
+    """The backbone's trainable parameters by name (relative to ``model.backbone``)."""
+    return {name: p for name, p in model.backbone.named_parameters() if p.requires_grad}
+
+
+def additive_mask(attention_mask: torch.Tensor, causal: bool) -> torch.Tensor:
+    """(B, 1, L, L) float mask: 0 where a query may attend a key, the dtype minimum elsewhere."""
+    length = attention_mask.size(1)
+    allowed = attention_mask[:, None, :].bool().expand(-1, length, -1)
+    if causal:
+        allowed = allowed & torch.tril(torch.ones(length, length, dtype=torch.bool, device=attention_mask.device))
+    allowed = allowed | torch.eye(length, dtype=torch.bool, device=attention_mask.device)  # padded rows attend themselves: no NaN
+    return torch.where(allowed, 0.0, torch.finfo(torch.float32).min)[:, None]
+
+
+@contextlib.contextmanager
+def eager_attention(model: nn.Module) -> Iterator[None]:
+    """Switches a transformers model to eager attention for the duration of the block."""
+    previous = getattr(getattr(model, "config", None), "_attn_implementation", None)
+    switch = previous not in (None, "eager") and hasattr(model, "set_attn_implementation")
+    if switch:
+        model.set_attn_implementation("eager")
+    try:
+        yield
+    finally:
+        if switch:
+            model.set_attn_implementation(previous)
+
+
+def _body_prefix(model: TaskModel) -> str:
+    body = model.body()
+    for name, module in model.backbone.named_modules():
+        if module is body:
+            return f"{name}." if name else ""
+    raise ValueError("the backbone body is not a submodule of the backbone")
+
+
+def _example_losses(model: TaskModel, objective: str, head: str | None):  # noqa: ANN202 - returns a closure
+    """The loss of one example as a function of the parameters (for torch.func)."""
+    body, prefix = model.body(), _body_prefix(model)
+    causal = model.kind == "causal"
+
+    def classification(params: dict[str, torch.Tensor], ids: torch.Tensor, mask4d: torch.Tensor, pool: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+        body_params = {k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)}
+        extra = {"use_cache": False} if causal else {}
+        hidden = functional_call(body, body_params, args=(), kwargs={"input_ids": ids[None], "attention_mask": mask4d[None], **extra}, strict=False).last_hidden_state[0]
+        logits = model.heads[head]((hidden * pool[:, None]).sum(0))
+        return F.cross_entropy(logits[None], label[None])
+
+    def language_model(params: dict[str, torch.Tensor], ids: torch.Tensor, mask4d: torch.Tensor, valid: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+        del label
+        logits = functional_call(model.backbone, params, args=(), kwargs={"input_ids": ids[None], "attention_mask": mask4d[None], "use_cache": False}, strict=False).logits[0]
+        weights = valid[1:]
+        return (F.cross_entropy(logits[:-1], ids[1:], reduction="none") * weights).sum() / weights.sum()
+
+    return classification if objective == "classification" else language_model
+
+
+def _inputs(examples: list[Example], pad_id: int, causal: bool, objective: str, device: torch.device) -> tuple[torch.Tensor, ...]:
+    ids, mask = pad_batch([e[0] for e in examples], pad_id)
+    if objective == "classification":
+        index = mask.sum(1) - 1 if causal else torch.zeros(len(examples), dtype=torch.long)
+        per_token = F.one_hot(index, ids.size(1)).float()
+    else:
+        per_token = mask.float()
+    labels = torch.tensor([e[1] for e in examples], dtype=torch.long)
+    return tuple(t.to(device) for t in (ids, mask, additive_mask(mask, causal), per_token, labels))
+
+
+def empirical_fisher(
+    model: TaskModel, examples: list[Example], *, objective: str, head: str | None, pad_id: int, chunk_size: int = 4,
+) -> dict[str, torch.Tensor]:
+    """Mean over ``examples`` of squared per-example gradients of the loss.
+
+    Args:
+        model: The model at the weights to estimate around.
+        examples: (token ids, label) pairs.
+        objective: ``classification`` (cross-entropy of ``head``) or ``lm`` (causal LM loss).
+        head: The classification head (ignored for ``lm``).
+        pad_id: Padding token id.
+        chunk_size: Examples per vmap call (memory grows with it: one gradient copy each).
+    """
+    params = {k: p.detach() for k, p in trainable_backbone_parameters(model).items()}
+    fisher = {k: torch.zeros_like(p) for k, p in params.items()}
+    per_example_grads = vmap(grad(_example_losses(model, objective, head)), in_dims=(None, 0, 0, 0, 0))
+    device = next(iter(params.values())).device
+    was_training = model.training
+    model.eval()
+    with eager_attention(model.backbone):
+        for start in range(0, len(examples), chunk_size):
+            ids, _mask, mask4d, per_token, labels = _inputs(examples[start : start + chunk_size], pad_id, model.kind == "causal", objective, device)
+            grads = per_example_grads(params, ids, mask4d, per_token, labels)
+            for name, g in grads.items():
+                fisher[name] += g.pow(2).sum(0)
+    model.train(was_training)
+    return {k: v / len(examples) for k, v in fisher.items()}
+
+
+def batch_fisher(
+    model: TaskModel, examples: list[Example], *, objective: str, head: str | None, pad_id: int, batch_size: int = 8,
+) -> dict[str, torch.Tensor]:
+    """Mean over mini-batches of the squared mini-batch gradient (Avalanche's EWC estimate)."""
+    params = trainable_backbone_parameters(model)
+    names = list(params)
+    fisher = {k: torch.zeros_like(p) for k, p in params.items()}
+    device = next(iter(params.values())).device
+    was_training = model.training
+    model.eval()
+    batches = 0
+    for start in range(0, len(examples), batch_size):
+        chunk = examples[start : start + batch_size]
+        ids, mask = pad_batch([e[0] for e in chunk], pad_id)
+        ids, mask = ids.to(device), mask.to(device)
+        if objective == "classification":
+            labels = torch.tensor([e[1] for e in chunk], device=device)
+            loss = F.cross_entropy(model(ids, mask, head), labels)
+        else:
+            nll, count = model.lm_nll(ids, mask)
+            loss = nll / count
+        grads = torch.autograd.grad(loss, [params[k] for k in names], allow_unused=True)
+        for name, g in zip(names, grads):
+            if g is not None:
+                fisher[name] += g.detach().pow(2)
+        batches += 1
+    model.train(was_training)
+    return {k: v / max(batches, 1) for k, v in fisher.items()}

@@ -1,0 +1,16 @@
+"""``frozen``: feature extraction, the reference row whose backbone never changes."""
+
+from __future__ import annotations
+
+from benchmark.task_model import TaskModel
+from strategies.base import Strategy, register_strategy
+
+
+@register_strategy("frozen")
+class Frozen(Strategy):
+    """Frozen backbone, only the task heads train: no forgetting of the backbone by construction."""
+
+    def wrap_model(self, model: TaskModel) -> TaskModel:
+        for parameter in model.backbone.parameters():
+            parameter.requires_grad_(False)
+        return model

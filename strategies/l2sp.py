@@ -1,0 +1,45 @@
+"""``l2sp``: L2 towards the pretrained weights (Li et al. 2018, "L2-SP"; Wiese et al. 2017)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from benchmark.task_model import TaskModel
+from strategies.base import Batch, Strategy, register_strategy
+
+
+@register_strategy("l2sp")
+class L2SP(Strategy):
+    """L2-SP: alpha * sum ||theta - theta0||^2 over the backbone plus beta * ||w||^2 on the task's head.
+
+    ``alpha`` pulls every trainable backbone weight towards its pretrained value
+    theta0 (the starting point, not zero); ``beta`` is plain weight decay on the newly
+    added head, which has no pretrained value.
+    """
+
+    def __init__(self, *, alpha: float = 0.01, beta: float = 0.0) -> None:
+        if alpha < 0 or beta < 0:
+            raise ValueError("alpha and beta must be >= 0")
+        self.alpha, self.beta = alpha, beta
+        self.anchor: dict[str, torch.Tensor] = {}
+
+    def wrap_model(self, model: TaskModel) -> TaskModel:
+        self.anchor = {name: p.detach().clone() for name, p in model.backbone.named_parameters() if p.requires_grad}
+        return model
+
+    def penalty(self, model: TaskModel, batch: Batch, outputs: torch.Tensor) -> torch.Tensor | None:
+        terms = []
+        if self.alpha:
+            params = dict(model.backbone.named_parameters())
+            terms.append(self.alpha * sum(((params[n] - a) ** 2).sum() for n, a in self.anchor.items()))
+        if self.beta:
+            terms.append(self.beta * model.heads[batch["head"]].weight.pow(2).sum())
+        return sum(terms) if terms else None
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"anchor": self.anchor}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.anchor = state["anchor"]

@@ -1,0 +1,65 @@
+"""``lora``: low-rank adapters through the peft library, backbone frozen (Hu et al. 2022)."""
+
+from __future__ import annotations
+
+from benchmark.encoding import EncodedTask
+from benchmark.task_model import TaskModel
+from strategies.base import Strategy, register_strategy
+
+
+@register_strategy("lora")
+class LoRA(Strategy):
+    """LoRA via peft with the backbone frozen; ``per_task: true`` keeps one adapter per task.
+
+    Target modules default to peft's choice for the model type (q_proj and v_proj for
+    Llama). Adapters follow the task being scored and are disabled on the
+    language-model path, so perplexity measures the untouched backbone.
+    """
+
+    def __init__(self, *, r: int = 8, lora_alpha: int = 16, lora_dropout: float = 0.0, per_task: bool = False, target_modules: list[str] | None = None) -> None:
+        if r < 1 or lora_dropout < 0:
+            raise ValueError("r must be >= 1 and lora_dropout >= 0")
+        self.r, self.lora_alpha, self.lora_dropout, self.per_task, self.target_modules = r, lora_alpha, lora_dropout, per_task, target_modules
+
+    def config(self):  # noqa: ANN201 - peft's LoraConfig
+        from peft import LoraConfig
+
+        return LoraConfig(r=self.r, lora_alpha=self.lora_alpha, lora_dropout=self.lora_dropout, target_modules=self.target_modules, bias="none")
+
+    def wrap_model(self, model: TaskModel) -> TaskModel:
+        import torch
+        from peft import get_peft_model
+
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.run.seed)  # LoRA's A matrices: the same for every run with this seed
+            first = self.run.tasks[0].head if self.per_task else "shared"
+            model.backbone = get_peft_model(model.backbone, self.config(), adapter_name=first)
+        self.peft_model = model.backbone
+        model.router.listen(self.follow)
+        return model
+
+    def follow(self, head: str | None) -> None:
+        """Router listener: the task's adapter for a task; none for language modelling or a task with no adapter yet.
+
+        peft makes exactly the enabled, active adapter trainable, so this also decides
+        what the optimizer sees.
+        """
+        layers = self.peft_model.base_model
+        if head is None or (self.per_task and head not in self.peft_model.peft_config):
+            layers.disable_adapter_layers()
+            return
+        layers.enable_adapter_layers()
+        if self.per_task:
+            self.peft_model.set_adapter(head)
+
+    def before_task(self, model: TaskModel, task: EncodedTask) -> None:
+        if self.per_task and task.head not in self.peft_model.peft_config:
+            import torch
+
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(self.run.seed * 1_000_003 + task.index)
+                self.peft_model.add_adapter(task.head, self.config())
+        self.follow(task.head)  # trainable before the trainer builds its optimizer
+
+    def extra_memory_bytes(self) -> int:
+        return sum(p.numel() * p.element_size() for n, p in self.peft_model.named_parameters() if "lora_" in n)

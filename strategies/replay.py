@@ -1,0 +1,69 @@
+"""``replay``: experience replay from a fixed-size, class-balanced memory of earlier tasks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from benchmark.batching import pad_batch
+from benchmark.encoding import EncodedTask
+from benchmark.task_model import TaskModel
+from strategies.base import Batch, Strategy, register_strategy
+from scenarios.prepare import class_quotas
+
+
+@register_strategy("replay")
+class Replay(Strategy):
+    """Experience replay: each step adds the loss on a batch drawn from a class-balanced buffer of past tasks.
+
+    After each task the buffer is rebalanced so that every class seen so far holds an
+    equal share of ``buffer_size`` slots (earlier classes give up random examples).
+    Replayed examples are scored with their own task's head.
+    """
+
+    def __init__(self, *, buffer_size: int = 200, replay_batch_size: int | None = None, weight: float = 1.0) -> None:
+        if buffer_size < 1 or weight < 0 or (replay_batch_size is not None and replay_batch_size < 1):
+            raise ValueError("buffer_size >= 1, weight >= 0 and replay_batch_size >= 1 are required")
+        self.buffer_size, self.replay_batch_size, self.weight = buffer_size, replay_batch_size, weight
+        self.buffer: dict[str, list[tuple[list[int], int, str]]] = {}  # class key -> (ids, label, head)
+
+    def after_task(self, model: TaskModel, task: EncodedTask) -> None:
+        generator = torch.Generator().manual_seed(self.run.seed * 7919 + task.index)
+        for label in sorted(set(task.train.labels)):
+            members = [i for i, y in enumerate(task.train.labels) if y == label]
+            order = torch.randperm(len(members), generator=generator).tolist()
+            self.buffer[f"{task.head}/{label}"] = [(task.train.input_ids[members[i]], label, task.head) for i in order]
+        keys = sorted(self.buffer)
+        for key, quota in zip(keys, class_quotas(self.buffer_size, len(keys))):
+            self.buffer[key] = self.buffer[key][:quota]
+
+    def examples(self) -> list[tuple[list[int], int, str]]:
+        """Everything in the buffer, in a fixed order."""
+        return [item for key in sorted(self.buffer) for item in self.buffer[key]]
+
+    def penalty(self, model: TaskModel, batch: Batch, outputs: torch.Tensor) -> torch.Tensor | None:
+        memory = self.examples()
+        if not memory or self.weight == 0:
+            return None
+        size = min(self.replay_batch_size or self.run.train.batch_size, len(memory))
+        picked = [memory[i] for i in torch.randperm(len(memory))[:size].tolist()]
+        device = batch["input_ids"].device
+        total = torch.zeros((), device=device)
+        for head in sorted({item[2] for item in picked}):
+            group = [item for item in picked if item[2] == head]
+            ids, mask = pad_batch([item[0] for item in group], self.run.pad_id)
+            labels = torch.tensor([item[1] for item in group], device=device)
+            logits = model(ids.to(device), mask.to(device), head)
+            total = total + F.cross_entropy(logits.float(), labels, reduction="sum")
+        return self.weight * total / size
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"buffer": self.buffer}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.buffer = state["buffer"]
+
+    def extra_memory_bytes(self) -> int:
+        return sum(len(ids) * 8 + 16 for ids, _, _ in self.examples())  # int64 token ids + label/head
