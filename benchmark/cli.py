@@ -111,14 +111,13 @@ def run_command(argv: Sequence[str]) -> int:
         return 0
     from benchmark.config import build_config
     from benchmark.runner import run_suite
-    from leaderboard.aggregate import aggregate
-    from leaderboard.tables import markdown_table
+    from leaderboard.formats import summary_markdown
 
     config = build_config(preset=args.preset, config_file=args.config, overrides=overrides_from_args(args))
     records = run_suite(config)
     failed = [r for r in records if r.status != "finished"]
     print()
-    print(markdown_table(aggregate(records)))
+    print(summary_markdown(records))
     print(f"\n{len(records)} record(s) written to {Path(config.out).resolve()}")
     for record in failed:
         print(f"run {record.run_id} failed: {record.error}", file=sys.stderr)

@@ -37,6 +37,7 @@ class RunRecord:
     ``accuracy_matrix[i][j]`` is the accuracy on the j-th task of the order after
     training on the first i tasks (row 0: the pretrained model); None = not evaluated.
     ``perplexity[i]`` and ``bits_per_byte[i]`` are measured at the same points.
+    ``reference`` marks the reference rows every leaderboard shows (joint, frozen).
     """
 
     scenario: str
@@ -59,6 +60,7 @@ class RunRecord:
     environment: dict[str, Any]
     status: str = "finished"
     error: str | None = None
+    reference: bool = False
     schema_version: int = SCHEMA_VERSION
     created_at: str = ""
     extra: dict[str, Any] = field(default_factory=dict)

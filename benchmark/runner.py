@@ -215,7 +215,7 @@ def run_one(
         accuracy_matrix=matrix, perplexity=perplexity, bits_per_byte=bits, metrics=metrics, parameters=parameters,
         timings=timings, total_seconds=time.perf_counter() - start,
         data_hashes={t.name: t.data_hash for t in tasks}, config=to_dict(config), environment=environment,
-        status=status, error=error, created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        status=status, error=error, reference=strategy.reference, created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         extra={"row0_seconds": row0.seconds},
     )
     return RunOutcome(record=record, model=model)

@@ -24,8 +24,7 @@ from benchmark.backbones import load_backbone  # noqa: E402
 from benchmark.config import build_config  # noqa: E402
 from benchmark.environment import physical_cores  # noqa: E402
 from benchmark.runner import run_suite  # noqa: E402
-from leaderboard.aggregate import aggregate  # noqa: E402
-from leaderboard.tables import markdown_table  # noqa: E402
+from leaderboard.formats import summary_markdown  # noqa: E402
 
 
 def main() -> None:
@@ -52,7 +51,7 @@ def main() -> None:
     perplexity = sum(t.ppl_s for r in records for t in r.timings)
     row0 = sum({r.extra["row0_seconds"] for r in records})  # shared rows counted once
     other = total - train - evaluation - perplexity - row0
-    print(markdown_table(aggregate(records)))
+    print(summary_markdown(records))
     print(f"\nscenario {config.scenario}, model {config.model}, strategies {','.join(config.strategies)}, "
           f"seeds {config.seeds}, {physical_cores()} physical cores")
     print(f"total {total:.1f} s = training {train:.1f} s + task evaluation {evaluation:.1f} s + perplexity {perplexity:.1f} s "

@@ -1,4 +1,9 @@
-"""Run records -> one row per (scenario, strategy): mean, std and n over seeds and orders."""
+"""Run records -> one row per (scenario, strategy): mean, std, n and optional bootstrap CI.
+
+Values are read from named record fields (``metrics.acc``, ``parameters.trainable``),
+never parsed out of strings; a record without a value contributes nothing to that
+column, and a column with no values shows a dash.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +13,53 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmark.metrics import METRICS
 from benchmark.records import RunRecord, read_record, record_files
 
-# Leaderboard columns in display order: (record field path, label, display kind).
-# Kinds: "percent" (accuracy-like, shown x100), "ratio" (3 decimals), "count", "seconds".
-TABLE_METRICS: list[tuple[str, str, str]] = [
-    ("metrics.acc", "ACC", "percent"),
-    ("metrics.bwt", "BWT", "percent"),
-    ("metrics.fwt", "FWT", "percent"),
-    ("metrics.forgetting", "Forgetting", "percent"),
-    ("metrics.learning_acc", "LA", "percent"),
-    ("metrics.ppl_ratio", "PPL ratio", "ratio"),
-    ("metrics.bits_per_byte", "bits/byte", "ratio"),
-    ("parameters.trainable", "trainable params", "count"),
-    ("total_seconds", "time (s)", "seconds"),
+BOOTSTRAP_SAMPLES = 10_000
+BOOTSTRAP_SEED = 0
+
+
+@dataclass(frozen=True)
+class Column:
+    """One leaderboard column.
+
+    Attributes:
+        key: Short name for ``--sort`` and JSON output.
+        path: Record field it reads (``metrics.acc``, ``parameters.trainable``, ``total_seconds``).
+        label: Header text.
+        kind: Display kind: percent (x100), ratio, count, megabytes or seconds.
+        lower_is_better_default: Direction for columns that are not registered metrics.
+    """
+
+    key: str
+    path: str
+    label: str
+    kind: str
+    lower_is_better_default: bool = True
+
+    @property
+    def higher_is_better(self) -> bool:
+        """Direction of the column, from the metric registry where it is a metric."""
+        section, _, name = self.path.partition(".")
+        if section == "metrics" and name in METRICS:
+            return METRICS.get(name).higher_is_better
+        return not self.lower_is_better_default
+
+
+COLUMNS: list[Column] = [
+    Column("acc", "metrics.acc", "ACC", "percent"),
+    Column("bwt", "metrics.bwt", "BWT", "percent"),
+    Column("fwt", "metrics.fwt", "FWT", "percent"),
+    Column("forgetting", "metrics.forgetting", "Forgetting", "percent"),
+    Column("learning_acc", "metrics.learning_acc", "LA", "percent"),
+    Column("ppl_ratio", "metrics.ppl_ratio", "PPL ratio", "ratio"),
+    Column("bits_per_byte", "metrics.bits_per_byte", "bits/byte", "ratio"),
+    Column("trainable", "parameters.trainable", "trainable params", "count"),
+    Column("extra_memory", "parameters.extra_bytes", "extra memory (MB)", "megabytes"),
+    Column("seconds", "total_seconds", "time (s)", "seconds"),
 ]
+COLUMN_KEYS = [c.key for c in COLUMNS]
 
 
 @dataclass
@@ -40,40 +77,67 @@ def load_records(results_dir: str | Path) -> LoadedRecords:
     for path in record_files(results_dir):
         try:
             records.append(read_record(path))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             problems.append(f"{path.name}: skipped, not a valid run record ({type(exc).__name__}: {exc})")
     return LoadedRecords(records=records, problems=problems)
 
 
-def _value(record: RunRecord, dotted: str) -> float:
-    head, _, tail = dotted.partition(".")
-    value = getattr(record, head)
+def record_value(record: RunRecord, path: str) -> float:
+    """The number at ``path`` in a record, or NaN if the record does not have it."""
+    head, _, tail = path.partition(".")
+    value = getattr(record, head, None)
     if tail:
         value = value.get(tail) if isinstance(value, dict) else None
-    return float(value) if value is not None else np.nan
+    try:
+        return float(value) if value is not None else np.nan
+    except (TypeError, ValueError):
+        return np.nan
 
 
-def records_frame(records: list[RunRecord]) -> pd.DataFrame:
-    """One row per finished run with every table metric (NaN where a record lacks one)."""
-    rows = []
+def bootstrap_interval(values: np.ndarray, rng: np.random.Generator) -> tuple[float, float]:
+    """95% percentile bootstrap interval of the mean (NaN for fewer than two values)."""
+    if len(values) < 2:
+        return np.nan, np.nan
+    means = values[rng.integers(0, len(values), size=(BOOTSTRAP_SAMPLES, len(values)))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def aggregate(records: list[RunRecord], *, ci: bool = False) -> pd.DataFrame:
+    """One row per (scenario, strategy) with ``<key>:mean``, ``:std`` (ddof=1), ``:n`` and, with ``ci``, ``:low``/``:high``.
+
+    Finished runs are aggregated over seeds and task orders; failed runs are only counted.
+    """
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    groups: dict[tuple[str, str], list[RunRecord]] = {}
     for record in records:
-        if record.status != "finished":
-            continue
-        row = {"scenario": record.scenario, "strategy": record.strategy, "seed": record.seed, "order": record.order}
-        row.update({path: _value(record, path) for path, _, _ in TABLE_METRICS})
+        groups.setdefault((record.scenario, record.strategy), []).append(record)
+    rows = []
+    for (scenario, strategy), members in sorted(groups.items()):
+        finished = [r for r in members if r.status == "finished"]
+        row: dict[str, object] = {
+            "scenario": scenario, "strategy": strategy, "n": len(finished), "failed": len(members) - len(finished),
+            "reference": any(r.reference for r in members),
+            "seeds": sorted({r.seed for r in finished}), "orders": sorted({r.order for r in finished}),
+            "models": sorted({r.model for r in members}),
+        }
+        for column in COLUMNS:
+            values = np.array([record_value(r, column.path) for r in finished], dtype=float)
+            values = values[~np.isnan(values)]
+            row[f"{column.key}:mean"] = float(values.mean()) if len(values) else np.nan
+            row[f"{column.key}:std"] = float(values.std(ddof=1)) if len(values) > 1 else np.nan
+            row[f"{column.key}:n"] = len(values)
+            if ci:
+                row[f"{column.key}:low"], row[f"{column.key}:high"] = bootstrap_interval(values, rng)
         rows.append(row)
-    return pd.DataFrame(rows, columns=["scenario", "strategy", "seed", "order"] + [p for p, _, _ in TABLE_METRICS])
+    return pd.DataFrame(rows)
 
 
-def aggregate(records: list[RunRecord]) -> pd.DataFrame:
-    """Mean, std (ddof=1; NaN for one run) and n per (scenario, strategy) for every table metric."""
-    frame = records_frame(records)
-    metric_columns = [p for p, _, _ in TABLE_METRICS]
-    if frame.empty:
-        return pd.DataFrame(columns=["scenario", "strategy", "n"] + [f"{c}:{s}" for c in metric_columns for s in ("mean", "std")])
-    grouped = frame.groupby(["scenario", "strategy"], sort=True)
-    out = grouped.size().rename("n").to_frame()
-    for column in metric_columns:
-        out[f"{column}:mean"] = grouped[column].mean()
-        out[f"{column}:std"] = grouped[column].std(ddof=1)
-    return out.reset_index()
+def sort_rows(table: pd.DataFrame, key: str | None) -> pd.DataFrame:
+    """Best first by column ``key`` (default ACC) within each scenario; reference rows last."""
+    if table.empty:
+        return table
+    column = next(c for c in COLUMNS if c.key == (key or "acc"))
+    ordered = table.assign(_value=table[f"{column.key}:mean"] * (-1 if column.higher_is_better else 1))
+    ordered = ordered.sort_values(["scenario", "reference", "_value", "strategy"], na_position="last", kind="stable")
+    return ordered.drop(columns="_value").reset_index(drop=True)

@@ -1,4 +1,10 @@
-"""``forgetbench leaderboard``: tables from the run records of a results directory."""
+"""``forgetbench leaderboard``: tables, figures, a static page, and validation of run records.
+
+    forgetbench leaderboard --results results/ [--format md|latex|csv|html|json] [--ci] [--sort KEY] [--out FILE]
+    forgetbench leaderboard plots --results results/ --out figs/
+    forgetbench leaderboard page --results results/ --out leaderboard.html
+    forgetbench leaderboard validate --results results/
+"""
 
 from __future__ import annotations
 
@@ -9,29 +15,89 @@ from pathlib import Path
 
 from benchmark.atomic_io import atomic_write_bytes
 from benchmark.errors import UserError
-from leaderboard.aggregate import aggregate, load_records
-from leaderboard.tables import markdown_table
+from leaderboard.aggregate import COLUMN_KEYS, LoadedRecords, aggregate, load_records, sort_rows
+from leaderboard.formats import FORMATS, render
 
 
-def leaderboard_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="forgetbench leaderboard", description="Aggregate run records into a leaderboard table.")
+def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--results", default="results", metavar="DIR", help="results directory (default: results)")
-    parser.add_argument("--format", default="md", choices=["md"], help="output format")
-    parser.add_argument("--out", metavar="FILE", help="write the table here instead of printing it")
-    return parser
+
+
+def _load(results: str) -> LoadedRecords:
+    if not Path(results).is_dir():
+        raise UserError(f"results directory {results!r} does not exist; pass the --out directory of a run to --results")
+    loaded = load_records(results)
+    for problem in loaded.problems:
+        print(problem, file=sys.stderr)
+    return loaded
+
+
+def _emit(text: str, out: str | None) -> None:
+    if out:
+        atomic_write_bytes(out, text.encode("utf-8"))
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def table_command(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="forgetbench leaderboard", description="Aggregate run records into a leaderboard table (subcommands: plots, page, validate).")
+    _common(parser)
+    parser.add_argument("--format", default="md", choices=FORMATS, help="output format (default: md)")
+    parser.add_argument("--ci", action="store_true", help="add 95%% bootstrap confidence intervals of the mean")
+    parser.add_argument("--sort", default="acc", choices=COLUMN_KEYS, help="column to sort by, best first (default: acc)")
+    parser.add_argument("--out", metavar="FILE", help="write here instead of printing")
+    args = parser.parse_args(argv)
+    loaded = _load(args.results)
+    _emit(render(sort_rows(aggregate(loaded.records, ci=args.ci), args.sort), args.format, ci=args.ci), args.out)
+    return 0
+
+
+def plots_command(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="forgetbench leaderboard plots", description="Write the leaderboard figures (PNG and SVG).")
+    _common(parser)
+    parser.add_argument("--out", default="figs", metavar="DIR", help="folder for the figures (default: figs)")
+    parser.add_argument("--no-heatmaps", action="store_true", help="skip the per-run accuracy-matrix heatmaps")
+    args = parser.parse_args(argv)
+    from leaderboard.plots import write_figures
+
+    written = write_figures(_load(args.results).records, args.out, heatmaps=not args.no_heatmaps)
+    print(f"{len(written)} file(s) written to {Path(args.out).resolve()}")
+    return 0
+
+
+def page_command(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="forgetbench leaderboard page", description="Write a self-contained HTML leaderboard page.")
+    _common(parser)
+    parser.add_argument("--out", default="leaderboard.html", metavar="FILE", help="the HTML file (default: leaderboard.html)")
+    parser.add_argument("--ci", action="store_true", help="add 95%% bootstrap confidence intervals")
+    parser.add_argument("--title", default="forgetbench leaderboard")
+    args = parser.parse_args(argv)
+    from leaderboard.page import build_page
+
+    records = _load(args.results).records
+    _emit(build_page(sort_rows(aggregate(records, ci=args.ci), "acc"), records, ci=args.ci, title=args.title), args.out)
+    print(f"wrote {Path(args.out).resolve()}")
+    return 0
+
+
+def validate_command(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="forgetbench leaderboard validate", description="Recompute every record's metrics and check its schema; exit 1 on any problem.")
+    _common(parser)
+    args = parser.parse_args(argv)
+    if not Path(args.results).is_dir():
+        raise UserError(f"results directory {args.results!r} does not exist; pass the --out directory of a run to --results")
+    from leaderboard.validate import validate_results
+
+    problems = validate_results(args.results)
+    for line in problems:
+        print(line)
+    print(f"{len(problems)} problem(s)" if problems else "all records valid")
+    return 1 if problems else 0
 
 
 def leaderboard_command(argv: Sequence[str]) -> int:
-    """Prints (or writes) the leaderboard of ``--results``; corrupt records are reported and skipped."""
-    args = leaderboard_parser().parse_args(argv)
-    if not Path(args.results).is_dir():
-        raise UserError(f"results directory {args.results!r} does not exist; pass the --out directory of a run to --results")
-    loaded = load_records(args.results)
-    for problem in loaded.problems:
-        print(problem, file=sys.stderr)
-    text = markdown_table(aggregate(loaded.records)) + "\n"
-    if args.out:
-        atomic_write_bytes(args.out, text.encode("utf-8"))
-    else:
-        sys.stdout.write(text)
-    return 0
+    """Dispatches ``leaderboard [plots|page|validate] ...``."""
+    commands = {"plots": plots_command, "page": page_command, "validate": validate_command}
+    if argv and argv[0] in commands:
+        return commands[argv[0]](argv[1:])
+    return table_command(argv)

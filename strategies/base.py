@@ -31,9 +31,11 @@ class Strategy:
     Attributes:
         joint: True for the multitask reference: the runner trains it once on all
             tasks together and evaluates it once at the end.
+        reference: True for reference rows (bounds, not contenders) in leaderboards.
     """
 
     joint: ClassVar[bool] = False
+    reference: ClassVar[bool] = False
 
     def bind(self, run: RunContext) -> None:
         """Called once per run before :meth:`wrap_model`; keeps the run context."""

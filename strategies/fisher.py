@@ -117,7 +117,9 @@ def empirical_fisher(
     device = next(iter(params.values())).device
     was_training = model.training
     model.eval()
-    with eager_attention(model.backbone):
+    # no_grad outside torch.func.grad: the per-example gradients are still computed, but
+    # no graph reaching the (trainable) head parameters is kept alive.
+    with eager_attention(model.backbone), torch.no_grad():
         for start in range(0, len(examples), chunk_size):
             ids, _mask, mask4d, per_token, labels = _inputs(examples[start : start + chunk_size], pad_id, model.kind == "causal", objective, device)
             grads = per_example_grads(params, ids, mask4d, per_token, labels)

@@ -10,6 +10,8 @@ from strategies.base import Strategy, register_strategy
 class Frozen(Strategy):
     """Frozen backbone, only the task heads train: no forgetting of the backbone by construction."""
 
+    reference = True
+
     def wrap_model(self, model: TaskModel) -> TaskModel:
         for parameter in model.backbone.parameters():
             parameter.requires_grad_(False)

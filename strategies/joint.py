@@ -15,3 +15,4 @@ class Joint(Strategy):
     """
 
     joint = True
+    reference = True
