@@ -81,8 +81,8 @@ class EWC(Strategy):
         return windows
 
     def after_task(self, model: TaskModel, task: EncodedTask) -> None:
-        if self.anchor != "tasks":
-            return
+        if self.anchor != "tasks" or task.index == len(self.run.tasks) - 1:
+            return  # after the last task nothing is trained any more: its Fisher would go unused
         generator = torch.Generator().manual_seed(self.run.seed * 7919 + task.index)
         picked = torch.randperm(len(task.train), generator=generator)[: self.fisher_samples].tolist()
         examples = [(task.train.input_ids[i], task.train.labels[i]) for i in picked]
