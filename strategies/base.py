@@ -9,12 +9,14 @@ trainer does. Strategies compose: ``ewc+replay`` chains the hooks and sums penal
 from __future__ import annotations
 
 import inspect
+import typing
 from typing import Any, ClassVar
 
 import torch
 
 from benchmark.encoding import EncodedTask
 from benchmark.errors import UserError
+from benchmark.typed_yaml import check_value
 from benchmark.registry import Registry
 from benchmark.run_context import RunContext
 from benchmark.task_model import TaskModel
@@ -147,6 +149,8 @@ def build_strategy(spec: str, strategy_args: dict[str, dict[str, Any]] | None = 
                 f"strategy {name!r} does not take argument(s) {unknown} (in strategy_args.{name}); "
                 f"it accepts {accepted_arguments(cls) or 'no arguments'}"
             )
+        hints = typing.get_type_hints(cls.__init__)
+        kwargs = {k: check_value(v, hints.get(k, Any), f"strategy_args.{name}.{k}", "the config") for k, v in kwargs.items()}
         try:
             parts.append(cls(**kwargs))
         except (TypeError, ValueError) as exc:

@@ -61,6 +61,10 @@ BAD_INPUTS = {
         "no examples are left after dropping labels and duplicates",
     ),
     "unknown strategy argument": (lambda d, s: ["--set", "strategy_args.naive.alpha=1"], "strategy 'naive' does not take argument(s) ['alpha']"),
+    "wrong strategy argument type": (
+        lambda d, s: ["--strategies", "ewc", "--set", "strategy_args.ewc.mode=sideways"],
+        "field 'strategy_args.ewc.mode' must be one of 'separate', 'online', got 'sideways'",
+    ),
     "order out of range": (lambda d, s: ["--order", "7"], "--order 7 does not exist"),
     "unknown metric in eval_on": (lambda d, s: ["--eval-on", "seen"] + ["--set", "eval.eval_on=everything"], "field 'eval.eval_on' must be one of"),
 }
