@@ -17,7 +17,7 @@ import yaml
 from benchmark.errors import UserError
 from benchmark.typed_yaml import from_mapping, read_yaml_file
 
-DEFAULT_STRATEGIES = ["naive"]
+DEFAULT_STRATEGIES = ["naive", "ewc", "lora"]
 
 
 @dataclass

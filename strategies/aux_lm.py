@@ -17,7 +17,7 @@ class AuxiliaryLM(Strategy):
     dominates towards the end. Encoders use their masked-LM loss.
     """
 
-    def __init__(self, *, gamma0: float = 0.2, decay: float = 0.95) -> None:
+    def __init__(self, *, gamma0: float = 1.0, decay: float = 0.95) -> None:
         if gamma0 < 0 or not 0 < decay <= 1:
             raise ValueError("gamma0 must be >= 0 and 0 < decay <= 1")
         self.gamma0, self.decay = gamma0, decay

@@ -16,10 +16,11 @@ class L2SP(Strategy):
 
     ``alpha`` pulls every trainable backbone weight towards its pretrained value
     theta0 (the starting point, not zero); ``beta`` is plain weight decay on the newly
-    added head, which has no pretrained value.
+    added head, which has no pretrained value. The default alpha = 1 was tuned on the
+    default benchmark (alpha = 0.1 kept the perplexity but not the first task).
     """
 
-    def __init__(self, *, alpha: float = 0.01, beta: float = 0.0) -> None:
+    def __init__(self, *, alpha: float = 1.0, beta: float = 0.0) -> None:
         if alpha < 0 or beta < 0:
             raise ValueError("alpha and beta must be >= 0")
         self.alpha, self.beta = alpha, beta

@@ -86,7 +86,7 @@ def toy_scenario(tmp_path: Path) -> Path:
 def smoke_args(scenario: Path, out: Path, *extra: str) -> list[str]:
     """CLI arguments for a fast run of ``scenario`` on the tiny model."""
     return [
-        "--scenario", str(scenario), "--model", "tiny", "--out", str(out), "--no-progress",
+        "--scenario", str(scenario), "--model", "tiny", "--out", str(out), "--no-progress", "--strategies", "naive",
         "--set", "train.lr=0.003", "--set", "train.head_lr=0.01", "--set", "train.batch_size=8",
         "--set", "eval.ppl_tokens=512", "--set", "eval.ppl_context=64", *extra,
     ]

@@ -72,8 +72,9 @@ def test_default_task_splits_are_sized_balanced_disjoint_and_seeded(task_name: s
 def test_default_scenario_smoke_run_on_the_tiny_model(tmp_path: Path) -> None:
     out = tmp_path / "results"
     assert main(["--preset", "smoke", "--out", str(out), "--no-progress"]) == 0
-    (path,) = record_files(out)
-    record = read_record(path)
+    records = [read_record(p) for p in record_files(out)]
+    assert sorted(r.strategy for r in records) == ["ewc", "lora", "naive"]  # the default suite
+    record = next(r for r in records if r.strategy == "naive")
     assert record.scenario == "default" and record.model == "tiny"
     assert record.tasks == ["movie_sentiment", "subjectivity", "tweet_sentiment", "news_source"]
     assert all(v is not None for v in record.accuracy_matrix[-1])

@@ -15,7 +15,7 @@ from tests.conftest import write_toy_scenario
 
 def toy_config(scenario: Path, out: Path, **overrides: object):
     base = {
-        "scenario": str(scenario), "model": "tiny", "out": str(out), "progress": False,
+        "scenario": str(scenario), "model": "tiny", "out": str(out), "progress": False, "strategies": ["naive"],
         "train": {"lr": 3e-3, "head_lr": 1e-2, "batch_size": 8, "epochs": 5},
         "eval": {"ppl_tokens": 512, "ppl_context": 64},
     }
