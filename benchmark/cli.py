@@ -36,7 +36,7 @@ def run_parser() -> argparse.ArgumentParser:
     add("--config", metavar="FILE", help="suite config YAML (keys = SuiteConfig fields); flags override it")
     add("--preset", metavar="NAME", help="a named partial config applied first (smoke: tiny model, small splits)")
     add("--scenario", metavar="NAME|FILE", help="registered scenario name or path to a scenario YAML (default: default)")
-    add("--order", metavar="K[,K]", help="1-based task order(s) of the scenario (default: 1)")
+    add("--order", metavar="K[,K]|all", help="1-based task order(s) of the scenario, or all (default: 1)")
     add("--strategies", metavar="A,B", help="comma-separated strategies; `a+b` composes two (default: naive)")
     add("--model", metavar="NAME|PATH|HUB_ID", help="registered model, local model directory or hub id (default: smollm2-135m)")
     add("--model-kind", choices=["auto", "causal", "encoder"], help="force the backbone kind instead of reading the config")

@@ -60,7 +60,7 @@ class SuiteConfig:
     """One suite: every (order, strategy, seed) combination of one scenario and model."""
 
     scenario: str = "default"
-    orders: list[int] = field(default_factory=lambda: [1])
+    orders: list[int] | Literal["all"] = field(default_factory=lambda: [1])
     strategies: list[str] = field(default_factory=lambda: list(DEFAULT_STRATEGIES))
     strategy_args: dict[str, dict[str, Any]] = field(default_factory=dict)
     model: str = "smollm2-135m"
@@ -174,7 +174,7 @@ def scenario_budget(scenario: str) -> dict[str, Any]:
 def validate(config: SuiteConfig, source: str) -> None:
     """Checks value ranges that types alone cannot express."""
     positive = {
-        "orders": config.orders,
+        "orders": [] if config.orders == "all" else config.orders,
         "train.epochs": [config.train.epochs],
         "train.batch_size": [config.train.batch_size],
         "train.bucket_batches": [config.train.bucket_batches],

@@ -54,6 +54,7 @@ class EncodedTask:
         train: Training split.
         test: Test split.
         data_hash: SHA-256 of the exact examples.
+        source_hash: SHA-256 of everything loaded for the task (before sampling).
     """
 
     name: str
@@ -63,6 +64,7 @@ class EncodedTask:
     train: EncodedSplit
     test: EncodedSplit
     data_hash: str
+    source_hash: str = ""
 
 
 @dataclass
@@ -136,6 +138,7 @@ def encode_tasks(
                 train=EncodedSplit(train_ids, [remap[y] for y in dataset.train.labels]),
                 test=EncodedSplit(test_ids, [remap[y] for y in dataset.test.labels]),
                 data_hash=dataset.data_hash,
+                source_hash=dataset.source_hash,
             )
         )
     return tasks

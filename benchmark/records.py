@@ -61,6 +61,7 @@ class RunRecord:
     status: str = "finished"
     error: str | None = None
     reference: bool = False
+    source_hashes: dict[str, str] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
     created_at: str = ""
     extra: dict[str, Any] = field(default_factory=dict)

@@ -214,7 +214,8 @@ def run_one(
         strategy=strategy_name, seed=seed, model=backbone.name, setting=config.setting,
         accuracy_matrix=matrix, perplexity=perplexity, bits_per_byte=bits, metrics=metrics, parameters=parameters,
         timings=timings, total_seconds=time.perf_counter() - start,
-        data_hashes={t.name: t.data_hash for t in tasks}, config=to_dict(config), environment=environment,
+        data_hashes={t.name: t.data_hash for t in tasks}, source_hashes={t.name: t.source_hash for t in tasks},
+        config=to_dict(config), environment=environment,
         status=status, error=error, reference=strategy.reference, created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         extra={"row0_seconds": row0.seconds},
     )
@@ -231,7 +232,8 @@ def run_suite(config: SuiteConfig, *, on_run: Callable[[RunOutcome, Path], None]
         UserError: Before anything is written, for any mistake in names, files or data.
     """
     spec = load_scenario(config.scenario)
-    for order in config.orders:
+    orders = list(range(1, len(spec.orders) + 1)) if config.orders == "all" else config.orders
+    for order in orders:
         spec.ordered_tasks(order)
     for name in config.strategies:
         build_strategy(name, config.strategy_args)  # validates names and arguments before any work
@@ -254,9 +256,9 @@ def run_suite(config: SuiteConfig, *, on_run: Callable[[RunOutcome, Path], None]
     general_texts = data.corpus_documents[corpus.documents_used:] if corpus else []
     evaluator = Evaluator(backbone=backbone, corpus=corpus, config=config)
     records: list[RunRecord] = []
-    runs = [(order, seed, name) for order in config.orders for seed in config.seeds for name in config.strategies]
+    runs = [(order, seed, name) for order in orders for seed in config.seeds for name in config.strategies]
     outer = tqdm(total=len(runs), desc="runs", unit="run", disable=not config.progress, dynamic_ncols=True)
-    for order in config.orders:
+    for order in orders:
         for seed in config.seeds:
             datasets = [data.by_seed[seed][task.name] for task in spec.ordered_tasks(order)]
             tasks = encode_tasks(backbone, datasets, config.setting)

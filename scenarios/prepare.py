@@ -1,7 +1,8 @@
 """From a task's raw frame to a seeded, class-balanced, de-duplicated train/test split.
 
 Every check a user's data can fail (missing column, label outside the label set,
-empty text, too few examples) is a one-sentence UserError naming the task.
+empty text, too few examples, a source that is gone) is a one-sentence UserError
+naming the task.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pandas as pd
 
 from benchmark.errors import UserError
 from scenarios.loaders import run_loader
-from scenarios.spec import CorpusSpec, TaskSpec
+from scenarios.spec import CorpusSpec, Fields, SourceSpec, TaskSpec
 
 
 @dataclass
@@ -34,13 +35,44 @@ class TextSplit:
 
 @dataclass
 class TaskDataset:
-    """One task's data for one seed."""
+    """One task's data for one seed.
+
+    Attributes:
+        data_hash: SHA-256 of exactly the train and test examples used.
+        source_hash: SHA-256 of everything that was loaded (after cleaning), whatever was sampled.
+        pool_texts: Every text of the cleaned source (for data-built tokenizers).
+    """
 
     spec: TaskSpec
     train: TextSplit
     test: TextSplit
     data_hash: str
+    source_hash: str
     pool_texts: list[str]
+
+
+@dataclass(frozen=True)
+class FieldMap:
+    """The columns and label map in effect for the source being read."""
+
+    text: list[str]
+    pair: list[str] | None
+    label: str
+    label_map: dict[str, str]
+
+
+def _as_list(fields: Fields | None) -> list[str] | None:
+    return None if fields is None else [fields] if isinstance(fields, str) else list(fields)
+
+
+def field_map(task: TaskSpec, source: SourceSpec) -> FieldMap:
+    """The task's fields, with the source's overrides applied."""
+    return FieldMap(
+        text=_as_list(source.text_field if source.text_field is not None else task.text_field) or [],
+        pair=_as_list(source.text_pair_field if source.text_pair_field is not None else task.text_pair_field),
+        label=source.label_field or task.label_field,
+        label_map=source.label_map if source.label_map is not None else task.label_map,
+    )
 
 
 def class_quotas(size: int, n_classes: int) -> list[int]:
@@ -52,46 +84,55 @@ def _normalise(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def _clean_frame(frame: pd.DataFrame, spec: TaskSpec, where: str) -> pd.DataFrame:
+def _joined(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """The columns as text, joined with a space (missing values become empty)."""
+    parts = [frame[c].map(lambda v: v.strip() if isinstance(v, str) else "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)) for c in columns]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.str.cat(part, sep=" ").str.strip()
+    return joined
+
+
+def _clean_frame(frame: pd.DataFrame, spec: TaskSpec, fields: FieldMap, where: str) -> pd.DataFrame:
     """Selects and checks the text/label columns and maps labels to class indices."""
-    needed = [spec.text_field, spec.label_field] + ([spec.text_pair_field] if spec.text_pair_field else [])
+    needed = fields.text + [fields.label] + (fields.pair or [])
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         raise UserError(
             f"{where}: column(s) {missing} not found in the loaded data (columns: {[str(c) for c in frame.columns]}); "
             "fix text_field/label_field in the scenario"
         )
-    out = pd.DataFrame({"raw_label": frame[spec.label_field].astype(str)})
-    if frame[spec.label_field].isna().any():
-        raise UserError(f"{where}: {int(frame[spec.label_field].isna().sum())} row(s) have no label in {spec.label_field!r}; remove them")
-    keep = pd.Series(True, index=frame.index)
-    for key, column in (("text", spec.text_field), ("pair", spec.text_pair_field)):
-        if column is None:
+    if frame[fields.label].isna().any():
+        raise UserError(f"{where}: {int(frame[fields.label].isna().sum())} row(s) have no label in {fields.label!r}; remove them")
+    out = pd.DataFrame({"raw_label": frame[fields.label].map(str).to_numpy()})
+    keep = np.ones(len(frame), dtype=bool)
+    for key, columns in (("text", fields.text), ("pair", fields.pair)):
+        if not columns:
             continue
-        values = frame[column]
-        bad = [i for i, v in enumerate(values) if not isinstance(v, str) or not v.strip()]
+        values = _joined(frame, columns).to_numpy()
+        bad = [i for i, v in enumerate(values) if not v]
         if bad and spec.drop_empty:
-            keep.iloc[bad] = False
+            keep[bad] = False
         elif bad:
             raise UserError(
-                f"{where}: {len(bad)} row(s) have an empty or non-text value in {column!r} (first at row {bad[0]}); "
+                f"{where}: {len(bad)} row(s) have an empty or non-text value in {'+'.join(columns)!r} (first at row {bad[0]}); "
                 "remove those rows from the source or set drop_empty: true for the task"
             )
-        out[key] = values.to_numpy()
+        out[key] = values
     if "split" in frame.columns:
-        out["split"] = frame["split"].astype(str).to_numpy()
-    out = out[keep.to_numpy()]
+        out["split"] = frame["split"].map(str).to_numpy()
+    out = out[keep]
     out = out[~out["raw_label"].isin(spec.drop_labels)]
-    names = out["raw_label"].map(lambda raw: spec.label_map.get(raw, raw))
+    names = out["raw_label"].map(lambda raw: fields.label_map.get(raw, raw))
     unknown = sorted(set(names) - set(spec.labels))
     if unknown:
         shown = ", ".join(repr(u) for u in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
         raise UserError(
-            f"{where}: label(s) {shown} in {spec.label_field!r} are not in labels {spec.labels}; "
+            f"{where}: label(s) {shown} in {fields.label!r} are not in labels {spec.labels}; "
             "add them to labels or label_map, or list them in drop_labels"
         )
     out["label"] = names.map({name: i for i, name in enumerate(spec.labels)}).astype(int)
-    return out.drop(columns="raw_label")
+    return out.drop(columns="raw_label").reset_index(drop=True)
 
 
 def _deduplicate(frame: pd.DataFrame) -> pd.DataFrame:
@@ -109,13 +150,30 @@ def _deduplicate(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=[c for c in ("_key", "_rank") if c in frame.columns])
 
 
-def _sample(pool: pd.DataFrame, size: int, n_classes: int, balance: bool, rng: np.random.Generator, what: str, where: str, labels: list[str]) -> pd.DataFrame:
-    if not balance:
-        if len(pool) < size:
-            raise UserError(f"{where}: the {what} split needs {size} examples but only {len(pool)} are available; lower its size")
-        return pool.iloc[rng.permutation(len(pool))[:size]]
+@dataclass(frozen=True)
+class SplitSize:
+    """How many examples a split takes: a total (balanced or not) or up to k per class."""
+
+    total: int
+    per_class: int | None
+    balance: bool
+
+    def quotas(self, pool: pd.DataFrame, n_classes: int) -> list[int] | None:
+        """Examples per class (None: an unbalanced random sample of ``total``)."""
+        if self.per_class is not None:
+            counts = pool["label"].value_counts()
+            return [min(self.per_class, int(counts.get(c, 0))) for c in range(n_classes)]
+        return class_quotas(self.total, n_classes) if self.balance else None
+
+
+def _sample(pool: pd.DataFrame, size: SplitSize, rng: np.random.Generator, what: str, where: str, labels: list[str]) -> pd.DataFrame:
+    quotas = size.quotas(pool, len(labels))
+    if quotas is None:
+        if len(pool) < size.total:
+            raise UserError(f"{where}: the {what} split needs {size.total} examples but only {len(pool)} are available; lower its size")
+        return pool.iloc[rng.permutation(len(pool))[: size.total]]
     picked = []
-    for label, quota in enumerate(class_quotas(size, n_classes)):
+    for label, quota in enumerate(quotas):
         members = pool[pool["label"] == label]
         if len(members) < quota:
             raise UserError(
@@ -124,6 +182,8 @@ def _sample(pool: pd.DataFrame, size: int, n_classes: int, balance: bool, rng: n
             )
         picked.append(members.iloc[rng.permutation(len(members))[:quota]])
     chosen = pd.concat(picked)
+    if chosen.empty:
+        raise UserError(f"{where}: the {what} split is empty; check the source and the split sizes")
     return chosen.iloc[rng.permutation(len(chosen))]
 
 
@@ -135,15 +195,21 @@ def _to_split(frame: pd.DataFrame) -> TextSplit:
     )
 
 
+def _hash_rows(rows: list[tuple[object, ...]]) -> str:
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update(json.dumps(row, ensure_ascii=False).encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
 def data_hash(train: TextSplit, test: TextSplit) -> str:
     """SHA-256 of exactly the examples a run trains and tests on (order included)."""
-    digest = hashlib.sha256()
+    rows = []
     for name, split in (("train", train), ("test", test)):
         pairs = split.pairs or [None] * len(split)
-        for text, pair, label in zip(split.texts, pairs, split.labels):
-            digest.update(json.dumps([name, label, text, pair], ensure_ascii=False).encode("utf-8"))
-            digest.update(b"\n")
-    return digest.hexdigest()
+        rows.extend([name, label, text, pair] for text, pair, label in zip(split.texts, pairs, split.labels))
+    return _hash_rows(rows)
 
 
 def task_rng(seed: int, task_name: str) -> np.random.Generator:
@@ -151,38 +217,60 @@ def task_rng(seed: int, task_name: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(task_name.encode("utf-8"))])
 
 
+def describe_local(source: SourceSpec | None) -> str:
+    """Where a local source expects its files, for messages."""
+    if source is None:
+        return ""
+    files = source.args.get("files") or {}
+    names = list(files.values()) if isinstance(files, dict) else []
+    if source.args.get("path"):
+        names.append(str(source.args["path"]))
+    return " and ".join(names)
+
+
+def load_frame(spec: TaskSpec | CorpusSpec, *, data_dir: Path | None, where: str) -> pd.DataFrame:
+    """Runs the source in effect (local with --data-dir, else default) with errors that name the way out."""
+    source = spec.source_for(data_dir)
+    local_hint = describe_local(spec.local) if spec.local is not None and source is not spec.local else ""
+    if source.unavailable:
+        fix = f"put {local_hint} under a folder and pass it as --data-dir" if local_hint else "point the task at local files with a 'local' source and --data-dir"
+        raise UserError(f"{where}: its {source.loader} source {source.args.get('dataset', source.args)!r} is no longer available ({source.unavailable}); {fix}")
+    try:
+        return run_loader(source.loader, source.args, data_dir=data_dir, where=where)
+    except UserError as exc:
+        if local_hint:
+            raise UserError(f"{exc} (offline, put {local_hint} under a folder and pass it as --data-dir)") from exc
+        raise
+
+
 def prepare_task(
-    spec: TaskSpec,
-    *,
-    seed: int,
-    data_dir: Path | None,
-    source_name: str,
-    train_size: int | None = None,
-    test_size: int | None = None,
+    spec: TaskSpec, *, seed: int, data_dir: Path | None, source_name: str,
+    train_size: int | None = None, test_size: int | None = None,
 ) -> TaskDataset:
-    """Loads, checks, de-duplicates and splits one task for ``seed``."""
+    """Loads, checks, de-duplicates and splits one task for ``seed``.
+
+    ``train_size``/``test_size`` (from the command line) override the scenario's sizes,
+    per-class sizes included.
+    """
     where = f"{source_name}: task {spec.name!r}"
-    raw = run_loader(spec.source.loader, spec.source.args, data_dir=data_dir, where=where)
-    frame = _deduplicate(_clean_frame(raw, spec, where))
+    raw = load_frame(spec, data_dir=data_dir, where=where)
+    frame = _deduplicate(_clean_frame(raw, spec, field_map(spec, spec.source_for(data_dir)), where))
     if frame.empty:
         raise UserError(f"{where}: no examples are left after dropping labels and duplicates; check the source and drop_labels")
-    n_train = train_size or spec.train_size
-    n_test = test_size or spec.test_size
+    train = SplitSize(train_size or spec.train_size, None if train_size else spec.train_per_class, spec.balance)
+    test = SplitSize(test_size or spec.test_size, None if test_size else spec.test_per_class, spec.balance)
     rng = task_rng(seed, spec.name)
-    k = len(spec.labels)
     if "split" in frame.columns and set(frame["split"]) >= {"train", "test"}:
-        test = _sample(frame[frame["split"] == "test"], n_test, k, spec.balance, rng, "test", where, spec.labels)
-        train = _sample(frame[frame["split"] == "train"], n_train, k, spec.balance, rng, "train", where, spec.labels)
+        test_frame = _sample(frame[frame["split"] == "test"], test, rng, "test", where, spec.labels)
+        train_frame = _sample(frame[frame["split"] == "train"], train, rng, "train", where, spec.labels)
     else:
-        test = _sample(frame, n_test, k, spec.balance, rng, "test", where, spec.labels)
-        rest = frame.drop(index=test.index)
-        train = _sample(rest, n_train, k, spec.balance, rng, "train", where, spec.labels)
-    train_split, test_split = _to_split(train), _to_split(test)
+        test_frame = _sample(frame, test, rng, "test", where, spec.labels)
+        train_frame = _sample(frame.drop(index=test_frame.index), train, rng, "train", where, spec.labels)
+    train_split, test_split = _to_split(train_frame), _to_split(test_frame)
+    pairs = frame["pair"].tolist() if "pair" in frame.columns else [None] * len(frame)
     return TaskDataset(
-        spec=spec,
-        train=train_split,
-        test=test_split,
-        data_hash=data_hash(train_split, test_split),
+        spec=spec, train=train_split, test=test_split, data_hash=data_hash(train_split, test_split),
+        source_hash=_hash_rows(list(zip(frame["text"].tolist(), pairs, frame["label"].tolist()))),
         pool_texts=frame["text"].tolist(),
     )
 
@@ -190,7 +278,7 @@ def prepare_task(
 def prepare_corpus(spec: CorpusSpec, *, data_dir: Path | None, source_name: str) -> list[str]:
     """Loads the general corpus as a list of non-empty documents in source order."""
     where = f"{source_name}: perplexity corpus"
-    frame = run_loader(spec.source.loader, spec.source.args, data_dir=data_dir, where=where)
+    frame = load_frame(spec, data_dir=data_dir, where=where)
     if spec.text_field not in frame.columns:
         raise UserError(f"{where}: column {spec.text_field!r} not found (columns: {list(frame.columns)}); fix perplexity.text_field")
     docs = [t for t in frame[spec.text_field].tolist() if isinstance(t, str) and t.strip()]

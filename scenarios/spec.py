@@ -8,6 +8,7 @@ for perplexity. The dataclass fields below are exactly the YAML keys.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,35 +18,64 @@ from benchmark.errors import UserError
 from benchmark.typed_yaml import from_mapping, read_yaml_file
 
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+TASK_LIBRARY = Path(__file__).resolve().parent / "configs" / "tasks"
+
+
+Fields = str | list[str]
 
 
 @dataclass
 class SourceSpec:
-    """Where data comes from: a registered loader and the keyword arguments it takes."""
+    """Where data comes from: a registered loader and its keyword arguments.
+
+    A source may override the task's field names and label map (a hub dataset and
+    its local CSV copy name their columns differently). ``unavailable`` says why a
+    source can no longer be loaded (e.g. taken down from the hub); using it is an error
+    that points at the task's local alternative.
+    """
 
     loader: str
     args: dict[str, Any] = field(default_factory=dict)
+    text_field: Fields | None = None
+    text_pair_field: Fields | None = None
+    label_field: str | None = None
+    label_map: dict[str, str] | None = None
+    unavailable: str | None = None
 
 
 @dataclass
 class TaskSpec:
-    """One classification task of a scenario."""
+    """One classification task of a scenario.
+
+    ``source`` is used by default (typically the hub); ``local`` replaces it when
+    ``--data-dir`` is given. A list of text fields is joined with spaces. Sizes are
+    totals split evenly over classes (``train_size``/``test_size``), or, when
+    ``train_per_class``/``test_per_class`` are set, up to that many per class
+    (fewer where a class has fewer, as with ``select_k_per_class`` in the papers).
+    """
 
     name: str
     source: SourceSpec
     labels: list[str]
-    text_field: str = "text"
-    text_pair_field: str | None = None
+    local: SourceSpec | None = None
+    text_field: Fields = "text"
+    text_pair_field: Fields | None = None
     label_field: str = "label"
     label_map: dict[str, str] = field(default_factory=dict)
     drop_labels: list[str] = field(default_factory=list)
     drop_empty: bool = False
     train_size: int = 1000
     test_size: int = 500
+    train_per_class: int | None = None
+    test_per_class: int | None = None
     balance: bool = True
     max_length: int = 128
     metric: Literal["accuracy"] = "accuracy"
     description: str = ""
+
+    def source_for(self, data_dir: object) -> SourceSpec:
+        """The local source when a data directory is given and one is defined, else the default source."""
+        return self.local if data_dir is not None and self.local is not None else self.source
 
 
 @dataclass
@@ -53,8 +83,13 @@ class CorpusSpec:
     """The held-out general-language corpus on which perplexity is measured."""
 
     source: SourceSpec
+    local: SourceSpec | None = None
     text_field: str = "text"
     description: str = ""
+
+    def source_for(self, data_dir: object) -> SourceSpec:
+        """The local source when a data directory is given and one is defined, else the default source."""
+        return self.local if data_dir is not None and self.local is not None else self.source
 
 
 @dataclass
@@ -62,13 +97,16 @@ class ScenarioSpec:
     """A named, versioned, ordered stream of tasks.
 
     ``train`` and ``eval`` are the scenario's recommended budget (TrainConfig and
-    EvalConfig fields); a preset, a config file and flags all override them.
+    EvalConfig fields); a preset, a config file and flags all override them. With
+    ``grid: true`` the orders are every ordered pair of distinct tasks (intermediate
+    task, then target task), in the order the tasks are listed.
     """
 
     name: str
     version: int
     tasks: list[TaskSpec]
-    orders: list[list[str]]
+    orders: list[list[str]] = field(default_factory=list)
+    grid: bool = False
     description: str = ""
     paper: str = ""
     perplexity: CorpusSpec | None = None
@@ -109,12 +147,17 @@ def _validate(spec: ScenarioSpec, source: str) -> None:
             raise UserError(f"{where}: 'labels' must list at least two classes, got {task.labels}")
         if len(set(task.labels)) != len(task.labels):
             raise UserError(f"{where}: 'labels' lists a class twice ({task.labels}); list each class once")
-        bad_targets = sorted(set(task.label_map.values()) - set(task.labels))
+        maps = [task.label_map] + [s.label_map for s in (task.source, task.local) if s is not None and s.label_map]
+        bad_targets = sorted({v for m in maps for v in m.values()} - set(task.labels))
         if bad_targets:
             raise UserError(f"{where}: label_map maps to {bad_targets}, which are not in labels {task.labels}; add them to labels")
-        for key in ("train_size", "test_size", "max_length"):
-            if getattr(task, key) < 1:
+        for key in ("train_size", "test_size", "max_length", "train_per_class", "test_per_class"):
+            if getattr(task, key) is not None and getattr(task, key) < 1:
                 raise UserError(f"{where}: '{key}' must be at least 1, got {getattr(task, key)}")
+    if spec.grid:
+        if spec.orders:
+            raise UserError(f"{source}: a grid scenario generates its orders; remove 'orders' or set grid: false")
+        spec.orders = [list(pair) for pair in itertools.permutations(names, 2)]
     if not spec.orders:
         raise UserError(f"{source}: 'orders' is empty; list at least one task order")
     for k, order in enumerate(spec.orders, 1):
@@ -125,15 +168,40 @@ def _validate(spec: ScenarioSpec, source: str) -> None:
             raise UserError(f"{source}: order {k} lists a task twice ({order}); list each task once")
 
 
+def expand_task(entry: Any, *, source: str, base_dir: Path | None) -> Any:
+    """Resolves ``use: NAME`` (a task file in scenarios/configs/tasks, or a path relative to the scenario).
+
+    The keys next to ``use`` override the used definition, so a scenario states only
+    what it changes (sizes, name) and every dataset is described once.
+    """
+    if not isinstance(entry, dict) or "use" not in entry:
+        return entry
+    ref = str(entry["use"])
+    candidate = (base_dir / ref) if base_dir is not None and ref.endswith((".yaml", ".yml")) else TASK_LIBRARY / f"{ref}.yaml"
+    if not candidate.is_file():
+        known = sorted(p.stem for p in TASK_LIBRARY.glob("*.yaml"))
+        raise UserError(f"{source}: task 'use: {ref}' names no task definition ({candidate}); use one of {known} or a .yaml path next to the scenario")
+    base = read_yaml_file(candidate, what="task file", missing_hint="check the 'use' entry")
+    if not isinstance(base, dict):
+        raise UserError(f"task file {str(candidate)!r} must hold one task mapping")
+    return {**base, **{k: v for k, v in entry.items() if k != "use"}}
+
+
 def parse_scenario(data: Any, *, source: str, path: str = "") -> ScenarioSpec:
     """Validates a scenario mapping (already parsed from YAML) into a ScenarioSpec."""
     if isinstance(data, dict):
+        base_dir = Path(path).parent if path else None
         data = {**data, "path": path}
+        if isinstance(data.get("tasks"), list):
+            data["tasks"] = [expand_task(t, source=source, base_dir=base_dir) for t in data["tasks"]]
         # YAML turns `0: negative` into an int key; label maps compare as strings.
         for task in data.get("tasks") or []:
-            if isinstance(task, dict) and isinstance(task.get("label_map"), dict):
-                task["label_map"] = {str(k): str(v) for k, v in task["label_map"].items()}
-            if isinstance(task, dict) and isinstance(task.get("labels"), list):
+            if not isinstance(task, dict):
+                continue
+            for holder in [task] + [task.get(k) for k in ("source", "local") if isinstance(task.get(k), dict)]:
+                if isinstance(holder.get("label_map"), dict):
+                    holder["label_map"] = {str(k): str(v) for k, v in holder["label_map"].items()}
+            if isinstance(task.get("labels"), list):
                 task["labels"] = [str(v) for v in task["labels"]]
     spec = from_mapping(ScenarioSpec, data, source=source)
     _validate(spec, source)

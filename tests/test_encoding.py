@@ -13,7 +13,7 @@ from scenarios.spec import SourceSpec, TaskSpec
 def dataset(name: str, labels: list[str], texts: list[str], y: list[int]) -> TaskDataset:
     spec = TaskSpec(name=name, source=SourceSpec(loader="x"), labels=labels, max_length=8)
     split = TextSplit(texts=texts, labels=y)
-    return TaskDataset(spec=spec, train=split, test=split, data_hash=f"hash-{name}", pool_texts=texts)
+    return TaskDataset(spec=spec, train=split, test=split, data_hash=f"hash-{name}", source_hash=f"src-{name}", pool_texts=texts)
 
 
 A = dataset("a", ["neg", "pos"], ["bad film", "good film"], [0, 1])

@@ -1,4 +1,4 @@
-"""Loader ``local_files``: csv, tsv, jsonl, parquet, or SentEval-style ``LABEL text`` lines.
+"""Loader ``local_files``: csv, tsv, jsonl, parquet, SentEval ``LABEL text`` lines, or plain text.
 
 Relative paths are resolved against ``--data-dir`` (or the working directory when no
 data directory is given). A source is either one file (``path``; split later by the
@@ -7,6 +7,8 @@ harness with a seeded split) or one file per split (``files: {train: ..., test: 
 
 from __future__ import annotations
 
+import csv
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +16,7 @@ import pandas as pd
 from benchmark.errors import UserError
 from scenarios.loaders import register_loader
 
-FORMATS = ("csv", "tsv", "jsonl", "json", "parquet", "senteval")
+FORMATS = ("csv", "tsv", "jsonl", "json", "parquet", "senteval", "text", "wikitext")
 _SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "json", ".parquet": "parquet"}
 _COMPRESSION_SUFFIXES = {".bz2", ".gz", ".zip", ".xz", ".zst"}
 
@@ -39,33 +41,63 @@ def _read_senteval(path: Path, encoding: str) -> pd.DataFrame:
     labels: list[str] = []
     texts: list[str] = []
     with path.open(encoding=encoding) as handle:
-        for number, line in enumerate(handle, 1):
+        for line in handle:
             line = line.rstrip("\n\r")
             if not line.strip():
                 continue
             label, _, text = line.partition(" ")
-            if not text.strip():
-                raise UserError(f"{path}:{number}: the line has a label but no text; SentEval lines must read 'LABEL text'")
-            labels.append(label)
+            labels.append(label)  # a label-only line keeps an empty text: the task's drop_empty decides
             texts.append(text.strip())
     return pd.DataFrame({"label": labels, "text": texts})
 
 
-def read_table(path: Path, fmt: str | None, *, encoding: str = "utf-8", columns: list[str] | None = None) -> pd.DataFrame:
-    """Reads one local file into a DataFrame of strings, with one-sentence errors."""
+_WIKITEXT_ARTICLE = re.compile(r"^ = [^=].* = $", re.M)
+
+
+def _read_documents(path: Path, encoding: str, fmt: str) -> pd.DataFrame:
+    """Plain text as documents: blank-line-separated paragraphs, or WikiText articles (split at ' = Title = ' lines)."""
+    text = path.read_text(encoding=encoding)
+    if fmt == "wikitext":
+        starts = [m.start() for m in _WIKITEXT_ARTICLE.finditer(text)] or [0]
+        pieces = [text[a:b] for a, b in zip(starts, starts[1:] + [len(text)])]
+    else:
+        pieces = re.split(r"\n\s*\n", text)
+    documents = [" ".join(p.split()) for p in pieces]
+    return pd.DataFrame({"text": [d for d in documents if d]})
+
+
+def _has_header(path: Path, columns: list[str], sep: str, encoding: str) -> bool:
+    """True if the file's first line is exactly the given column names (some copies carry a header, some not)."""
+    with path.open(encoding=encoding) as handle:
+        first = handle.readline().rstrip("\r\n")
+    return [c.strip().strip('"') for c in first.split(sep)] == columns
+
+
+def read_table(
+    path: Path, fmt: str | None, *, encoding: str = "utf-8", columns: list[str] | None = None, quoting: bool = True,
+) -> pd.DataFrame:
+    """Reads one local file into a DataFrame of strings, with one-sentence errors.
+
+    ``columns`` names the columns of a csv/tsv without a header; a file whose first line
+    is exactly those names is read the same way. ``quoting: false`` reads quote
+    characters literally (GLUE's tsv files).
+    """
     if not path.is_file():
         raise UserError(f"data file {str(path)!r} does not exist; pass --data-dir pointing at the folder that holds it")
     fmt = fmt or infer_format(path)
     if fmt not in FORMATS:
         raise UserError(f"cannot tell the format of {str(path)!r}; set source.args.format to one of {', '.join(FORMATS)}")
-    header = None if columns else "infer"
     try:
         if fmt == "senteval":
             frame = _read_senteval(path, encoding)
+        elif fmt in ("text", "wikitext"):
+            frame = _read_documents(path, encoding, fmt)
         elif fmt in ("csv", "tsv"):
+            sep = "," if fmt == "csv" else "\t"
+            header = (0 if _has_header(path, columns, sep, encoding) else None) if columns else "infer"
             frame = pd.read_csv(
-                path, sep="," if fmt == "csv" else "\t", encoding=encoding, header=header,
-                names=columns, dtype=str, keep_default_na=False,
+                path, sep=sep, encoding=encoding, header=header, names=columns, dtype=str, keep_default_na=False,
+                quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE,
             )
         elif fmt in ("jsonl", "json"):
             frame = pd.read_json(path, lines=fmt == "jsonl", encoding=encoding, dtype=False)
@@ -92,18 +124,19 @@ def local_files(
     format: str | None = None,  # noqa: A002 - the YAML key users write
     encoding: str = "utf-8",
     columns: list[str] | None = None,
+    quoting: bool = True,
 ) -> pd.DataFrame:
     """Reads local files: one ``path``, or ``files`` per split (``train``/``test``)."""
     if (path is None) == (files is None):
         raise UserError("a local_files source needs exactly one of 'path' (one file) or 'files' (one file per split)")
     if path is not None:
-        return read_table(resolve(path, data_dir), format, encoding=encoding, columns=columns)
+        return read_table(resolve(path, data_dir), format, encoding=encoding, columns=columns, quoting=quoting)
     assert files is not None
     unknown = sorted(set(files) - {"train", "test"})
     if unknown or "train" not in files or "test" not in files:
         raise UserError(f"a local_files source's 'files' must name exactly a 'train' and a 'test' file, got {sorted(files)}")
     parts = []
     for split, name in files.items():
-        frame = read_table(resolve(name, data_dir), format, encoding=encoding, columns=columns)
+        frame = read_table(resolve(name, data_dir), format, encoding=encoding, columns=columns, quoting=quoting)
         parts.append(frame.assign(split=split))
     return pd.concat(parts, ignore_index=True)
