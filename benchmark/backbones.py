@@ -20,6 +20,7 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from benchmark.errors import UserError
+from benchmark.hub import hub_reachable
 from benchmark.registry import Registry
 
 Kind = Literal["causal", "encoder"]
@@ -91,18 +92,20 @@ def prepare_tokenizer(tokenizer: PreTrainedTokenizerBase, kind: Kind, name: str)
 def _load_pretrained(name: str, kind_hint: Literal["auto", "causal", "encoder"]) -> Backbone:
     from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForMaskedLM, AutoTokenizer
 
+    online = Path(name).exists() or hub_reachable()
     try:
-        config = AutoConfig.from_pretrained(name)
+        config = AutoConfig.from_pretrained(name, local_files_only=not online)
     except (OSError, ValueError) as exc:
         registered = ", ".join(MODELS.names())
+        where = "a hub id reachable from here" if online else "in the local Hugging Face cache (the hub is unreachable from here)"
         raise UserError(
-            f"model {name!r} is not a registered name ({registered}), a local model directory, or a hub id reachable "
-            "from here; check the spelling, the path, or your network"
+            f"model {name!r} is not a registered name ({registered}), a local model directory, or {where}; "
+            "check the spelling or the path, or download the model where there is a network"
         ) from exc
     kind = detect_kind(config) if kind_hint == "auto" else kind_hint
     model_cls = AutoModelForCausalLM if kind == "causal" else AutoModelForMaskedLM
-    model = model_cls.from_pretrained(name, dtype=torch.float32)
-    tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(name), kind, name)
+    model = model_cls.from_pretrained(name, dtype=torch.float32, local_files_only=not online)
+    tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(name, local_files_only=not online), kind, name)
     revision = str(getattr(config, "_commit_hash", "") or "")
     return Backbone(model=model, tokenizer=tokenizer, kind=kind, name=name, fingerprint=config_fingerprint(model, name, revision))
 

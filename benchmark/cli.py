@@ -56,6 +56,9 @@ def run_parser() -> argparse.ArgumentParser:
     add("--data-dir", metavar="DIR", help="folder holding local data files of the scenario")
     add("--set", metavar="KEY=VALUE", action="append", default=[], help="any config field, e.g. --set train.warmup_ratio=0 (repeatable)")
     add("--no-progress", action="store_true", help="no progress bars")
+    add("--resume", action="store_true", help="continue interrupted runs and skip recorded ones (the default; stated for scripts)")
+    add("--overwrite", action="store_true", help="run everything again, replacing existing records and checkpoints")
+    add("--keep-checkpoints", action="store_true", help="keep the per-task checkpoints of finished runs")
     return parser
 
 
@@ -77,6 +80,12 @@ def overrides_from_args(args: argparse.Namespace) -> list[dict[str, Any]]:
         overrides.append(node)
     if args.no_progress:
         overrides.append({"progress": False})
+    if args.resume and args.overwrite:
+        raise UserError("--resume and --overwrite contradict each other; pass only one of them")
+    if args.overwrite:
+        overrides.append({"overwrite": True})
+    if args.keep_checkpoints:
+        overrides.append({"keep_checkpoints": True})
     overrides.extend(parse_set_option(item) for item in args.set)
     return overrides
 
@@ -87,6 +96,7 @@ def print_registry() -> None:
     from benchmark.config import PRESETS
     from benchmark.metrics import METRICS
     from scenarios.catalog import SCENARIOS
+    from scenarios.loaders import LOADERS
     from strategies.base import STRATEGIES
 
     sections = [
@@ -94,6 +104,7 @@ def print_registry() -> None:
         ("Strategies", [(e.name, e.description) for e in STRATEGIES]),
         ("Metrics (↑ higher is better, ↓ lower)", [(f"{e.name} {'↑' if e.obj.higher_is_better else '↓'}", e.description) for e in METRICS]),
         ("Models", [(e.name, e.description) for e in MODELS]),
+        ("Data loaders (a scenario's source.loader)", [(e.name, e.description) for e in LOADERS]),
         ("Presets", [(name, ", ".join(f"{k}={v}" for k, v in values.items())) for name, values in PRESETS.items()]),
     ]
     for title, rows in sections:

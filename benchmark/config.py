@@ -57,7 +57,12 @@ class EvalConfig:
 
 @dataclass
 class SuiteConfig:
-    """One suite: every (order, strategy, seed) combination of one scenario and model."""
+    """One suite: every (order, strategy, seed) combination of one scenario and model.
+
+    Re-running a suite on the same ``out`` directory skips recorded runs and continues
+    interrupted ones from their checkpoints; ``overwrite`` starts them all again.
+    Checkpoints of finished runs are deleted unless ``keep_checkpoints``.
+    """
 
     scenario: str = "default"
     orders: list[int] | Literal["all"] = field(default_factory=lambda: [1])
@@ -74,6 +79,8 @@ class SuiteConfig:
     train_size: int | None = None
     test_size: int | None = None
     progress: bool = True
+    overwrite: bool = False
+    keep_checkpoints: bool = False
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
 

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 import torch
 
+from benchmark.backbones import Backbone
 from benchmark.batching import eval_batch_indices, pad_batch
+from benchmark.config import SuiteConfig
 from benchmark.encoding import EncodedCorpus, EncodedTask
 from benchmark.task_model import TaskModel
 
@@ -74,3 +76,27 @@ def corpus_perplexity(
     perplexity = math.exp(total_nll / max(total_tokens, 1))
     bits = total_nll / (math.log(2) * corpus.n_bytes) if model.kind == "causal" else None
     return LanguageModelScore(perplexity=perplexity, bits_per_byte=bits)
+
+
+@dataclass
+class Evaluator:
+    """Scores a model on tasks and on the general corpus with the suite's settings."""
+
+    backbone: Backbone
+    corpus: EncodedCorpus | None
+    config: SuiteConfig
+
+    def accuracy(self, model: TaskModel, task: EncodedTask) -> float:
+        """Test accuracy of ``model`` on ``task``."""
+        return task_accuracy(model, task, pad_id=self.backbone.pad_id, batch_size=self.config.eval.batch_size, precision=self.config.train.precision)
+
+    def language_model(self, model: TaskModel) -> tuple[float | None, float | None]:
+        """Perplexity and bits per byte on the general corpus (None, None without one)."""
+        if self.corpus is None:
+            return None, None
+        tokenizer = self.backbone.tokenizer
+        score = corpus_perplexity(
+            model, self.corpus, pad_id=self.backbone.pad_id, batch_size=self.config.eval.ppl_batch_size,
+            precision=self.config.train.precision, mask_token_id=tokenizer.mask_token_id, special_ids=tokenizer.all_special_ids,
+        )
+        return score.perplexity, score.bits_per_byte

@@ -62,6 +62,7 @@ class RunRecord:
     error: str | None = None
     reference: bool = False
     source_hashes: dict[str, str] = field(default_factory=dict)
+    fingerprint: str = ""
     schema_version: int = SCHEMA_VERSION
     created_at: str = ""
     extra: dict[str, Any] = field(default_factory=dict)

@@ -35,7 +35,7 @@ def first_docstring_line(obj: object) -> str:
     doc = getattr(obj, "__doc__", None) or ""
     for line in doc.strip().splitlines():
         if line.strip():
-            return line.strip()
+            return line.strip().replace("``", "")
     return ""
 
 

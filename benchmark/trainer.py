@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 from transformers import get_constant_schedule_with_warmup, get_linear_schedule_with_warmup
 
+from benchmark import faults
 from benchmark.batching import train_batch_indices
 from benchmark.config import TrainConfig
 from benchmark.encoding import EncodedTask
@@ -105,7 +106,7 @@ class GradualUnfreezing:
 
 def train_tasks(
     model: TaskModel, tasks: list[EncodedTask], strategy: Strategy, config: TrainConfig, *,
-    pad_id: int, generator: torch.Generator, progress: bool = False, description: str = "",
+    pad_id: int, generator: torch.Generator, progress: bool = False, description: str = "", fault_point: str | None = None,
 ) -> TrainStats:
     """Trains ``model`` for ``config.epochs`` epochs on ``tasks`` with ``strategy``'s penalty.
 
@@ -121,6 +122,7 @@ def train_tasks(
         generator: Drives the batch order (seeded per run and task).
         progress: Show a tqdm bar.
         description: The bar's label.
+        fault_point: Prefix of this call's fault-injection points (``<prefix>:step<k>``, see benchmark.faults).
     """
     device = model_device(model)
     schedule: list[tuple[EncodedTask, list[int]]] = []
@@ -156,6 +158,8 @@ def train_tasks(
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
+            if fault_point is not None:
+                faults.reached(f"{fault_point}:step{step}")
             bar.update()
             bar.set_postfix(loss=f"{loss_value:.3f}", refresh=False)
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from typing import Any
 
 import torch
 
@@ -33,6 +34,8 @@ class Adapters(Strategy):
     sets are switched by the task being scored, so earlier tasks cannot be forgotten;
     a shared set (``per_task: false``) is trained by every task in turn.
     """
+
+    trains_backbone = False
 
     def __init__(self, *, bottleneck: int = 64, per_task: bool = True, targets: list[str] | None = None) -> None:
         if bottleneck < 1:
@@ -74,6 +77,15 @@ class Adapters(Strategy):
         for slot in self.slots:
             for key, adapter in slot.adapters.items():
                 adapter.requires_grad_(key == task.head or not self.per_task)
+
+    def state_dict(self) -> dict[str, Any]:
+        # The adapter weights travel with the model's; the strategy only records which sets exist.
+        return {"sets": sorted(self.slots[0].adapters) if self.slots else []}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for key in state["sets"]:
+            if key not in self.slots[0].adapters:
+                self.add_set(key)
 
     def extra_memory_bytes(self) -> int:
         return sum(p.numel() * p.element_size() for slot in self.slots for p in slot.adapters.parameters())

@@ -34,10 +34,13 @@ class Strategy:
         joint: True for the multitask reference: the runner trains it once on all
             tasks together and evaluates it once at the end.
         reference: True for reference rows (bounds, not contenders) in leaderboards.
+        trains_backbone: False for strategies that freeze the backbone (no gradients or
+            optimizer state for it), for the memory estimate.
     """
 
     joint: ClassVar[bool] = False
     reference: ClassVar[bool] = False
+    trains_backbone: ClassVar[bool] = True
 
     def bind(self, run: RunContext) -> None:
         """Called once per run before :meth:`wrap_model`; keeps the run context."""
@@ -67,6 +70,10 @@ class Strategy:
     def extra_memory_bytes(self) -> int:
         """Bytes the strategy holds beyond the model it trains (by default: its state's tensors)."""
         return tensor_bytes(self.state_dict())
+
+    def memory_copies(self) -> float:
+        """How many backbone-sized float32 copies the strategy keeps (for the memory check before a run)."""
+        return 0.0
 
 
 def tensor_bytes(value: object) -> int:
@@ -123,6 +130,13 @@ class Composite(Strategy):
 
     def extra_memory_bytes(self) -> int:
         return sum(part.extra_memory_bytes() for part in self.parts)
+
+    def memory_copies(self) -> float:
+        return sum(part.memory_copies() for part in self.parts)
+
+    @property
+    def trains_backbone(self) -> bool:  # type: ignore[override]
+        return all(part.trains_backbone for part in self.parts)
 
 
 def accepted_arguments(cls: type[Strategy]) -> list[str]:

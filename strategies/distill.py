@@ -45,5 +45,8 @@ class Distill(Strategy):
         real = mask.bool()
         return self.weight * (t * t) * kl[real].mean()
 
+    def memory_copies(self) -> float:
+        return 1.0
+
     def extra_memory_bytes(self) -> int:
         return sum(p.numel() * p.element_size() for p in self.teacher.parameters())

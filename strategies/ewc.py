@@ -9,7 +9,7 @@ import torch
 from benchmark.encoding import EncodedTask
 from benchmark.errors import UserError
 from benchmark.task_model import TaskModel
-from strategies.base import Batch, Strategy, register_strategy
+from strategies.base import Batch, Strategy, register_strategy, tensor_bytes
 from strategies.fisher import Example, batch_fisher, empirical_fisher, trainable_backbone_parameters
 
 
@@ -117,7 +117,16 @@ class EWC(Strategy):
         return 0.5 * self.ewc_lambda * (total + self.constant)
 
     def state_dict(self) -> dict[str, Any]:
+        if self.anchor == "pretrained":
+            return {}  # recomputed, identically, by wrap_model when a run resumes
         return {"importance": self.importance, "center": self.center, "constant": self.constant}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.importance, self.center, self.constant = state["importance"], state["center"], state["constant"]
+        if state:
+            self.importance, self.center, self.constant = state["importance"], state["center"], state["constant"]
+
+    def extra_memory_bytes(self) -> int:
+        return tensor_bytes(self.importance) + tensor_bytes(self.center)
+
+    def memory_copies(self) -> float:
+        return 2.0

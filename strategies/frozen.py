@@ -11,6 +11,7 @@ class Frozen(Strategy):
     """Frozen backbone, only the task heads train: no forgetting of the backbone by construction."""
 
     reference = True
+    trains_backbone = False
 
     def wrap_model(self, model: TaskModel) -> TaskModel:
         for parameter in model.backbone.parameters():

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
 from benchmark.task_model import TaskModel
-from strategies.base import Batch, Strategy, register_strategy
+from strategies.base import Batch, Strategy, register_strategy, tensor_bytes
 
 
 @register_strategy("l2sp")
@@ -39,8 +37,9 @@ class L2SP(Strategy):
             terms.append(self.beta * model.heads[batch["head"]].weight.pow(2).sum())
         return sum(terms) if terms else None
 
-    def state_dict(self) -> dict[str, Any]:
-        return {"anchor": self.anchor}
+    def extra_memory_bytes(self) -> int:
+        # The anchor is rebuilt from the pretrained weights in wrap_model, so it is not checkpointed state.
+        return tensor_bytes(self.anchor)
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.anchor = state["anchor"]
+    def memory_copies(self) -> float:
+        return 1.0

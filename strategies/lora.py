@@ -16,6 +16,8 @@ class LoRA(Strategy):
     language-model path, so perplexity measures the untouched backbone.
     """
 
+    trains_backbone = False
+
     def __init__(self, *, r: int = 8, lora_alpha: int = 16, lora_dropout: float = 0.0, per_task: bool = False, target_modules: list[str] | None = None) -> None:
         if r < 1 or lora_dropout < 0:
             raise ValueError("r must be >= 1 and lora_dropout >= 0")
@@ -60,6 +62,18 @@ class LoRA(Strategy):
                 torch.manual_seed(self.run.seed * 1_000_003 + task.index)
                 self.peft_model.add_adapter(task.head, self.config())
         self.follow(task.head)  # trainable before the trainer builds its optimizer
+
+    def state_dict(self) -> dict[str, object]:
+        # LoRA weights travel with the model's; the strategy only records which adapters exist.
+        return {"adapters": sorted(self.peft_model.peft_config)}
+
+    def load_state_dict(self, state: dict[str, object]) -> None:
+        import torch
+
+        for name in state["adapters"]:  # type: ignore[union-attr]
+            if name not in self.peft_model.peft_config:
+                with torch.random.fork_rng(devices=[]):
+                    self.peft_model.add_adapter(name, self.config())
 
     def extra_memory_bytes(self) -> int:
         return sum(p.numel() * p.element_size() for n, p in self.peft_model.named_parameters() if "lora_" in n)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pandas as pd
 
 from benchmark.errors import UserError
+from benchmark.hub import cache_only, hub_reachable
 from scenarios.loaders import register_loader
 
 
@@ -24,14 +26,17 @@ def hub(
     import datasets  # imported here: loading it costs ~1 s and most runs never touch the hub
 
     wanted = splits or {"train": "train", "test": "test"}
+    online = hub_reachable()
     parts = []
     for split, hub_split in wanted.items():
         try:
-            ds = datasets.load_dataset(dataset, config, split=hub_split, revision=revision)
+            with contextlib.nullcontext() if online else cache_only():
+                ds = datasets.load_dataset(dataset, config, split=hub_split, revision=revision)
         except Exception as exc:  # datasets raises many types for "not reachable" and "not found"
             reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+            offline = "" if online else " (the hub is unreachable from here and the dataset is not in the local cache)"
             raise UserError(
-                f"hub dataset {dataset!r} (config {config!r}, split {hub_split!r}) could not be loaded ({reason}); "
+                f"hub dataset {dataset!r} (config {config!r}, split {hub_split!r}) could not be loaded{offline}: {reason}; "
                 "check the id and your network, or point the scenario at local files with --data-dir"
             ) from exc
         parts.append(ds.to_pandas().assign(split=split))

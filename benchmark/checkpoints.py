@@ -1,0 +1,97 @@
+"""Run checkpoints: everything needed to continue a run after its last finished task.
+
+One file per unfinished run, ``<out>/.checkpoints/<run_id>.pt``, rewritten atomically
+after every task. It holds the partial results, the weights that training can have
+changed (trainable parameters, heads, strategy-added modules; not the frozen
+backbone), the strategy's accumulated state (Fisher, buffer, adapter sets), the torch
+RNG state and the run's fingerprint. The optimizer starts fresh with every task, so
+there is no optimizer state to carry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from benchmark.atomic_io import atomic_write_bytes
+from benchmark.records import TaskTiming
+
+CHECKPOINT_FORMAT = 1
+
+
+@dataclass
+class RunState:
+    """What a run has produced so far (the part of a record that grows task by task)."""
+
+    completed: int
+    matrix: list[list[float | None]]
+    perplexity: list[float | None]
+    bits_per_byte: list[float | None]
+    timings: list[TaskTiming] = field(default_factory=list)
+    trainable: int = 0
+    seconds: float = 0.0
+    trained_names: list[str] = field(default_factory=list)
+
+    def to_plain(self) -> dict[str, Any]:
+        """Plain data (what torch.save with weights_only=True can read back)."""
+        return asdict(self)
+
+    @classmethod
+    def from_plain(cls, data: dict[str, Any]) -> RunState:
+        values = dict(data)
+        values["timings"] = [TaskTiming(**t) for t in data["timings"]]
+        return cls(**values)
+
+
+@dataclass
+class Checkpoint:
+    """A loaded checkpoint."""
+
+    fingerprint: str
+    state: RunState
+    weights: dict[str, torch.Tensor]
+    strategy: dict[str, Any]
+    rng: torch.Tensor
+
+
+def fingerprint(parts: dict[str, Any]) -> str:
+    """A stable hash of everything a run's numbers depend on."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:24]
+
+
+def checkpoint_path(results_dir: str | Path, run_id: str) -> Path:
+    """Where the checkpoint of ``run_id`` lives."""
+    return Path(results_dir) / ".checkpoints" / f"{run_id}.pt"
+
+
+def save_checkpoint(path: Path, *, fingerprint_: str, state: RunState, weights: dict[str, torch.Tensor], strategy: dict[str, Any]) -> None:
+    """Writes the checkpoint atomically (a crash mid-write leaves the previous one intact)."""
+    payload = {
+        "format": CHECKPOINT_FORMAT, "fingerprint": fingerprint_, "state": state.to_plain(),
+        "weights": {k: v.detach().cpu() for k, v in weights.items()}, "strategy": strategy, "rng": torch.get_rng_state(),
+    }
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def load_checkpoint(path: Path) -> Checkpoint | None:
+    """The checkpoint at ``path``, or None if there is none (or it cannot be read)."""
+    if not path.is_file():
+        return None
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # an unreadable checkpoint only costs a restart of that run
+        return None
+    if payload.get("format") != CHECKPOINT_FORMAT:
+        return None
+    return Checkpoint(
+        fingerprint=payload["fingerprint"], state=RunState.from_plain(payload["state"]),
+        weights=payload["weights"], strategy=payload["strategy"], rng=payload["rng"],
+    )

@@ -1,0 +1,97 @@
+"""Every mistake a user can make: one sentence naming the file/field and the fix, exit 2, nothing written."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import benchmark.memory_guard as memory_guard
+from benchmark.cli import main
+from tests.conftest import smoke_args, write_toy_scenario
+
+
+def write(path: Path, text: str | bytes) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text) if isinstance(text, bytes) else path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def scenario_with(d: Path, s: Path, old: str, new: str) -> list[str]:
+    """A copy of the toy scenario with one edit."""
+    text = s.read_text()
+    assert old in text, old
+    return ["--scenario", write(d / "edited.yaml", text.replace(old, new, 1))]
+
+
+def csv_task(d: Path, s: Path, rows: str | bytes) -> list[str]:
+    """The toy scenario with its first task reading ``rows`` (a CSV with text,label)."""
+    data = write(d / "bad.csv", rows)
+    return scenario_with(d, s, str(d / "toy" / "task1.csv"), data)
+
+
+Case = tuple[Callable[[Path, Path], list[str]], str]
+CASES: dict[str, Case] = {
+    # names
+    "unknown strategy": (lambda d, s: ["--strategies", "naiv"], "unknown strategy 'naiv' in --strategies; did you mean 'naive'?"),
+    "unknown scenario": (lambda d, s: ["--scenario", "defualt"], "unknown scenario 'defualt' in --scenario; did you mean 'default'?"),
+    "unknown preset": (lambda d, s: ["--preset", "smok"], "unknown preset 'smok' in --preset; did you mean 'smoke'?"),
+    "unknown model name": (lambda d, s: ["--model", "no-such-user/no-such-model"], "model 'no-such-user/no-such-model' is not a registered name"),
+    "unknown loader": (lambda d, s: scenario_with(d, s, "loader: local_files", "loader: local_file"), "unknown loader 'local_file' in a scenario's source.loader; did you mean 'local_files'"),
+    "unknown strategy argument": (lambda d, s: ["--set", "strategy_args.naive.alpha=1"], "strategy 'naive' does not take argument(s) ['alpha']"),
+    "unknown config key": (lambda d, s: ["--config", write(d / "c.yaml", "sedes: [0]\n")], "unknown key 'sedes'; did you mean 'seeds'?"),
+    "unknown scenario key": (lambda d, s: scenario_with(d, s, "    max_length: 24", "    max_len: 24"), "unknown key 'tasks[0].max_len'; did you mean 'tasks[0].max_length'?"),
+    # files and syntax
+    "malformed config yaml": (lambda d, s: ["--config", write(d / "c.yaml", "seeds: [0,\n")], "is not valid YAML at line"),
+    "config not a mapping": (lambda d, s: ["--config", write(d / "c.yaml", "- naive\n")], "must hold a mapping of keys to values at the top level"),
+    "missing config file": (lambda d, s: ["--config", str(d / "absent.yaml")], "config file"),
+    "malformed scenario yaml": (lambda d, s: ["--scenario", write(d / "sc.yaml", "name: x\ntasks: [\n")], "is not valid YAML at line"),
+    "bad --set syntax": (lambda d, s: ["--set", "train.lr"], "--set 'train.lr' must look like KEY=VALUE"),
+    # types and values
+    "wrong type": (lambda d, s: ["--epochs", "two"], "field 'train.epochs' must be an integer, got 'two'"),
+    "wrong strategy argument type": (lambda d, s: ["--strategies", "ewc", "--set", "strategy_args.ewc.mode=sideways"], "field 'strategy_args.ewc.mode' must be one of 'separate', 'online', got 'sideways'"),
+    "size below one": (lambda d, s: ["--train-size", "0"], "field 'train_size' must be at least 1"),
+    "invalid eval_on": (lambda d, s: ["--set", "eval.eval_on=everything"], "field 'eval.eval_on' must be one of"),
+    "order out of range": (lambda d, s: ["--order", "7"], "--order 7 does not exist"),
+    "resume and overwrite": (lambda d, s: ["--resume", "--overwrite"], "--resume and --overwrite contradict each other"),
+    # scenario structure
+    "missing required field": (lambda d, s: scenario_with(d, s, "version: 1\n", ""), "required field 'version' is missing"),
+    "unknown task in an order": (lambda d, s: scenario_with(d, s, "  - [task1, task2, task3]", "  - [task1, task9, task3]"), "order 1 names unknown task(s) ['task9']"),
+    "duplicate task names": (lambda d, s: scenario_with(d, s, "name: task2", "name: task1"), "task 'task1' is defined twice"),
+    "label map to an unknown class": (lambda d, s: scenario_with(d, s, "labels: [neg, pos]", "labels: [neg, pos]\n    label_map: {n: negative}"), "label_map maps to ['negative'], which are not in labels"),
+    # data
+    "missing text column": (lambda d, s: scenario_with(d, s, "labels: [neg, pos]", "labels: [neg, pos]\n    text_field: sentence"), "column(s) ['sentence'] not found in the loaded data"),
+    "label outside the label set": (lambda d, s: scenario_with(d, s, "labels: [neg, pos]", "labels: [neg, positive]"), "label(s) 'pos' in 'label' are not in labels ['neg', 'positive']"),
+    "empty task": (lambda d, s: scenario_with(d, s, "labels: [neg, pos]", "labels: [neg, pos]\n    drop_labels: [neg, pos]"), "no examples are left after dropping labels and duplicates"),
+    "split larger than the data": (lambda d, s: ["--train-size", "500"], "has 48 example(s) for the train split but needs 250"),
+    "empty texts": (lambda d, s: csv_task(d, s, "text,label\n" + "".join(f"w{i} x,neg\nw{i} y,pos\n" for i in range(40)) + '"  ",neg\n'), "row(s) have an empty or non-text value in 'text'"),
+    "undecodable text": (lambda d, s: csv_task(d, s, b"text,label\n" + b"".join(f"w{i} caf\xe9,neg\n".encode("latin-1") for i in range(5))), "is not valid utf-8 text"),
+    "missing data file": (lambda d, s: scenario_with(d, s, str(d / "toy" / "task1.csv"), str(d / "toy" / "gone.csv")), "does not exist; pass --data-dir pointing at the folder that holds it"),
+    "data dir is not a directory": (lambda d, s: ["--data-dir", str(d / "nowhere")], "--data-dir"),
+    # environment
+    "model path that does not exist": (lambda d, s: ["--model", "./no/such/model"], "model path './no/such/model' does not exist"),
+    "model directory without a config": (lambda d, s: ["--model", str((d / "emptymodel").mkdir() or d / "emptymodel")], "has no config.json"),
+    "unwritable results directory": (lambda d, s: ["--out", str(Path(write(d / "afile", "x")) / "results")], "is not writable; pass a writable directory to --out"),
+    "source not available offline": (lambda d, s: ["--scenario", write(d / "amz.yaml", "name: amz\nversion: 1\ntasks:\n  - {use: amazon_full, train_size: 10, test_size: 5}\norders: [[amazon]]\n")], "is no longer available (amazon_reviews_multi was taken down"),
+    "not enough memory": (lambda d, s: ["--set", "train.batch_size=8"], "of memory are available; use a smaller --batch-size"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_is_one_sentence_exit_2_and_nothing_written(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    if case == "not enough memory":
+        monkeypatch.setattr(memory_guard, "available_memory_bytes", lambda: 1_000_000)
+    scenario = write_toy_scenario(tmp_path / "toy")
+    make_args, message = CASES[case]
+    out_dir = tmp_path / "results"
+    args = smoke_args(scenario, out_dir) + make_args(tmp_path, scenario)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert message in err, err
+    assert not out_dir.exists()
+
+
+def test_there_are_at_least_25_cases() -> None:
+    assert len(CASES) >= 25

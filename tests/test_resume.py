@@ -1,0 +1,87 @@
+"""Crash and resume for real: SIGKILL a run at several points, re-run the command, compare."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmark.faults import FAULT_ENV
+from tests.conftest import write_toy_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPARED = ("accuracy_matrix", "perplexity", "bits_per_byte", "metrics", "data_hashes", "source_hashes", "parameters", "fingerprint", "status")
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_toy_scenario(tmp_path_factory.mktemp("toy"), n_tasks=3)
+
+
+def command(scenario: Path, out: Path, strategy: str, *extra: str) -> list[str]:
+    return [
+        sys.executable, str(ROOT / "run_benchmark.py"), "--scenario", str(scenario), "--model", "tiny", "--strategies", strategy,
+        "--out", str(out), "--no-progress", "--threads", "1", "--set", "train.epochs=2", "--set", "train.batch_size=8",
+        "--set", "eval.ppl_tokens=256", "--set", "eval.ppl_context=32", *extra,
+    ]
+
+
+def run(cmd: list[str], fault: str | None = None, cache: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != FAULT_ENV}
+    env["PYTHONPATH"] = str(ROOT)
+    if cache is not None:
+        env["FORGETBENCH_CACHE"] = str(cache)
+    if fault:
+        env[FAULT_ENV] = fault
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+
+
+def record(out: Path) -> dict:
+    (path,) = list(out.glob("*.json"))
+    return json.loads(path.read_text())
+
+
+@pytest.mark.parametrize("strategy", ["ewc+replay", "adapters"])
+@pytest.mark.parametrize("fault", ["task2:step3", "task2:eval", "task1:checkpointed", "task2:checkpointed"])
+def test_killed_run_resumes_to_the_uninterrupted_record(scenario: Path, tmp_path: Path, strategy: str, fault: str) -> None:
+    reference_out = tmp_path / "reference"
+    done = run(command(scenario, reference_out, strategy), cache=tmp_path / "cache")
+    assert done.returncode == 0, done.stderr
+    reference = record(reference_out)
+
+    out = tmp_path / "interrupted"
+    killed = run(command(scenario, out, strategy), fault=fault, cache=tmp_path / "cache")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert not list(out.glob("*.json"))  # no record, not even a partial one
+    checkpoints = list((out / ".checkpoints").glob("*.pt"))
+    assert len(checkpoints) == 1 and not list((out / ".checkpoints").glob("*.tmp"))
+
+    resumed = run(command(scenario, out, strategy), cache=tmp_path / "cache")
+    assert resumed.returncode == 0, resumed.stderr
+    again = record(out)
+    for key in COMPARED:
+        assert again[key] == reference[key], key  # bit-identical numbers on CPU
+    expected_from = {"task2:step3": 1, "task2:eval": 1, "task1:checkpointed": 1, "task2:checkpointed": 2}[fault]
+    assert again["extra"]["resumed_from_task"] == expected_from
+    assert not list((out / ".checkpoints").glob("*.pt"))  # deleted once the run finished
+
+
+def test_finished_runs_are_skipped_and_a_changed_config_is_refused(scenario: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run(command(scenario, out, "naive", "--keep-checkpoints")).returncode == 0
+    first = record(out)
+    assert list((out / ".checkpoints").glob("*.pt"))  # kept on request
+    again = run(command(scenario, out, "naive", "--resume"))
+    assert again.returncode == 0
+    assert record(out)["created_at"] == first["created_at"]  # skipped, not redone
+    changed = run(command(scenario, out, "naive", "--lr", "0.01"))
+    assert changed.returncode == 2
+    assert "made with a different configuration; pass --overwrite" in changed.stderr and changed.stderr.count("\n") == 1
+    redone = run(command(scenario, out, "naive", "--lr", "0.01", "--overwrite"))
+    assert redone.returncode == 0
+    assert record(out)["config"]["train"]["lr"] == 0.01
