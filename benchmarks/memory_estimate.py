@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 from benchmark.backbones import load_backbone  # noqa: E402
 from benchmark.config import build_config  # noqa: E402
 from benchmark.memory_guard import GIB, estimate_run_bytes  # noqa: E402
+from scenarios.catalog import load_scenario  # noqa: E402
 from strategies.base import build_strategy  # noqa: E402
 
 SIZES = ["--train-size", "32", "--test-size", "16"]
@@ -32,10 +33,12 @@ SIZES = ["--train-size", "32", "--test-size", "16"]
 
 def peak_rss_bytes(command: list[str]) -> int:
     """Runs ``command`` and returns its peak resident set size (Linux reports KiB)."""
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{process.stderr.read().decode()}")
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: progress bars would fill a pipe and block the child
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            errors.seek(0)
+            raise SystemExit(f"{' '.join(command)} failed:\n{errors.read().decode()}")
     return usage.ru_maxrss * 1024
 
 
@@ -46,11 +49,12 @@ def main() -> None:
     args = parser.parse_args()
     config = build_config(overrides=[{"model": args.model}])
     backbone = load_backbone(args.model)
+    longest = max(task.max_length for task in load_scenario(config.scenario).tasks)
     print(f"model {args.model}, default scenario, batch {config.train.batch_size}, {SIZES[1]} train / {SIZES[3]} test per task")
     print("| strategy | estimate (GiB) | measured peak RSS (GiB) | estimate / measured |")
     print("|---|---|---|---|")
     for name in args.strategies.split(","):
-        estimate = estimate_run_bytes(backbone, build_strategy(name, config.strategy_args), config)
+        estimate = estimate_run_bytes(backbone, build_strategy(name, config.strategy_args), config, longest)
         with tempfile.TemporaryDirectory() as out:
             command = [sys.executable, "run_benchmark.py", "--model", args.model, "--strategies", name, "--out", out, *SIZES]
             measured = peak_rss_bytes(command)

@@ -7,4 +7,4 @@ point group instead.
 
 from __future__ import annotations
 
-from strategies import adapters, aux_lm, distill, ewc, frozen, joint, l2sp, lora, naive, replay  # noqa: F401  (registration)
+from strategies import adapters, avalanche_engine, aux_lm, distill, ewc, frozen, joint, l2sp, lora, naive, replay  # noqa: F401  (registration)

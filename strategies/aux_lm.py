@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from benchmark.task_model import TaskModel
-from strategies.base import Batch, Strategy, register_strategy
+from strategies.base import Batch, MemoryProfile, Strategy, register_strategy
 
 
 @register_strategy("aux_lm")
@@ -42,3 +42,6 @@ class AuxiliaryLM(Strategy):
         )
         model.router.activate(batch["head"])
         return weight * nll / max(count, 1)
+
+    def memory_profile(self, batch_size: int) -> MemoryProfile:
+        return MemoryProfile(lm_passes=1)  # the LM pass over the task batch, logits kept for backward

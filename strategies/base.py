@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import typing
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
@@ -24,6 +25,28 @@ from benchmark.task_model import TaskModel
 Batch = dict[str, Any]
 
 
+@dataclass(frozen=True)
+class MemoryProfile:
+    """What a strategy adds to the peak memory of a run, for the check before training.
+
+    Attributes:
+        copies: Backbone-sized float32 copies alive at the peak: kept state (anchors,
+            Fisher, a teacher) plus transient ones (per-example gradients while EWC
+            estimates its Fisher, the autograd buffers of a weight penalty).
+        extra_batches: Training batches beyond the task's own whose activations are
+            kept for backward at once (a replay batch).
+        lm_passes: Language-model passes per step whose vocabulary-sized logits are kept
+            (an auxiliary LM loss, distillation).
+    """
+
+    copies: float = 0.0
+    extra_batches: float = 0.0
+    lm_passes: float = 0.0
+
+    def __add__(self, other: MemoryProfile) -> MemoryProfile:
+        return MemoryProfile(self.copies + other.copies, self.extra_batches + other.extra_batches, self.lm_passes + other.lm_passes)
+
+
 class Strategy:
     """Base class of every strategy; subclasses override only the hooks they need.
 
@@ -36,11 +59,21 @@ class Strategy:
         reference: True for reference rows (bounds, not contenders) in leaderboards.
         trains_backbone: False for strategies that freeze the backbone (no gradients or
             optimizer state for it), for the memory estimate.
+        resumable: False if the strategy's state cannot be checkpointed (an interrupted
+            run then starts again instead of continuing).
+        checks_own_arguments: True if the constructor takes ``**kwargs`` and validates
+            them itself (the Avalanche bridge), instead of :func:`build_strategy`.
+
+    A strategy that defines ``train_tasks`` (same signature as
+    :func:`benchmark.trainer.train_tasks`) trains with its own engine instead of
+    forgetbench's trainer; only the Avalanche bridge does.
     """
 
     joint: ClassVar[bool] = False
     reference: ClassVar[bool] = False
     trains_backbone: ClassVar[bool] = True
+    resumable: ClassVar[bool] = True
+    checks_own_arguments: ClassVar[bool] = False
 
     def bind(self, run: RunContext) -> None:
         """Called once per run before :meth:`wrap_model`; keeps the run context."""
@@ -71,9 +104,9 @@ class Strategy:
         """Bytes the strategy holds beyond the model it trains (by default: its state's tensors)."""
         return tensor_bytes(self.state_dict())
 
-    def memory_copies(self) -> float:
-        """How many backbone-sized float32 copies the strategy keeps (for the memory check before a run)."""
-        return 0.0
+    def memory_profile(self, batch_size: int) -> MemoryProfile:
+        """What the strategy adds to a run's peak memory (for the check before a run); ``batch_size`` is the training batch."""
+        return MemoryProfile()
 
 
 def tensor_bytes(value: object) -> int:
@@ -131,8 +164,8 @@ class Composite(Strategy):
     def extra_memory_bytes(self) -> int:
         return sum(part.extra_memory_bytes() for part in self.parts)
 
-    def memory_copies(self) -> float:
-        return sum(part.memory_copies() for part in self.parts)
+    def memory_profile(self, batch_size: int) -> MemoryProfile:
+        return sum((part.memory_profile(batch_size) for part in self.parts), MemoryProfile())
 
     @property
     def trains_backbone(self) -> bool:  # type: ignore[override]
@@ -158,7 +191,7 @@ def build_strategy(spec: str, strategy_args: dict[str, dict[str, Any]] | None = 
         if not isinstance(kwargs, dict):
             raise UserError(f"strategy_args.{name} must be a mapping of argument names to values, got {kwargs!r}")
         unknown = sorted(set(kwargs) - set(accepted_arguments(cls)))
-        if unknown:
+        if unknown and not cls.checks_own_arguments:
             raise UserError(
                 f"strategy {name!r} does not take argument(s) {unknown} (in strategy_args.{name}); "
                 f"it accepts {accepted_arguments(cls) or 'no arguments'}"
@@ -169,6 +202,8 @@ def build_strategy(spec: str, strategy_args: dict[str, dict[str, Any]] | None = 
             parts.append(cls(**kwargs))
         except (TypeError, ValueError) as exc:
             raise UserError(f"strategy {name!r} rejected its arguments {kwargs} ({exc}); fix strategy_args.{name}") from exc
+    if len(parts) > 1 and any(hasattr(part, "train_tasks") for part in parts):
+        raise UserError(f"strategy {spec!r} composes a strategy that trains with its own engine (avalanche:*); run it on its own")
     if len(parts) > 1 and any(part.joint for part in parts):
         raise UserError(f"strategy {spec!r} composes a joint (multitask) reference, which trains differently; run it on its own")
     return parts[0] if len(parts) == 1 else Composite(parts=parts)

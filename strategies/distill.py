@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from benchmark.task_model import TaskModel
-from strategies.base import Batch, Strategy, register_strategy
+from strategies.base import Batch, MemoryProfile, Strategy, register_strategy
 
 
 @register_strategy("distill")
@@ -45,8 +45,9 @@ class Distill(Strategy):
         real = mask.bool()
         return self.weight * (t * t) * kl[real].mean()
 
-    def memory_copies(self) -> float:
-        return 1.0
+    def memory_profile(self, batch_size: int) -> MemoryProfile:
+        # The teacher; the student's LM pass with its logits, and the teacher's logits (no graph).
+        return MemoryProfile(copies=1, lm_passes=1.5)
 
     def extra_memory_bytes(self) -> int:
         return sum(p.numel() * p.element_size() for p in self.teacher.parameters())

@@ -9,7 +9,7 @@ import torch
 from benchmark.encoding import EncodedTask
 from benchmark.errors import UserError
 from benchmark.task_model import TaskModel
-from strategies.base import Batch, Strategy, register_strategy, tensor_bytes
+from strategies.base import Batch, MemoryProfile, Strategy, register_strategy, tensor_bytes
 from strategies.fisher import Example, batch_fisher, empirical_fisher, trainable_backbone_parameters
 
 
@@ -128,5 +128,8 @@ class EWC(Strategy):
     def extra_memory_bytes(self) -> int:
         return tensor_bytes(self.importance) + tensor_bytes(self.center)
 
-    def memory_copies(self) -> float:
-        return 2.0
+    def memory_profile(self, batch_size: int) -> MemoryProfile:
+        # Kept: importance and centre. While estimating: per-example gradients of one
+        # chunk (empirical), plus the running sum, its square and the new Fisher.
+        transient = (self.fisher_batch_size if self.fisher == "empirical" else 0) + 3
+        return MemoryProfile(copies=2 + transient)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from benchmark.task_model import TaskModel
-from strategies.base import Batch, Strategy, register_strategy, tensor_bytes
+from strategies.base import Batch, MemoryProfile, Strategy, register_strategy, tensor_bytes
 
 
 @register_strategy("l2sp")
@@ -41,5 +41,5 @@ class L2SP(Strategy):
         # The anchor is rebuilt from the pretrained weights in wrap_model, so it is not checkpointed state.
         return tensor_bytes(self.anchor)
 
-    def memory_copies(self) -> float:
-        return 1.0
+    def memory_profile(self, batch_size: int) -> MemoryProfile:
+        return MemoryProfile(copies=3)  # the anchor, and theta - theta0 and its square kept for backward

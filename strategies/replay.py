@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from benchmark.batching import pad_batch
 from benchmark.encoding import EncodedTask
 from benchmark.task_model import TaskModel
-from strategies.base import Batch, Strategy, register_strategy
+from strategies.base import Batch, MemoryProfile, Strategy, register_strategy
 from scenarios.prepare import class_quotas
 
 
@@ -64,6 +64,9 @@ class Replay(Strategy):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.buffer = state["buffer"]
+
+    def memory_profile(self, batch_size: int) -> MemoryProfile:
+        return MemoryProfile(extra_batches=(self.replay_batch_size or batch_size) / batch_size)  # the replayed batch
 
     def extra_memory_bytes(self) -> int:
         return sum(len(ids) * 8 + 16 for ids, _, _ in self.examples())  # int64 token ids + label/head

@@ -11,6 +11,7 @@ import benchmark.runner as runner
 from benchmark.config import build_config
 from benchmark.records import RunRecord
 from benchmark.runner import RunOutcome
+from strategies.avalanche_engine import avalanche_installed
 from strategies.base import STRATEGIES
 from tests.conftest import write_toy_scenario
 
@@ -51,6 +52,8 @@ def base_weights(model: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 @pytest.mark.parametrize("name", sorted(STRATEGIES.names()))
 def test_every_registered_strategy_runs_to_a_full_record(scenario: Path, tmp_path: Path, name: str) -> None:
+    if name.startswith("avalanche:") and not avalanche_installed():
+        pytest.skip("avalanche-lib is not installed in this environment (make test runs these in .venv-avalanche)")
     record = run(scenario, tmp_path / "out", name).record
     assert record.status == "finished", record.error
     assert all(v is not None for v in record.accuracy_matrix[-1])
