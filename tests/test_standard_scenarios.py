@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +17,8 @@ from scenarios.catalog import SCENARIOS, load_scenario
 from scenarios.prepare import _clean_frame, field_map, load_frame, prepare_task
 from tests.conftest import SHARED_DATA
 
+if os.environ.get("FORGETBENCH_REQUIRE_SHARED_DATA") == "1" and not SHARED_DATA.is_dir():  # .ci/run sets it
+    raise RuntimeError(f"FORGETBENCH_REQUIRE_SHARED_DATA=1 but the standard benchmark files are not at {SHARED_DATA}")
 needs_shared = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"the standard benchmark files are not at {SHARED_DATA} (../shared/data)")
 
 # Transcribed from the papers (see each scenario's `paper` field).
