@@ -27,7 +27,7 @@ INSTALL_HINT = "pip install -e \".[avalanche]\" (avalanche-lib 0.6.0; it brings 
 #          backbone-sized float32 copies it keeps, for the memory check)
 AVALANCHE_STRATEGIES: dict[str, tuple[str, dict[str, Any], float]] = {
     "Naive": ("Avalanche's plain fine-tuning (cross-checks forgetbench's naive)", {}, 0.0),
-    "EWC": ("Avalanche's EWC (squared mini-batch gradient Fisher; mode separate keeps one copy per task)",
+    "EWC": ("Avalanche's EWC (squared mini-batch gradient Fisher; its default separate mode anchors to the last task only)",
             {"ewc_lambda": 1e5}, 4.0),
     "LwF": ("Avalanche's Learning without Forgetting (distils the previous model's logits)",
             {"alpha": 1.0, "temperature": 2.0}, 1.0),
