@@ -15,9 +15,9 @@ from collections.abc import Sequence
 import torch
 
 
-def pad_batch(sequences: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-pads token id lists to the longest one: (input_ids, attention_mask)."""
-    width = max(len(s) for s in sequences)
+def pad_batch(sequences: Sequence[Sequence[int]], pad_id: int, width: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pads token id lists to the longest one, or to ``width``: (input_ids, attention_mask)."""
+    width = width if width is not None else max(len(s) for s in sequences)
     input_ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
     attention_mask = torch.zeros((len(sequences), width), dtype=torch.long)
     for row, seq in enumerate(sequences):
@@ -38,6 +38,14 @@ def train_batch_indices(
         batches.extend(chunk[k : k + batch_size] for k in range(0, len(chunk), batch_size))
     shuffled = torch.randperm(len(batches), generator=generator).tolist()
     return [batches[i] for i in shuffled]
+
+
+def train_batch_count(n_examples: int, batch_size: int) -> int:
+    """How many batches :func:`train_batch_indices` yields per epoch.
+
+    Buckets hold a whole number of batches, so only the last bucket ends in a short batch.
+    """
+    return -(-n_examples // batch_size)
 
 
 def eval_batch_indices(lengths: Sequence[int], batch_size: int) -> list[list[int]]:

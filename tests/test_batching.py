@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import torch
 
-from benchmark.batching import eval_batch_indices, pad_batch, train_batch_indices
+from benchmark.batching import eval_batch_indices, pad_batch, train_batch_count, train_batch_indices
 
 
 def test_pad_batch_pads_right_to_the_longest() -> None:
     ids, mask = pad_batch([[5, 6, 7], [8]], pad_id=0)
     assert ids.tolist() == [[5, 6, 7], [8, 0, 0]]
     assert mask.tolist() == [[1, 1, 1], [1, 0, 0]]
+
+
+def test_pad_batch_pads_to_a_fixed_width_and_takes_tensors() -> None:
+    ids, mask = pad_batch([torch.tensor([5, 6]), torch.tensor([8])], pad_id=0, width=4)
+    assert ids.tolist() == [[5, 6, 0, 0], [8, 0, 0, 0]]
+    assert mask.tolist() == [[1, 1, 0, 0], [1, 0, 0, 0]]
+
+
+def test_train_batch_count_is_the_number_of_batches_drawn() -> None:
+    for n, batch_size, bucket_batches in [(1000, 16, 10), (95, 16, 2), (33, 8, 1), (7, 16, 50), (160, 16, 3)]:
+        batches = train_batch_indices([1 + i % 13 for i in range(n)], batch_size, generator=torch.Generator().manual_seed(n), bucket_batches=bucket_batches)
+        assert train_batch_count(n, batch_size) == len(batches)
 
 
 def test_train_batches_cover_each_example_once_and_group_lengths() -> None:

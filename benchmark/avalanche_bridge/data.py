@@ -22,7 +22,7 @@ from avalanche.benchmarks.scenarios.task_aware import with_task_labels
 from avalanche.benchmarks.utils.classification_dataset import TaskAwareClassificationDataset
 from avalanche.benchmarks.utils.data_attribute import DataAttribute
 
-from benchmark.batching import train_batch_indices
+from benchmark.batching import pad_batch, train_batch_count, train_batch_indices
 from benchmark.config import TrainConfig
 from benchmark.encoding import EncodedSplit, EncodedTask
 
@@ -40,11 +40,7 @@ class FixedWidthCollate:
         self.width = width
 
     def __call__(self, examples: list[tuple[torch.Tensor, int, int]]) -> list[torch.Tensor]:
-        ids = torch.full((len(examples), self.width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(examples), self.width), dtype=torch.long)
-        for row, (sequence, _, _) in enumerate(examples):
-            ids[row, : len(sequence)] = sequence
-            mask[row, : len(sequence)] = 1
+        ids, mask = pad_batch([e[0] for e in examples], self.pad_id, width=self.width)
         labels = torch.tensor([int(e[1]) for e in examples], dtype=torch.long)
         task_labels = torch.tensor([int(e[2]) for e in examples], dtype=torch.long)
         return [stack_inputs(ids, mask), labels, task_labels]
@@ -112,11 +108,9 @@ class ForgetbenchBatches:
         self.config = config
         self.pad_id = pad_id
         self.generator = generator
-        probe = torch.Generator().manual_seed(0)
-        self._length = len(train_batch_indices(task.train.lengths, config.batch_size, generator=probe, bucket_batches=config.bucket_batches))
 
     def __len__(self) -> int:
-        return self._length
+        return train_batch_count(len(self.task.train), self.config.batch_size)
 
     def __iter__(self) -> Iterator[list[torch.Tensor]]:
         for indices in train_batch_indices(self.task.train.lengths, self.config.batch_size, generator=self.generator,

@@ -39,9 +39,8 @@ from benchmark.trainer import NumericalFault, TrainStats, make_scheduler, parame
 AVALANCHE_CLASSES = {
     "Naive": "Naive", "EWC": "EWC", "LwF": "LwF", "Replay": "Replay", "SI": "SynapticIntelligence",
     "MAS": "MAS", "GEM": "GEM", "AGEM": "AGEM",
-}
-# Not bridged: strategies that train on something other than the current experience
-# (GDumb's buffer, Cumulative's union), which the forgetbench batch order would bypass.
+}  # Not bridged: GDumb and Cumulative train on a buffer or a union, which forgetbench's batch order would bypass.
+
 # Constructor arguments the bridge supplies; users set only the strategy's own hyper-parameters.
 BRIDGE_ARGUMENTS = frozenset({
     "model", "optimizer", "criterion", "train_mb_size", "train_epochs", "eval_mb_size", "device", "plugins",
@@ -171,7 +170,7 @@ class AvalancheRun:
     def extra_bytes(self) -> int:
         """Bytes of the tensors Avalanche's plugins hold (importances, anchors, memories, previous models)."""
         seen: set[int] = set()
-        return sum(_held_bytes(vars(plugin), seen, depth=6) for plugin in self.strategy.plugins)  # noqa: E501
+        return sum(_held_bytes(vars(plugin), seen, depth=6) for plugin in self.strategy.plugins)
 
     def train(self, task: EncodedTask, generator: torch.Generator, fault_point: str | None) -> TrainStats:
         """Trains on ``task`` (its experience) with batches drawn from ``generator``."""
