@@ -52,3 +52,31 @@ def eval_batch_indices(lengths: Sequence[int], batch_size: int) -> list[list[int
     """Batches of example indices sorted by length (longest first, so memory peaks early)."""
     order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
     return [order[k : k + batch_size] for k in range(0, len(order), batch_size)]
+
+
+def split_evenly(items: Sequence[int], parts: int) -> list[list[int]]:
+    """``items`` cut into ``parts`` contiguous pieces whose sizes differ by at most one."""
+    size, extra = divmod(len(items), parts)
+    pieces, start = [], 0
+    for k in range(parts):
+        end = start + size + (1 if k < extra else 0)
+        pieces.append(list(items[start:end]))
+        start = end
+    return pieces
+
+
+def micro_batches(batch: Sequence[int], *, processes: int, rank: int, accumulation: int) -> list[tuple[list[int], float]]:
+    """This process's micro-batches of one optimizer step's batch, each with its loss weight.
+
+    ``train.batch_size`` is the batch of one optimizer step whatever the hardware: it is
+    cut into one contiguous part per process and each part into ``accumulation``
+    micro-batches. A micro-batch's mean loss is weighted by ``len(micro) * processes /
+    len(batch)``, so that DDP's average over processes of the summed micro-batch
+    gradients is the gradient of the mean loss over the whole batch (exactly 1.0 with
+    one process and no accumulation). A process whose part is empty (a batch smaller
+    than the process count) runs one example with weight 0, so it still joins the
+    gradient all-reduce.
+    """
+    part = split_evenly(batch, processes)[rank]
+    shares = [(micro, len(micro) * processes / len(batch)) for micro in split_evenly(part, accumulation) if micro]
+    return shares or [([batch[0]], 0.0)]

@@ -22,6 +22,8 @@ FLAG_PATHS = {
     "device": "device", "threads": "threads", "data_dir": "data_dir", "train_size": "train_size",
     "test_size": "test_size", "epochs": "train.epochs", "lr": "train.lr", "batch_size": "train.batch_size",
     "precision": "train.precision", "eval_on": "eval.eval_on", "ppl_tokens": "eval.ppl_tokens",
+    "grad_accum": "train.grad_accum_steps", "launcher": "launch.launcher", "jobs": "launch.jobs",
+    "ray_address": "launch.ray_address", "cpus_per_run": "launch.cpus_per_run", "gpus_per_run": "launch.gpus_per_run",
 }
 
 
@@ -50,9 +52,16 @@ def run_parser() -> argparse.ArgumentParser:
     add("--train-size", metavar="N", help="training examples per task (overrides the scenario)")
     add("--test-size", metavar="N", help="test examples per task (overrides the scenario)")
     add("--ppl-tokens", metavar="N", help="general-corpus tokens scored for perplexity (0: none)")
-    add("--precision", choices=["fp32", "bf16"], help="fp32, or bf16 autocast for speed")
+    add("--precision", "--mixed-precision", dest="precision", choices=["fp32", "bf16", "fp16"],
+        help="fp32, or accelerate's bf16/fp16 mixed precision (fp16 is for GPUs without bf16)")
+    add("--grad-accum", metavar="N", help="micro-batches per optimizer step; --batch-size stays the step's batch")
     add("--device", metavar="DEV", help="cpu, cuda, cuda:N or auto (default: cpu)")
     add("--threads", metavar="N", help="torch threads (default: physical cores)")
+    add("--launcher", choices=["sequential", "local", "ray"], help="how the suite's runs are executed (default: sequential; --jobs N>1 implies local)")
+    add("--jobs", metavar="N", help="runs at a time in worker processes (--launcher local)")
+    add("--ray-address", metavar="ADDR", help="an existing Ray cluster, e.g. ray://head:10001 or auto (default: a local Ray instance)")
+    add("--cpus-per-run", metavar="N", help="CPUs (and torch threads) each run gets under --launcher local or ray")
+    add("--gpus-per-run", metavar="G", help="GPUs each Ray task asks for (may be fractional, e.g. 0.5)")
     add("--data-dir", metavar="DIR", help="folder holding local data files of the scenario")
     add("--set", metavar="KEY=VALUE", action="append", default=[], help="any config field, e.g. --set train.warmup_ratio=0 (repeatable)")
     add("--no-progress", action="store_true", help="no progress bars")
@@ -78,6 +87,8 @@ def overrides_from_args(args: argparse.Namespace) -> list[dict[str, Any]]:
             cursor = cursor.setdefault(part, {})
         cursor[leaf] = value
         overrides.append(node)
+    if args.jobs is not None and args.launcher is None and args.jobs.strip() != "1":
+        overrides.append({"launch": {"launcher": "local"}})
     if args.no_progress:
         overrides.append({"progress": False})
     if args.resume and args.overwrite:
@@ -121,11 +132,19 @@ def run_command(argv: Sequence[str]) -> int:
         print_registry()
         return 0
     from benchmark.config import build_config
+    from benchmark.launchers import SuiteIncomplete
+    from benchmark.parallel import is_main_process
     from benchmark.runner import run_suite
     from leaderboard.formats import summary_markdown
 
     config = build_config(preset=args.preset, config_file=args.config, overrides=overrides_from_args(args))
-    records = run_suite(config)
+    try:
+        records = run_suite(config)
+    except SuiteIncomplete as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if not is_main_process():
+        return 0  # under accelerate launch every process has the records; the main one reports
     failed = [r for r in records if r.status != "finished"]
     print()
     print(summary_markdown(records))

@@ -28,6 +28,10 @@ class TrainConfig:
     block l of L gets ``lr * layer_lr_decay ** (L + 1 - depth)`` (embeddings lowest).
     ``unfreeze_every`` > 0 turns on gradual unfreezing: training starts with the top
     of the backbone (and the heads) and one more block joins every that many steps.
+    ``batch_size`` is the batch of one optimizer step on any hardware: processes
+    started by ``accelerate launch`` and ``grad_accum_steps`` micro-batches share it.
+    ``precision`` bf16 or fp16 is accelerate's mixed precision (fp16 scales the loss
+    on GPUs; it is meant for GPUs without bf16).
     """
 
     epochs: int = 1
@@ -39,7 +43,8 @@ class TrainConfig:
     schedule: Literal["linear", "constant"] = "linear"
     max_grad_norm: float | None = 1.0
     bucket_batches: int = 50
-    precision: Literal["fp32", "bf16"] = "fp32"
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    grad_accum_steps: int = 1
     layer_lr_decay: float | None = None
     unfreeze_every: int = 0
 
@@ -53,6 +58,25 @@ class EvalConfig:
     ppl_tokens: int = 4096
     ppl_context: int = 256
     ppl_batch_size: int = 4
+
+
+@dataclass
+class LaunchConfig:
+    """How a suite's independent runs are executed; never changes a run's numbers.
+
+    ``sequential`` runs them one after another in this process (which may itself be one
+    of several started by ``accelerate launch``); ``local`` runs ``jobs`` of them at a
+    time in worker processes; ``ray`` makes each run a Ray task, on a local Ray
+    instance or the cluster at ``ray_address``, asking for ``cpus_per_run`` CPUs and
+    ``gpus_per_run`` GPUs. A run's torch threads are its CPU share: ``threads``, else
+    ``cpus_per_run``, else the physical cores divided by ``jobs``.
+    """
+
+    launcher: Literal["sequential", "local", "ray"] = "sequential"
+    jobs: int = 1
+    ray_address: str | None = None
+    cpus_per_run: int | None = None
+    gpus_per_run: float = 0.0
 
 
 @dataclass
@@ -83,6 +107,7 @@ class SuiteConfig:
     keep_checkpoints: bool = False
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    launch: LaunchConfig = field(default_factory=LaunchConfig)
 
 
 # Presets are partial configs applied before the YAML file and the flags.
@@ -188,11 +213,14 @@ def validate(config: SuiteConfig, source: str) -> None:
         "eval.batch_size": [config.eval.batch_size],
         "eval.ppl_context": [config.eval.ppl_context],
         "eval.ppl_batch_size": [config.eval.ppl_batch_size],
+        "train.grad_accum_steps": [config.train.grad_accum_steps],
+        "launch.jobs": [config.launch.jobs],
     }
     for name, values in positive.items():
         if any(v < 1 for v in values):
             raise UserError(f"{source}: field {name!r} must be at least 1, got {values}; use a positive value")
-    for name, value in {"train_size": config.train_size, "test_size": config.test_size, "threads": config.threads}.items():
+    sizes = {"train_size": config.train_size, "test_size": config.test_size, "threads": config.threads, "launch.cpus_per_run": config.launch.cpus_per_run}
+    for name, value in sizes.items():
         if value is not None and value < 1:
             raise UserError(f"{source}: field {name!r} must be at least 1, got {value}; use a positive value")
     if config.eval.ppl_tokens < 0:
@@ -209,6 +237,12 @@ def validate(config: SuiteConfig, source: str) -> None:
         raise UserError(f"{source}: field 'train.unfreeze_every' must be 0 (off) or a number of steps, got {config.train.unfreeze_every}")
     if config.train.lr <= 0 or config.train.head_lr <= 0:
         raise UserError(f"{source}: learning rates 'train.lr' and 'train.head_lr' must be positive")
+    if config.launch.jobs > 1 and config.launch.launcher != "local":
+        raise UserError(f"{source}: launch.jobs is {config.launch.jobs} but the launcher is {config.launch.launcher!r}; jobs apply to --launcher local")
+    if config.launch.gpus_per_run < 0:
+        raise UserError(f"{source}: field 'launch.gpus_per_run' must be 0 or more, got {config.launch.gpus_per_run}")
+    if config.launch.ray_address is not None and config.launch.launcher != "ray":
+        raise UserError(f"{source}: launch.ray_address is set but the launcher is {config.launch.launcher!r}; add --launcher ray")
     unused = set(config.strategy_args) - {part for s in config.strategies for part in s.split("+")}
     if unused:
         raise UserError(

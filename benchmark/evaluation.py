@@ -1,4 +1,9 @@
-"""Evaluation after each task: accuracy on tasks and perplexity on the general corpus."""
+"""Evaluation after each task: accuracy on tasks and perplexity on the general corpus.
+
+With several processes (``accelerate launch``) every process scores a share of the
+batches and the counts are summed over processes, so each process gets the same
+accuracy and perplexity as a single process would (up to float summation order).
+"""
 
 from __future__ import annotations
 
@@ -12,16 +17,27 @@ from benchmark.backbones import Backbone
 from benchmark.batching import eval_batch_indices, pad_batch
 from benchmark.config import SuiteConfig
 from benchmark.encoding import EncodedCorpus, EncodedTask
+from benchmark.parallel import Parallel
 from benchmark.task_model import TaskModel
 
 MLM_EVAL_SEED = 0
 
 
+HALF_TYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
 def autocast(precision: str, device: torch.device | str) -> contextlib.AbstractContextManager[object]:
-    """bf16 autocast when asked for, else a no-op context."""
-    if precision == "bf16":
-        return torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16)
+    """bf16/fp16 autocast when asked for, else a no-op context (the same context accelerate applies)."""
+    if precision in HALF_TYPES:
+        return torch.autocast(device_type=torch.device(device).type, dtype=HALF_TYPES[precision])
     return contextlib.nullcontext()
+
+
+def _summed(parallel: Parallel | None, *values: float) -> list[float]:
+    """``values`` summed over the run's processes (unchanged with one process)."""
+    if parallel is None or parallel.processes == 1:
+        return list(values)
+    return parallel.sum(torch.tensor(values, dtype=torch.float64, device=parallel.device)).tolist()
 
 
 def model_device(model: torch.nn.Module) -> torch.device:
@@ -29,19 +45,23 @@ def model_device(model: torch.nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
-def task_accuracy(model: TaskModel, task: EncodedTask, *, pad_id: int, batch_size: int, precision: str = "fp32") -> float:
+def task_accuracy(
+    model: TaskModel, task: EncodedTask, *, pad_id: int, batch_size: int, precision: str = "fp32", parallel: Parallel | None = None,
+) -> float:
     """Accuracy of ``model`` on the test split of ``task`` (argmax over the task's head)."""
     device = model_device(model)
     was_training = model.training
     model.eval()
     correct = 0
     with torch.inference_mode(), autocast(precision, device):
-        for indices in eval_batch_indices(task.test.lengths, batch_size):
+        batches = eval_batch_indices(task.test.lengths, batch_size)
+        for indices in parallel.shard(batches) if parallel is not None else batches:
             batch = task.test.batch(indices, pad_id)
             logits = model(batch["input_ids"].to(device), batch["attention_mask"].to(device), task.head)
             correct += int((logits.argmax(dim=-1).cpu() == batch["labels"]).sum())
     model.train(was_training)
-    return correct / len(task.test)
+    (correct_all,) = _summed(parallel, float(correct))
+    return correct_all / len(task.test)
 
 
 @dataclass
@@ -54,25 +74,30 @@ class LanguageModelScore:
 
 def corpus_perplexity(
     model: TaskModel, corpus: EncodedCorpus, *, pad_id: int, batch_size: int, precision: str = "fp32",
-    mask_token_id: int | None = None, special_ids: list[int] | None = None,
+    mask_token_id: int | None = None, special_ids: list[int] | None = None, parallel: Parallel | None = None,
 ) -> LanguageModelScore:
-    """Perplexity of the general corpus; for encoders, masked-LM perplexity over a fixed 15% of tokens."""
+    """Perplexity of the general corpus; for encoders, masked-LM perplexity over a fixed 15% of tokens.
+
+    Each batch draws its masked positions from its own seed, so the masks do not depend
+    on how batches are shared out between processes.
+    """
     device = model_device(model)
     was_training = model.training
     model.eval()
-    generator = torch.Generator().manual_seed(MLM_EVAL_SEED)
     total_nll = 0.0
     total_tokens = 0
+    batches = list(enumerate(eval_batch_indices([len(w) for w in corpus.windows], batch_size)))
     with torch.inference_mode(), autocast(precision, device):
-        for indices in eval_batch_indices([len(w) for w in corpus.windows], batch_size):
+        for number, indices in parallel.shard(batches) if parallel is not None else batches:
             input_ids, attention_mask = pad_batch([corpus.windows[i] for i in indices], pad_id)
             nll, count = model.lm_nll(
-                input_ids.to(device), attention_mask.to(device), generator=generator,
+                input_ids.to(device), attention_mask.to(device), generator=torch.Generator().manual_seed(MLM_EVAL_SEED + number),
                 mask_token_id=mask_token_id, special_ids=special_ids,
             )
             total_nll += float(nll)
             total_tokens += count
     model.train(was_training)
+    total_nll, total_tokens = _summed(parallel, total_nll, float(total_tokens))
     perplexity = math.exp(total_nll / max(total_tokens, 1))
     bits = total_nll / (math.log(2) * corpus.n_bytes) if model.kind == "causal" else None
     return LanguageModelScore(perplexity=perplexity, bits_per_byte=bits)
@@ -85,10 +110,12 @@ class Evaluator:
     backbone: Backbone
     corpus: EncodedCorpus | None
     config: SuiteConfig
+    parallel: Parallel | None = None
 
     def accuracy(self, model: TaskModel, task: EncodedTask) -> float:
         """Test accuracy of ``model`` on ``task``."""
-        return task_accuracy(model, task, pad_id=self.backbone.pad_id, batch_size=self.config.eval.batch_size, precision=self.config.train.precision)
+        return task_accuracy(model, task, pad_id=self.backbone.pad_id, batch_size=self.config.eval.batch_size,
+                             precision=self.config.train.precision, parallel=self.parallel)
 
     def language_model(self, model: TaskModel) -> tuple[float | None, float | None]:
         """Perplexity and bits per byte on the general corpus (None, None without one)."""
@@ -98,5 +125,6 @@ class Evaluator:
         score = corpus_perplexity(
             model, self.corpus, pad_id=self.backbone.pad_id, batch_size=self.config.eval.ppl_batch_size,
             precision=self.config.train.precision, mask_token_id=tokenizer.mask_token_id, special_ids=tokenizer.all_special_ids,
+            parallel=self.parallel,
         )
         return score.perplexity, score.bits_per_byte

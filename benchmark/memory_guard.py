@@ -77,18 +77,24 @@ def estimate_run_bytes(backbone: Backbone, strategy: Strategy, config: SuiteConf
 
 
 def check_memory(backbone: Backbone, strategies: list[Strategy], config: SuiteConfig, max_length: int = 512,
-                 available: int | None = None) -> None:
-    """Raises a UserError if the largest run of the suite would not fit in the memory available."""
+                 available: int | None = None, concurrent: int = 1) -> None:
+    """Raises a UserError if ``concurrent`` of the suite's largest run would not fit in the memory available.
+
+    ``concurrent`` is how many runs share this machine at once (``--jobs``, or a local
+    Ray instance's parallel tasks); each runs in its own process with its own copies.
+    """
     if config.device.startswith("cuda") and torch.cuda.is_available():
         available = available if available is not None else torch.cuda.mem_get_info()[0]
     else:
         available = available if available is not None else available_memory_bytes()
     if not available or os.environ.get("FORGETBENCH_SKIP_MEMORY_CHECK") == "1":
         return
-    need, name = max((estimate_run_bytes(backbone, s, config, max_length), n) for s, n in zip(strategies, config.strategies))
+    one, name = max((estimate_run_bytes(backbone, s, config, max_length), n) for s, n in zip(strategies, config.strategies))
+    need = one * concurrent
     if need > USABLE_FRACTION * available:
+        at_once, verb, fewer = (f"{concurrent} runs at once of ", "need", "fewer --jobs, ") if concurrent > 1 else ("", "needs", "")
         raise UserError(
-            f"strategy {name!r} on model {backbone.name!r} needs about {need / GIB:.1f} GiB but only {available / GIB:.1f} GiB "
-            "of memory are available; use a smaller --batch-size or model, fewer memory-hungry strategies, or a bigger machine "
+            f"{at_once}strategy {name!r} on model {backbone.name!r} {verb} about {need / GIB:.1f} GiB but only {available / GIB:.1f} GiB "
+            f"of memory are available; use {fewer}a smaller --batch-size or model, fewer memory-hungry strategies, or a bigger machine "
             "(FORGETBENCH_SKIP_MEMORY_CHECK=1 skips this check)"
         )

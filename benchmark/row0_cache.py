@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmark.atomic_io import atomic_write_json
+from benchmark.parallel import Parallel
 
 
 @dataclass
@@ -32,14 +33,20 @@ def row0_key(parts: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:24]
 
 
-def cached_row0(results_dir: str | Path, key: str, compute: Any) -> tuple[RowZero, bool]:
+def cached_row0(results_dir: str | Path, key: str, compute: Any, parallel: Parallel | None = None) -> tuple[RowZero, bool]:
     """Returns the cached row 0 for ``key``, or computes it with ``compute()`` and stores it.
+
+    With several processes, all of them look at the cache before any may write it, so
+    they agree on whether to compute (a collective evaluation); only the main one writes.
 
     Returns:
         The row and whether it came from the cache.
     """
     path = Path(results_dir) / ".cache" / "row0" / f"{key}.json"
-    if path.is_file():
+    cached = path.is_file()
+    if parallel is not None:
+        parallel.barrier()
+    if cached:
         try:
             return RowZero(**json.loads(path.read_text(encoding="utf-8"))), True
         except (ValueError, TypeError):
@@ -47,5 +54,6 @@ def cached_row0(results_dir: str | Path, key: str, compute: Any) -> tuple[RowZer
     start = time.perf_counter()
     row = compute()
     row.seconds = time.perf_counter() - start
-    atomic_write_json(path, asdict(row))
+    if parallel is None or parallel.is_main:
+        atomic_write_json(path, asdict(row))
     return row, False

@@ -9,6 +9,7 @@ import torch
 from benchmark.backbones import Backbone
 from benchmark.config import TrainConfig
 from benchmark.encoding import EncodedCorpus, EncodedTask
+from benchmark.parallel import Parallel
 
 
 @dataclass
@@ -24,6 +25,8 @@ class RunContext:
         general_texts: General-corpus documents *not* scored for perplexity, for
             strategies that protect pretraining knowledge (EWC on the LM, distillation).
         device: Where the model lives.
+        parallel: The processes the run is spread over (None: this process alone). State
+            computed from data (a Fisher, a buffer) must be the same on every process.
     """
 
     seed: int
@@ -33,6 +36,7 @@ class RunContext:
     corpus: EncodedCorpus | None
     general_texts: list[str]
     device: torch.device
+    parallel: Parallel | None = None
 
     @property
     def pad_id(self) -> int:

@@ -1,9 +1,11 @@
 """A suite: every (order, seed, strategy) run of one scenario and model.
 
 ``run_suite`` validates everything a user can get wrong (names, files, data, memory)
-before anything is written, prepares data and the backbone once, shares the row-0
-evaluation between strategies, skips runs already recorded, continues interrupted
-ones from their checkpoints, and writes one record per run atomically.
+before anything is written, prepares data and the backbone once, computes the row-0
+evaluation once per (order, seed) for all strategies, skips runs already recorded,
+and hands the rest to a launcher (:mod:`benchmark.launchers`): one after another in
+this process, ``jobs`` worker processes, or Ray tasks. Interrupted runs continue
+from their checkpoints; the driver writes one record per run atomically.
 """
 
 from __future__ import annotations
@@ -12,19 +14,20 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
-from tqdm.auto import tqdm
 
 from benchmark.backbones import Backbone, load_backbone
 from benchmark.checkpoints import checkpoint_path
 from benchmark.config import SuiteConfig, to_dict
-from benchmark.encoding import EncodedTask, encode_corpus, encode_tasks
+from benchmark.encoding import EncodedCorpus, EncodedTask, encode_corpus, encode_tasks
 from benchmark.environment import describe_environment, physical_cores
 from benchmark.errors import UserError
 from benchmark.evaluation import Evaluator
 from benchmark.memory_guard import check_memory
-from benchmark.records import RunRecord, read_record, record_path, run_id, write_record
+from benchmark.parallel import Parallel, make_parallel
+from benchmark.records import RunRecord, read_record, record_path, run_id
 from benchmark.row0_cache import RowZero, cached_row0, row0_key
 from benchmark.run_context import RunContext
 from benchmark.single_run import RunOutcome, new_model, run_fingerprint, run_one
@@ -104,6 +107,108 @@ def compute_row0(backbone: Backbone, tasks: list[EncodedTask], seed: int, evalua
     return RowZero(accuracy=accuracy, perplexity=perplexity, bits_per_byte=bits, seconds=0.0)
 
 
+@dataclass
+class SuiteSetup:
+    """What every run of a suite shares: data, backbone, corpus, evaluator, machine facts."""
+
+    spec: ScenarioSpec
+    data: PreparedData
+    backbone: Backbone
+    corpus: EncodedCorpus | None
+    general_texts: list[str]
+    evaluator: Evaluator
+    device: torch.device
+    parallel: Parallel
+    environment: dict[str, Any]
+
+    def tasks(self, config: SuiteConfig, order: int, seed: int) -> list[EncodedTask]:
+        """The encoded tasks of one (order, seed), in training order."""
+        datasets = [self.data.by_seed[seed][task.name] for task in self.spec.ordered_tasks(order)]
+        return encode_tasks(self.backbone, datasets, config.setting)
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One run of a suite, named and fingerprinted before anything executes."""
+
+    order: int
+    seed: int
+    strategy: str
+    run_id: str
+    fingerprint: str
+    row0_key: str
+
+
+def setup_suite(config: SuiteConfig, *, threads: int, parallel: Parallel, launcher: str) -> SuiteSetup:
+    """Loads data, backbone and corpus for ``config`` (the same in the driver and in every worker)."""
+    spec = load_scenario(config.scenario)
+    device = parallel.device if parallel.processes > 1 else resolve_device(config.device)
+    data = prepare_data(config, spec)
+    backbone = load_backbone(config.model, kind=config.model_kind, texts=data.vocabulary_texts())
+    torch.set_num_threads(threads)
+    corpus = (
+        encode_corpus(backbone, data.corpus_documents, context=config.eval.ppl_context, budget=config.eval.ppl_tokens)
+        if data.corpus_documents else None
+    )
+    environment = {**describe_environment(threads, str(device)), "launcher": launcher, "processes": parallel.processes}
+    return SuiteSetup(
+        spec=spec, data=data, backbone=backbone, corpus=corpus,
+        general_texts=data.corpus_documents[corpus.documents_used:] if corpus else [],
+        evaluator=Evaluator(backbone=backbone, corpus=corpus, config=config, parallel=parallel),
+        device=device, parallel=parallel, environment=environment,
+    )
+
+
+def plan_runs(setup: SuiteSetup, config: SuiteConfig, orders: list[int]) -> list[PlannedRun]:
+    """Every (order, seed, strategy) of the suite with its run id, fingerprint and row-0 key."""
+    planned = []
+    for order in orders:
+        for seed in config.seeds:
+            tasks = setup.tasks(config, order, seed)
+            key = row0_key({
+                "model": setup.backbone.fingerprint, "tasks": [(t.name, t.head, t.data_hash) for t in tasks], "seed": seed,
+                "setting": config.setting, "eval": to_dict(config)["eval"], "precision": config.train.precision,
+            })
+            for name in config.strategies:
+                planned.append(PlannedRun(
+                    order=order, seed=seed, strategy=name, run_id=run_id(setup.spec.name, order, name, seed),
+                    fingerprint=run_fingerprint(config, setup.spec, name, setup.backbone, tasks, order, seed), row0_key=key,
+                ))
+    return planned
+
+
+def execute_run(
+    setup: SuiteSetup, config: SuiteConfig, planned: PlannedRun, row0: RowZero, results_dir: Path, *, progress: bool | None = None,
+) -> RunOutcome:
+    """Runs (or continues from its checkpoint in ``results_dir``) one planned run; writes no record.
+
+    Every process of an accelerate launch calls this together; they agree on whether
+    a checkpoint exists because the main one removes a stale one (``overwrite``) before
+    any of them looks.
+    """
+    if config.overwrite and setup.parallel.is_main:
+        checkpoint_path(results_dir, planned.run_id).unlink(missing_ok=True)
+    setup.parallel.barrier()
+    tasks = setup.tasks(config, planned.order, planned.seed)
+    fingerprint_ = run_fingerprint(config, setup.spec, planned.strategy, setup.backbone, tasks, planned.order, planned.seed)
+    if fingerprint_ != planned.fingerprint:
+        raise RuntimeError(
+            f"run {planned.run_id} sees different data or model here than where the suite was planned "
+            "(a different forgetbench, package or data version on this machine?)"
+        )
+    context = RunContext(
+        seed=planned.seed, train=config.train, backbone=setup.backbone, tasks=tasks, corpus=setup.corpus,
+        general_texts=setup.general_texts, device=setup.device, parallel=setup.parallel,
+    )
+    return run_one(
+        strategy_name=planned.strategy, strategy=build_strategy(planned.strategy, config.strategy_args), backbone=setup.backbone,
+        tasks=tasks, row0=row0, evaluator=setup.evaluator, context=context, config=config, spec=setup.spec,
+        order=planned.order, environment=setup.environment,
+        progress=(config.progress if progress is None else progress) and setup.parallel.is_main,
+        fingerprint_=planned.fingerprint, results_dir=results_dir,
+    )
+
+
 def _existing_record(config: SuiteConfig, rid: str, fingerprint_: str) -> RunRecord | None:
     """The record of a run that already completed with this configuration (None: run it)."""
     path = record_path(config.out, rid)
@@ -121,80 +226,89 @@ def _existing_record(config: SuiteConfig, rid: str, fingerprint_: str) -> RunRec
     return record
 
 
-def run_suite(config: SuiteConfig, *, on_run: Callable[[RunOutcome, Path], None] | None = None) -> list[RunRecord]:
-    """Runs every (order, seed, strategy) of ``config`` and writes one record per run.
+def run_threads(config: SuiteConfig) -> int:
+    """torch threads of one run: ``threads``, else its CPU share under the launcher, else the physical cores."""
+    launch = config.launch
+    if config.threads:
+        return config.threads
+    if launch.launcher != "sequential" and launch.cpus_per_run:
+        return launch.cpus_per_run
+    if launch.launcher == "local":
+        return max(1, physical_cores() // launch.jobs)
+    if launch.launcher == "ray":
+        return 1
+    return physical_cores()
 
-    Runs whose record already exists with the same configuration are skipped, and
-    unfinished ones continue from their last checkpoint (``config.overwrite`` starts
-    everything again). ``on_run`` is called after each run that executed here with its
-    outcome (record and trained model) and the record's path.
 
-    Raises:
-        UserError: Before anything is written, for any mistake in names, files or data.
-    """
+def _validate(config: SuiteConfig, parallel: Parallel) -> list[int]:
+    """Checks names, orders, strategies and the launch before any work; returns the orders to run."""
     spec = load_scenario(config.scenario)
     orders = list(range(1, len(spec.orders) + 1)) if config.orders == "all" else config.orders
     for order in orders:
         spec.ordered_tasks(order)
     for name in config.strategies:
         build_strategy(name, config.strategy_args)  # validates names and arguments before any work
-    device = resolve_device(config.device)
+    if parallel.processes > 1:
+        if config.launch.launcher != "sequential":
+            raise UserError(
+                f"--launcher {config.launch.launcher} cannot run inside accelerate launch; spread one run over "
+                "processes (accelerate launch) or the suite's runs over workers (--launcher), not both"
+            )
+        bridged = [name for name in config.strategies if name.startswith("avalanche:")]
+        if bridged:
+            raise UserError(f"{bridged[0]} runs Avalanche's own single-process loop; run it without accelerate launch")
+    if parallel.processes == 1:
+        resolve_device(config.device)
     check_writable(config.out)
+    return orders
+
+
+def run_suite(config: SuiteConfig, *, on_run: Callable[[RunOutcome, Path], None] | None = None) -> list[RunRecord]:
+    """Runs every (order, seed, strategy) of ``config`` and writes one record per run.
+
+    Runs whose record already exists with the same configuration are skipped, and
+    unfinished ones continue from their last checkpoint (``config.overwrite`` starts
+    everything again). ``on_run`` is called after each run that executed in this
+    process (sequential launcher) with its outcome (record and trained model) and the
+    record's path.
+
+    Raises:
+        UserError: Before anything is written, for any mistake in names, files or data.
+        SuiteIncomplete: When a worker died; finished runs are recorded, and running the
+            same suite again completes the missing ones.
+    """
+    from benchmark.launchers import launch_runs
+
+    parallel = make_parallel(config.device, config.train.precision)
+    orders = _validate(config, parallel)
     if not config.progress:
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()
-    data = prepare_data(config, spec)
-    backbone = load_backbone(config.model, kind=config.model_kind, texts=data.vocabulary_texts())
-    longest = max(d.spec.max_length for tasks in data.by_seed.values() for d in tasks.values())
-    check_memory(backbone, [build_strategy(name, config.strategy_args) for name in config.strategies], config, longest)
+    setup = setup_suite(config, threads=config.threads or physical_cores(), parallel=parallel, launcher=config.launch.launcher)
+    longest = max(d.spec.max_length for tasks in setup.data.by_seed.values() for d in tasks.values())
+    strategies = [build_strategy(name, config.strategy_args) for name in config.strategies]
+    check_memory(setup.backbone, strategies, config, longest, concurrent=concurrent_runs(config))
 
-    threads = config.threads or physical_cores()
-    torch.set_num_threads(threads)
-    environment = describe_environment(threads, str(device))
-    corpus = (
-        encode_corpus(backbone, data.corpus_documents, context=config.eval.ppl_context, budget=config.eval.ppl_tokens)
-        if data.corpus_documents else None
-    )
-    general_texts = data.corpus_documents[corpus.documents_used:] if corpus else []
-    evaluator = Evaluator(backbone=backbone, corpus=corpus, config=config)
-    records: list[RunRecord] = []
-    runs = [(order, seed, name) for order in orders for seed in config.seeds for name in config.strategies]
-    outer = tqdm(total=len(runs), desc="runs", unit="run", disable=not config.progress, dynamic_ncols=True)
-    for order in orders:
-        for seed in config.seeds:
-            datasets = [data.by_seed[seed][task.name] for task in spec.ordered_tasks(order)]
-            tasks = encode_tasks(backbone, datasets, config.setting)
-            key = row0_key({
-                "model": backbone.fingerprint, "tasks": [(t.name, t.head, t.data_hash) for t in tasks], "seed": seed,
-                "setting": config.setting, "eval": to_dict(config)["eval"], "precision": config.train.precision,
-            })
-            row0: RowZero | None = None
-            for name in config.strategies:
-                outer.set_postfix_str(f"{name} seed {seed} order {order}")
-                rid = run_id(spec.name, order, name, seed)
-                fingerprint_ = run_fingerprint(config, spec, name, backbone, tasks, order, seed)
-                done = _existing_record(config, rid, fingerprint_)
-                if done is not None:
-                    records.append(done)
-                    outer.update()
-                    continue
-                if config.overwrite:
-                    checkpoint_path(config.out, rid).unlink(missing_ok=True)
-                if row0 is None:
-                    row0, _ = cached_row0(config.out, key, lambda: compute_row0(backbone, tasks, seed, evaluator, device))
-                context = RunContext(seed=seed, train=config.train, backbone=backbone, tasks=tasks, corpus=corpus, general_texts=general_texts, device=device)
-                outcome = run_one(
-                    strategy_name=name, strategy=build_strategy(name, config.strategy_args), backbone=backbone, tasks=tasks,
-                    row0=row0, evaluator=evaluator, context=context, config=config, spec=spec, order=order,
-                    environment=environment, progress=config.progress, fingerprint_=fingerprint_, results_dir=Path(config.out),
-                )
-                path = write_record(config.out, outcome.record)
-                if not config.keep_checkpoints:
-                    checkpoint_path(config.out, rid).unlink(missing_ok=True)
-                records.append(outcome.record)
-                if on_run is not None:
-                    on_run(outcome, path)
-                outer.update()
-    outer.close()
-    return records
+    planned = plan_runs(setup, config, orders)
+    finished = {p.run_id: _existing_record(config, p.run_id, p.fingerprint) for p in planned}
+    pending = [p for p in planned if finished[p.run_id] is None]
+    rows0: dict[str, RowZero] = {}
+    for run in pending:  # once per (order, seed), whatever the launcher: every strategy starts from it
+        if run.row0_key not in rows0:
+            tasks = setup.tasks(config, run.order, run.seed)
+            compute = lambda tasks=tasks, seed=run.seed: compute_row0(setup.backbone, tasks, seed, setup.evaluator, setup.device)  # noqa: E731
+            rows0[run.row0_key], _ = cached_row0(config.out, run.row0_key, compute, parallel)
+    for outcome_record in launch_runs(setup, config, pending, rows0, on_run=on_run, already=len(planned) - len(pending)):
+        finished[outcome_record.run_id] = outcome_record
+    return [finished[p.run_id] for p in planned]
+
+
+def concurrent_runs(config: SuiteConfig) -> int:
+    """How many runs share this machine's memory at once under the configured launcher."""
+    launch = config.launch
+    if launch.launcher == "local":
+        return launch.jobs
+    if launch.launcher == "ray" and launch.ray_address is None:
+        return max(1, physical_cores() // (launch.cpus_per_run or 1))
+    return 1  # sequential, or a Ray cluster whose nodes this machine cannot see

@@ -97,7 +97,9 @@ def run_one(
         perplexity=[row0.perplexity] + [None] * n, bits_per_byte=[row0.bits_per_byte] + [None] * n,
     )
     rid = run_id(spec.name, order, strategy_name, seed)
+    faults.entering_run(rid)
     path = checkpoint_path(results_dir, rid) if results_dir is not None else None
+    writes = context.parallel is None or context.parallel.is_main  # every process reads the checkpoint, one writes it
     saved = load_checkpoint(path) if path is not None else None
     resumed_from = 0
     if saved is not None:
@@ -130,6 +132,7 @@ def run_one(
             stats = train(
                 model, learning, strategy, config.train, pad_id=backbone.pad_id, generator=generator,
                 progress=progress, description=f"{strategy_name} s{seed} task {t}/{n} {name}", fault_point=f"task{t}",
+                parallel=context.parallel,
             )
             for task in learning:
                 strategy.after_task(model, task)
@@ -144,7 +147,7 @@ def run_one(
         state.perplexity[t], state.bits_per_byte[t] = evaluator.language_model(model)
         state.timings.append(TaskTiming(task=name, train_s=trained - tick, eval_s=evaluated - trained, ppl_s=time.perf_counter() - evaluated, steps=stats.steps))
         state.completed += 1
-        if path is not None and strategy.resumable and state.completed < len(steps):
+        if path is not None and writes and strategy.resumable and state.completed < len(steps):
             state_now = RunState(**{**state.__dict__, "seconds": state.seconds + time.perf_counter() - start})
             save_checkpoint(path, fingerprint_=fingerprint_, state=state_now, weights=_changed_weights(model, state.trained_names), strategy=strategy.state_dict())
             faults.reached(f"task{t}:checkpointed")

@@ -1,13 +1,18 @@
 """Training on a task (or, for the joint reference, on several at once).
 
 The only place in forgetbench that calls ``backward()`` and ``step()``. The loss is
-cross-entropy on the batch plus whatever the strategy's ``penalty`` returns.
+cross-entropy on the batch plus whatever the strategy's ``penalty`` returns. The
+model and the optimizer go through ``accelerate`` (:mod:`benchmark.parallel`): with
+several processes the model is DistributedDataParallel, each optimizer step's batch
+is shared out between processes and accumulation micro-batches
+(:func:`benchmark.batching.micro_batches`), and mixed precision scales the loss.
 Schedules that apply to every strategy live here: warm-up + linear decay,
 discriminative (layer-wise) learning rates and gradual unfreezing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 
@@ -17,11 +22,12 @@ from tqdm.auto import tqdm
 from transformers import get_constant_schedule_with_warmup, get_linear_schedule_with_warmup
 
 from benchmark import faults
-from benchmark.batching import train_batch_indices
+from benchmark.batching import micro_batches, train_batch_indices
 from benchmark.config import TrainConfig
 from benchmark.encoding import EncodedTask
 from benchmark.evaluation import autocast, model_device
 from benchmark.layers import parameter_depths
+from benchmark.parallel import Parallel, make_parallel
 from benchmark.task_model import TaskModel
 from strategies.base import Strategy
 
@@ -79,6 +85,26 @@ def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, total_
     return get_constant_schedule_with_warmup(optimizer, warmup)
 
 
+class TrainingStep(torch.nn.Module):
+    """One micro-batch's loss (cross-entropy plus the strategy's penalty) as a module.
+
+    This is what ``Accelerator.prepare`` wraps in DistributedDataParallel: a penalty may
+    touch any parameter (EWC's anchors, replayed batches through other heads), and DDP
+    only handles parameters used inside the forward it wraps.
+    """
+
+    def __init__(self, model: TaskModel, strategy: Strategy) -> None:
+        super().__init__()
+        self.model = model
+        self.strategy = strategy
+
+    def forward(self, batch: dict[str, object], head: str) -> torch.Tensor:
+        logits = self.model(batch["input_ids"], batch["attention_mask"], head)
+        loss = F.cross_entropy(logits.float(), batch["labels"])
+        extra = self.strategy.penalty(self.model, batch, logits)
+        return loss if extra is None else loss + extra
+
+
 class GradualUnfreezing:
     """Top block first: every ``every`` steps one more depth of the backbone becomes trainable.
 
@@ -107,6 +133,7 @@ class GradualUnfreezing:
 def train_tasks(
     model: TaskModel, tasks: list[EncodedTask], strategy: Strategy, config: TrainConfig, *,
     pad_id: int, generator: torch.Generator, progress: bool = False, description: str = "", fault_point: str | None = None,
+    parallel: Parallel | None = None,
 ) -> TrainStats:
     """Trains ``model`` for ``config.epochs`` epochs on ``tasks`` with ``strategy``'s penalty.
 
@@ -119,42 +146,54 @@ def train_tasks(
         strategy: Supplies the penalty added to the cross-entropy loss.
         config: Optimiser and schedule settings.
         pad_id: Padding token id.
-        generator: Drives the batch order (seeded per run and task).
+        generator: Drives the batch order (seeded per run and task; equal on every process).
         progress: Show a tqdm bar.
         description: The bar's label.
         fault_point: Prefix of this call's fault-injection points (``<prefix>:step<k>``, see benchmark.faults).
+        parallel: The run's processes (default: this process alone).
     """
+    parallel = parallel or make_parallel(model_device(model).type, config.precision)
+    accelerator = parallel.accelerator
     device = model_device(model)
     schedule: list[tuple[EncodedTask, list[int]]] = []
     for _ in range(config.epochs):
         epoch = [(task, b) for task in tasks for b in train_batch_indices(task.train.lengths, config.batch_size, generator=generator, bucket_batches=config.bucket_batches)]
         order = torch.randperm(len(epoch), generator=generator).tolist() if len(tasks) > 1 else range(len(epoch))
         schedule.extend(epoch[i] for i in order)
-    optimizer = torch.optim.AdamW(parameter_groups(model, tasks, config), weight_decay=config.weight_decay)
-    scheduler = make_scheduler(optimizer, config, len(schedule))
+    # The model is placed by the harness (a single-process run may ask for cuda:1), not by accelerate.
+    distributed = accelerator.prepare_model(TrainingStep(model, strategy), device_placement=False)
+    optimizer = accelerator.prepare_optimizer(
+        torch.optim.AdamW(parameter_groups(model, tasks, config), weight_decay=config.weight_decay), device_placement=False,
+    )
+    scheduler = make_scheduler(optimizer.optimizer, config, len(schedule))
     params = [p for group in optimizer.param_groups for p in group["params"]]
     unfreezing = GradualUnfreezing(model, config.unfreeze_every) if config.unfreeze_every > 0 else None
     model.train()
     loss_value = float("nan")
-    bar = tqdm(total=len(schedule), desc=description, disable=not progress, leave=False, unit="step", dynamic_ncols=True)
+    bar = tqdm(total=len(schedule), desc=description, disable=not progress or not parallel.is_main, leave=False, unit="step", dynamic_ncols=True)
     try:
         for step, (task, indices) in enumerate(schedule, 1):
             if unfreezing is not None:
                 unfreezing.apply(step - 1)
-            batch: dict[str, object] = {k: v.to(device) for k, v in task.train.batch(indices, pad_id).items()}
-            batch["head"] = task.head
-            with autocast(config.precision, device):
-                logits = model(batch["input_ids"], batch["attention_mask"], task.head)
-                loss = F.cross_entropy(logits.float(), batch["labels"])
-                extra = strategy.penalty(model, batch, logits)
-                if extra is not None:
-                    loss = loss + extra
-            loss_value = float(loss.detach())
-            if not math.isfinite(loss_value):
-                raise NumericalFault(task.name, step, loss_value)
-            loss.backward()
+            shares = micro_batches(indices, processes=parallel.processes, rank=parallel.index, accumulation=config.grad_accum_steps)
+            loss_value = 0.0
+            for k, (micro, weight) in enumerate(shares, 1):
+                # Gradients are all-reduced once per optimizer step, on each process's last micro-batch.
+                sync = contextlib.nullcontext() if k == len(shares) else accelerator.no_sync(distributed)
+                with sync:
+                    batch: dict[str, object] = {key: v.to(device) for key, v in task.train.batch(micro, pad_id).items()}
+                    batch["head"], batch["step"] = task.head, step - 1
+                    with autocast(config.precision, device):
+                        loss = distributed(batch, task.head)
+                        if weight != 1.0:
+                            loss = loss * weight
+                    value = float(loss.detach())
+                    if parallel.any(not math.isfinite(value)):  # every process stops, none waits in an all-reduce
+                        raise NumericalFault(task.name, step, value if not math.isfinite(value) else float("nan"))
+                    accelerator.backward(loss)
+                loss_value += value
             if config.max_grad_norm is not None:
-                torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)
+                accelerator.clip_grad_norm_(params, config.max_grad_norm)
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
@@ -166,6 +205,8 @@ def train_tasks(
         bar.close()
         if unfreezing is not None:
             unfreezing.restore()
+        accelerator.unwrap_model(distributed, keep_fp32_wrapper=False)  # undoes accelerate's autocast patch of forward
+        accelerator.free_memory()
     return TrainStats(steps=len(schedule), examples=sum(len(t.train) for t in tasks) * config.epochs, final_loss=loss_value)
 
 

@@ -31,7 +31,8 @@ class AuxiliaryLM(Strategy):
         self.step = 0
 
     def penalty(self, model: TaskModel, batch: Batch, outputs: torch.Tensor) -> torch.Tensor | None:
-        weight = self.gamma(self.step)
+        # The trainer names the optimizer step, so micro-batches of one step share its weight.
+        weight = self.gamma(int(batch.get("step", self.step)))
         self.step += 1
         if weight == 0:
             return None

@@ -82,8 +82,12 @@ class AvalancheStrategy(Strategy):
 
     def train_tasks(self, model: TaskModel, tasks: list[EncodedTask], strategy: Strategy, config: TrainConfig, *,
                     pad_id: int, generator: torch.Generator, progress: bool = False, description: str = "",
-                    fault_point: str | None = None) -> Any:
-        """Trains on ``tasks[0]`` through Avalanche (replaces :func:`benchmark.trainer.train_tasks` for this run)."""
+                    fault_point: str | None = None, parallel: object = None) -> Any:
+        """Trains on ``tasks[0]`` through Avalanche (replaces :func:`benchmark.trainer.train_tasks` for this run).
+
+        ``parallel`` is accepted for the trainer's signature only: the suite refuses
+        ``avalanche:*`` strategies under a multi-process launch before anything runs.
+        """
         from benchmark.avalanche_bridge.template import AvalancheRun
 
         if self._run is None:

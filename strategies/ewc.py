@@ -10,7 +10,7 @@ from benchmark.encoding import EncodedTask
 from benchmark.errors import UserError
 from benchmark.task_model import TaskModel
 from strategies.base import Batch, MemoryProfile, Strategy, register_strategy, tensor_bytes
-from strategies.fisher import Example, batch_fisher, empirical_fisher, trainable_backbone_parameters
+from strategies.fisher import Example, shared_fisher, trainable_backbone_parameters
 
 
 @register_strategy("ewc")
@@ -56,9 +56,10 @@ class EWC(Strategy):
 
     def estimate(self, model: TaskModel, examples: list[Example], objective: str, head: str | None) -> dict[str, torch.Tensor]:
         """The diagonal Fisher of ``objective`` on ``examples`` with the configured estimator."""
-        estimator = empirical_fisher if self.fisher == "empirical" else batch_fisher
-        size = {"chunk_size" if self.fisher == "empirical" else "batch_size": self.fisher_batch_size}
-        return estimator(model, examples, objective=objective, head=head, pad_id=self.run.pad_id, **size)
+        return shared_fisher(
+            model, examples, estimator=self.fisher, objective=objective, head=head, pad_id=self.run.pad_id,
+            batch_size=self.fisher_batch_size, parallel=self.run.parallel,
+        )
 
     def wrap_model(self, model: TaskModel) -> TaskModel:
         if self.anchor == "pretrained":

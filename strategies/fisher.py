@@ -24,6 +24,7 @@ from torch import nn
 from torch.func import functional_call, grad, vmap
 
 from benchmark.batching import pad_batch
+from benchmark.parallel import Parallel
 from benchmark.task_model import TaskModel
 
 Example = tuple[list[int], int]  # token ids, label (labels are ignored for the LM loss)
@@ -157,3 +158,33 @@ def batch_fisher(
         batches += 1
     model.train(was_training)
     return {k: v / max(batches, 1) for k, v in fisher.items()}
+
+
+def shared_fisher(
+    model: TaskModel, examples: list[Example], *, estimator: str, objective: str, head: str | None, pad_id: int,
+    batch_size: int, parallel: Parallel | None = None,
+) -> dict[str, torch.Tensor]:
+    """The ``estimator`` Fisher of ``examples``, computed by all of a run's processes together.
+
+    Each process estimates on its share of the units that are averaged (examples for
+    ``empirical``, mini-batches for ``batch``); the shares are weighted by their unit
+    counts and summed over processes, so every process holds the same Fisher, the one a
+    single process computes (up to float summation order).
+    """
+    size = batch_size if estimator == "batch" else 1
+    units = [examples[k : k + size] for k in range(0, len(examples), size)]
+    mine = parallel.shard(units) if parallel is not None else units
+    flat = [example for unit in mine for example in unit]
+    if flat and estimator == "empirical":
+        local = empirical_fisher(model, flat, objective=objective, head=head, pad_id=pad_id, chunk_size=batch_size)
+    elif flat:
+        local = batch_fisher(model, flat, objective=objective, head=head, pad_id=pad_id, batch_size=batch_size)
+    else:  # more processes than units: this process contributes nothing
+        local = {k: torch.zeros_like(p) for k, p in trainable_backbone_parameters(model).items()}
+    if parallel is None or parallel.processes == 1:
+        return local
+    names = sorted(local)
+    weighted = torch.cat([local[k].flatten() * len(mine) for k in names])
+    total = parallel.sum(weighted) / len(units)
+    pieces = torch.split(total, [local[k].numel() for k in names])
+    return {k: piece.view_as(local[k]) for k, piece in zip(names, pieces)}

@@ -20,7 +20,9 @@ class Replay(Strategy):
 
     After each task the buffer is rebalanced so that every class seen so far holds an
     equal share of ``buffer_size`` slots (earlier classes give up random examples).
-    Replayed examples are scored with their own task's head.
+    Replayed examples are scored with their own task's head. Replay batches are drawn
+    with a generator seeded per task, not torch's global one, so every process of a
+    multi-process run draws the same batch whatever its own data did to the global RNG.
     """
 
     def __init__(self, *, buffer_size: int = 200, replay_batch_size: int | None = None, weight: float = 1.0) -> None:
@@ -28,6 +30,10 @@ class Replay(Strategy):
             raise ValueError("buffer_size >= 1, weight >= 0 and replay_batch_size >= 1 are required")
         self.buffer_size, self.replay_batch_size, self.weight = buffer_size, replay_batch_size, weight
         self.buffer: dict[str, list[tuple[list[int], int, str]]] = {}  # class key -> (ids, label, head)
+        self.sampler = torch.Generator()
+
+    def before_task(self, model: TaskModel, task: EncodedTask) -> None:
+        self.sampler.manual_seed(self.run.seed * 7919 + task.index + 104729)
 
     def after_task(self, model: TaskModel, task: EncodedTask) -> None:
         generator = torch.Generator().manual_seed(self.run.seed * 7919 + task.index)
@@ -48,7 +54,7 @@ class Replay(Strategy):
         if not memory or self.weight == 0:
             return None
         size = min(self.replay_batch_size or self.run.train.batch_size, len(memory))
-        picked = [memory[i] for i in torch.randperm(len(memory))[:size].tolist()]
+        picked = [memory[i] for i in torch.randperm(len(memory), generator=self.sampler)[:size].tolist()]
         device = batch["input_ids"].device
         total = torch.zeros((), device=device)
         for head in sorted({item[2] for item in picked}):

@@ -1,0 +1,91 @@
+"""Launchers: how a suite's independent runs are executed.
+
+``sequential`` runs them one after another in this process (which may itself be one
+of several processes of ``accelerate launch``, all running each run together);
+``local`` hands them to ``jobs`` worker processes on this machine; ``ray`` makes each
+run a Ray task. Every launcher receives the same planned runs and precomputed row-0
+evaluations, and the driver alone writes records, so a suite's results directory
+looks the same whichever launcher filled it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from benchmark.checkpoints import checkpoint_path
+from benchmark.config import SuiteConfig
+from benchmark.records import RunRecord, write_record
+from benchmark.row0_cache import RowZero
+from benchmark.runner import PlannedRun, SuiteSetup, execute_run
+from benchmark.single_run import RunOutcome
+
+
+class SuiteIncomplete(RuntimeError):
+    """Some runs did not finish because their worker died; the finished ones are recorded."""
+
+    def __init__(self, missing: dict[str, str]) -> None:
+        names = ", ".join(sorted(missing))
+        reason = next(iter(missing.values()))
+        super().__init__(
+            f"{len(missing)} run(s) did not finish ({names}): {reason}; finished runs are recorded, and running the "
+            "same command again completes only the missing ones (from their last checkpoint)"
+        )
+        self.missing = missing
+
+
+def record_finished(config: SuiteConfig, record_json: dict[str, Any]) -> RunRecord:
+    """Writes a worker's record into the results directory, then drops the run's checkpoint."""
+    record = RunRecord.from_json(record_json)
+    write_record(config.out, record)
+    if not config.keep_checkpoints:  # only after the record is safely on disk
+        checkpoint_path(config.out, record.run_id).unlink(missing_ok=True)
+    return record
+
+
+def run_sequentially(
+    setup: SuiteSetup, config: SuiteConfig, pending: list[PlannedRun], rows0: dict[str, RowZero],
+    on_run: Callable[[RunOutcome, Path], None] | None, bar: tqdm,
+) -> Iterator[RunRecord]:
+    """Runs ``pending`` one after another here; with accelerate, every process takes part, the main one writes."""
+    main = setup.parallel.is_main
+    for run in pending:
+        bar.set_postfix_str(f"{run.strategy} seed {run.seed} order {run.order}")
+        outcome = execute_run(setup, config, run, rows0[run.row0_key], Path(config.out))
+        if main:
+            path = write_record(config.out, outcome.record)
+            if not config.keep_checkpoints:
+                checkpoint_path(config.out, run.run_id).unlink(missing_ok=True)
+            if on_run is not None:
+                on_run(outcome, path)
+        bar.update()
+        yield outcome.record
+
+
+def launch_runs(
+    setup: SuiteSetup, config: SuiteConfig, pending: list[PlannedRun], rows0: dict[str, RowZero], *,
+    on_run: Callable[[RunOutcome, Path], None] | None = None, already: int = 0,
+) -> Iterator[RunRecord]:
+    """Executes ``pending`` with the configured launcher, yielding each record once it is written.
+
+    Raises:
+        SuiteIncomplete: After every other run finished, if a worker died.
+    """
+    bar = tqdm(total=already + len(pending), initial=already, desc="runs", unit="run",
+               disable=not config.progress or not setup.parallel.is_main, dynamic_ncols=True)
+    try:
+        if config.launch.launcher == "local" and pending:
+            from benchmark.launchers.local import run_in_processes
+
+            yield from run_in_processes(config, pending, rows0, bar)
+        elif config.launch.launcher == "ray" and pending:
+            from benchmark.launchers.ray_tasks import run_as_ray_tasks
+
+            yield from run_as_ray_tasks(config, pending, rows0, bar)
+        else:
+            yield from run_sequentially(setup, config, pending, rows0, on_run, bar)
+    finally:
+        bar.close()

@@ -1,0 +1,84 @@
+"""``--launcher ray``: every run of the suite is a Ray task.
+
+On a local Ray instance by default, or on an existing cluster (``--ray-address``).
+Each task asks Ray for ``cpus_per_run`` CPUs and ``gpus_per_run`` GPUs; Ray places
+it, and the record comes back to the driver, which writes it into ``--out``. Tasks
+are not retried by Ray: a run whose worker dies is reported, and running the suite
+again completes only the missing runs (from their checkpoints when ``--out`` is on a
+file system the workers share).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from benchmark.config import SuiteConfig
+from benchmark.errors import UserError
+from benchmark.launchers import SuiteIncomplete, record_finished
+from benchmark.launchers.worker import run_in_worker
+from benchmark.records import RunRecord
+from benchmark.row0_cache import RowZero
+from benchmark.runner import PlannedRun, run_threads
+
+
+def _ray() -> Any:
+    try:
+        import ray
+    except ImportError as exc:
+        raise UserError("--launcher ray needs Ray, which is not installed; pip install 'forgetbench[ray]' or use --launcher local") from exc
+    return ray
+
+
+def _connect(ray: Any, address: str | None) -> bool:
+    """Starts a local Ray instance or joins ``address``; returns whether this call started it."""
+    if ray.is_initialized():
+        return False
+    try:
+        ray.init(address=address, include_dashboard=False, logging_level="warning", log_to_driver=False)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        where = f"the Ray cluster at {address!r}" if address else "a local Ray instance"
+        raise UserError(f"could not start or reach {where} ({exc}); check --ray-address, or leave it out for a local instance") from exc
+    return True
+
+
+def run_as_ray_tasks(config: SuiteConfig, pending: list[PlannedRun], rows0: dict[str, RowZero], bar: tqdm) -> Iterator[RunRecord]:
+    """Submits every pending run as a Ray task and writes each record as it arrives."""
+    ray = _ray()
+    started = _connect(ray, config.launch.ray_address)
+    results_dir = str(Path(config.out).resolve())
+    remote = ray.remote(run_in_worker).options(
+        num_cpus=config.launch.cpus_per_run or run_threads(config), num_gpus=config.launch.gpus_per_run, max_retries=0,
+    )
+    missing: dict[str, str] = {}
+    user_error: UserError | None = None
+    try:
+        runs = {remote.remote(config, run, rows0[run.row0_key], results_dir, "ray"): run for run in pending}
+        waiting = list(runs)
+        while waiting:
+            done, waiting = ray.wait(waiting, num_returns=1)
+            run = runs[done[0]]
+            try:
+                record_json = ray.get(done[0])
+            except ray.exceptions.RayTaskError as exc:  # the run raised: the cause is forgetbench's exception
+                cause = exc.cause
+                if isinstance(cause, UserError):
+                    user_error = user_error or cause
+                missing[run.run_id] = f"{type(cause).__name__}: {cause}"
+                continue
+            except ray.exceptions.RayError as exc:  # the worker died (killed, out of memory, node lost)
+                missing[run.run_id] = f"its Ray worker died ({type(exc).__name__})"
+                continue
+            bar.set_postfix_str(f"{run.strategy} seed {run.seed} order {run.order}")
+            bar.update()
+            yield record_finished(config, record_json)
+    finally:
+        if started:
+            ray.shutdown()
+    if user_error is not None:
+        raise user_error
+    if missing:
+        raise SuiteIncomplete(missing)
