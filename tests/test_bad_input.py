@@ -55,6 +55,11 @@ CASES: dict[str, Case] = {
     "invalid eval_on": (lambda d, s: ["--set", "eval.eval_on=everything"], "field 'eval.eval_on' must be one of"),
     "order out of range": (lambda d, s: ["--order", "7"], "--order 7 does not exist"),
     "resume and overwrite": (lambda d, s: ["--resume", "--overwrite"], "--resume and --overwrite contradict each other"),
+    "jobs without the local launcher": (lambda d, s: ["--launcher", "sequential", "--jobs", "2"], "launch.jobs is 2 but the launcher is 'sequential'; jobs apply to --launcher local"),
+    "jobs below one": (lambda d, s: ["--jobs", "0"], "field 'launch.jobs' must be at least 1"),
+    "ray address without ray": (lambda d, s: ["--ray-address", "auto"], "launch.ray_address is set but the launcher is 'sequential'; add --launcher ray"),
+    "negative gpus per run": (lambda d, s: ["--launcher", "ray", "--gpus-per-run", "-1"], "field 'launch.gpus_per_run' must be 0 or more"),
+    "accumulation below one": (lambda d, s: ["--grad-accum", "0"], "field 'train.grad_accum_steps' must be at least 1"),
     # scenario structure
     "missing required field": (lambda d, s: scenario_with(d, s, "version: 1\n", ""), "required field 'version' is missing"),
     "unknown task in an order": (lambda d, s: scenario_with(d, s, "  - [task1, task2, task3]", "  - [task1, task9, task3]"), "order 1 names unknown task(s) ['task9']"),

@@ -79,14 +79,34 @@ def test_one_process_without_accumulation_is_the_plain_batch() -> None:
 # -- one run across processes with accelerate ----------------------------------------------------
 
 
+ACCELERATE = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+              "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
+
+
+def test_two_processes_reduce_gradients_fisher_and_accuracy_to_the_single_process_values(tmp_path: Path) -> None:
+    """An 11-example step on 2 processes x 2 micro-batches: DDP's gradient is the whole batch's, and so on."""
+    import torch
+
+    probe = str(ROOT / "tests" / "ddp_probe.py")
+    alone = run([probe, str(tmp_path / "alone.pt"), "1"], cache=tmp_path / "cache")
+    shared = run([probe, str(tmp_path / "shared.pt"), "2"], launcher=ACCELERATE, cache=tmp_path / "cache")
+    assert alone.returncode == 0 and shared.returncode == 0, alone.stderr + shared.stderr
+    one, two = torch.load(tmp_path / "alone.pt"), torch.load(tmp_path / "shared.pt")
+    assert (one["processes"], two["processes"]) == (1, 2)
+    assert one["grads"].keys() == two["grads"].keys() and len(one["grads"]) > 10
+    for name, grad in one["grads"].items():  # float32 sums in another order: relative error ~1e-7
+        assert torch.allclose(two["grads"][name], grad, rtol=1e-4, atol=1e-4 * float(grad.abs().max())), name
+    for name, fisher in one["fisher"].items():
+        assert torch.allclose(two["fisher"][name], fisher, rtol=1e-4, atol=1e-4 * float(fisher.abs().max())), name
+    assert two["accuracy"] == one["accuracy"]
+
+
 def test_accelerate_two_cpu_processes_match_one_process(scenario: Path, tmp_path: Path) -> None:
     """2 gloo processes, same global batch: the record matches one process within 1 test example; one record."""
     args = ["--strategies", "ewc+replay", "--set", "strategy_args.replay.buffer_size=16", *EWC]
     single = run(command(scenario, tmp_path / "single", *args), cache=tmp_path / "cache")
     assert single.returncode == 0, single.stderr
-    accelerate = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-                  "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
-    double = run(command(scenario, tmp_path / "double", *args), launcher=accelerate, cache=tmp_path / "cache")
+    double = run(command(scenario, tmp_path / "double", *args), launcher=ACCELERATE, cache=tmp_path / "cache")
     assert double.returncode == 0, double.stderr
     (one,) = records(tmp_path / "single").values()
     written = records(tmp_path / "double")
@@ -195,3 +215,32 @@ def test_ray_suite_equals_sequential_and_a_killed_worker_is_completed_by_a_rerun
     assert final["toy__o1__ewc__s1"]["extra"]["resumed_from_task"] == 1
     assert all(r["environment"]["launcher"] == "ray" for r in final.values())
     assert not checkpoint.exists()
+
+
+@pytest.mark.parametrize("launcher", ["local", "ray"])
+def test_workers_use_the_suites_one_row0_evaluation(scenario: Path, tmp_path: Path, launcher: str) -> None:
+    """Row 0 is evaluated once by the driver and handed to every run: a planted row 0 shows up in every record."""
+    from benchmark.cli import overrides_from_args, run_parser
+    from benchmark.config import build_config
+    from benchmark.parallel import make_parallel
+    from benchmark.row0_cache import RowZero
+    from benchmark.runner import plan_runs, setup_suite
+
+    if launcher == "ray":
+        _needs_ray()
+    out = tmp_path / "out"
+    args = command(scenario, out, "--strategies", "naive,frozen", "--launcher", launcher, "--cpus-per-run", "1")
+    config = build_config(overrides=overrides_from_args(run_parser().parse_args(args[1:])))
+    setup = setup_suite(config, threads=1, parallel=make_parallel("cpu", "fp32"), launcher="sequential")
+    (key,) = {run.row0_key for run in plan_runs(setup, config, [1])}
+    planted = RowZero(accuracy=[0.125, 0.25], perplexity=321.0, bits_per_byte=1.5, seconds=0.0)
+    (out / ".cache" / "row0").mkdir(parents=True)
+    (out / ".cache" / "row0" / f"{key}.json").write_text(json.dumps(planted.__dict__))
+
+    done = run(args, cache=tmp_path / "cache")
+    assert done.returncode == 0, done.stderr
+    found = records(out)
+    assert len(found) == 2
+    for record in found.values():
+        assert record["accuracy_matrix"][0] == planted.accuracy and record["perplexity"][0] == planted.perplexity
+        assert record["environment"]["launcher"] == launcher
