@@ -23,6 +23,7 @@ from benchmark.run_context import RunContext
 from benchmark.task_model import TaskModel
 
 Batch = dict[str, Any]
+"""A training (micro-)batch: ``input_ids``, ``attention_mask``, ``labels``, ``head`` and the 0-based optimizer ``step``."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,13 @@ class Strategy:
         """Prepares for training on ``task``."""
 
     def penalty(self, model: TaskModel, batch: Batch, outputs: torch.Tensor) -> torch.Tensor | None:
-        """A tensor added to the task loss of this batch (``outputs`` are the class logits), or None."""
+        """A tensor added to the task loss of this batch (``outputs`` are the class logits), or None.
+
+        With several processes or accumulation micro-batches, it is called once per
+        micro-batch and weighted by the micro-batch's share of the step's batch; any
+        randomness must come from a generator seeded by the run (every process must draw
+        the same), not from torch's global RNG.
+        """
         return None
 
     def after_task(self, model: TaskModel, task: EncodedTask) -> None:

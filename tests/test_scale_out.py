@@ -224,7 +224,7 @@ def test_workers_use_the_suites_one_row0_evaluation(scenario: Path, tmp_path: Pa
     from benchmark.config import build_config
     from benchmark.parallel import make_parallel
     from benchmark.row0_cache import RowZero
-    from benchmark.runner import plan_runs, setup_suite
+    from benchmark.suite_setup import plan_runs, setup_suite
 
     if launcher == "ray":
         _needs_ray()

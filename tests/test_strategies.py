@@ -8,9 +8,10 @@ import pytest
 import torch
 
 import benchmark.runner as runner
+import benchmark.suite_setup as suite_setup
 from benchmark.config import build_config
 from benchmark.records import RunRecord
-from benchmark.runner import RunOutcome
+from benchmark.single_run import RunOutcome
 from strategies.avalanche_engine import avalanche_installed
 from strategies.base import STRATEGIES
 from tests.conftest import write_toy_scenario
@@ -35,8 +36,8 @@ def run(scenario: Path, out: Path, strategy: str, args: dict | None = None, **ov
 
 def pristine_backbone(scenario: Path) -> dict[str, torch.Tensor]:
     """The untouched pretrained backbone weights the runs start from."""
-    data = runner.prepare_data(build_config(overrides=[{"scenario": str(scenario), "model": "tiny"}]), runner.load_scenario(str(scenario)))
-    return runner.load_backbone("tiny", texts=data.vocabulary_texts()).model.state_dict()
+    data = suite_setup.prepare_data(build_config(overrides=[{"scenario": str(scenario), "model": "tiny"}]), suite_setup.load_scenario(str(scenario)))
+    return suite_setup.load_backbone("tiny", texts=data.vocabulary_texts()).model.state_dict()
 
 
 def base_weights(model: torch.nn.Module) -> dict[str, torch.Tensor]:

@@ -20,7 +20,7 @@ from benchmark.checkpoints import checkpoint_path
 from benchmark.config import SuiteConfig
 from benchmark.records import RunRecord, write_record
 from benchmark.row0_cache import RowZero
-from benchmark.runner import PlannedRun, SuiteSetup, execute_run
+from benchmark.suite_setup import PlannedRun, SuiteSetup, execute_run
 from benchmark.single_run import RunOutcome
 
 

@@ -21,7 +21,7 @@ from benchmark.launchers import SuiteIncomplete, record_finished
 from benchmark.launchers.worker import run_in_worker
 from benchmark.records import RunRecord
 from benchmark.row0_cache import RowZero
-from benchmark.runner import PlannedRun
+from benchmark.suite_setup import PlannedRun
 
 
 def run_in_processes(config: SuiteConfig, pending: list[PlannedRun], rows0: dict[str, RowZero], bar: tqdm) -> Iterator[RunRecord]:

@@ -22,7 +22,7 @@ from benchmark.launchers import SuiteIncomplete, record_finished
 from benchmark.launchers.worker import run_in_worker
 from benchmark.records import RunRecord
 from benchmark.row0_cache import RowZero
-from benchmark.runner import PlannedRun, run_threads
+from benchmark.suite_setup import PlannedRun, run_threads
 
 
 def _ray() -> Any:

@@ -18,7 +18,7 @@ import torch
 from benchmark.config import SuiteConfig, to_dict
 from benchmark.parallel import make_parallel
 from benchmark.row0_cache import RowZero
-from benchmark.runner import PlannedRun, SuiteSetup, execute_run, run_threads, setup_suite
+from benchmark.suite_setup import PlannedRun, SuiteSetup, execute_run, run_threads, setup_suite
 
 _setups: dict[str, SuiteSetup] = {}
 
