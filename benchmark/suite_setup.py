@@ -123,11 +123,17 @@ class PlannedRun:
     row0_key: str
 
 
-def setup_suite(config: SuiteConfig, *, threads: int, parallel: Parallel, launcher: str) -> SuiteSetup:
-    """Loads data, backbone and corpus for ``config`` (the same in the driver and in every worker)."""
+def setup_suite(
+    config: SuiteConfig, *, threads: int, parallel: Parallel, launcher: str, data: PreparedData | None = None,
+) -> SuiteSetup:
+    """Loads data, backbone and corpus for ``config`` (the same in the driver and in every worker).
+
+    ``data`` is the driver's prepared data, shipped to workers so that they neither read
+    the source files again nor need them on their machine.
+    """
     spec = load_scenario(config.scenario)
     device = parallel.device if parallel.processes > 1 else resolve_device(config.device)
-    data = prepare_data(config, spec)
+    data = data if data is not None else prepare_data(config, spec)
     backbone = load_backbone(config.model, kind=config.model_kind, texts=data.vocabulary_texts())
     torch.set_num_threads(threads)
     corpus = (

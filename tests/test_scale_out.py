@@ -244,3 +244,25 @@ def test_workers_use_the_suites_one_row0_evaluation(scenario: Path, tmp_path: Pa
     for record in found.values():
         assert record["accuracy_matrix"][0] == planted.accuracy and record["perplexity"][0] == planted.perplexity
         assert record["environment"]["launcher"] == launcher
+
+
+def test_a_worker_runs_on_the_drivers_data_without_the_source_files(tmp_path: Path) -> None:
+    """What a Ray node without the data files sees: the task CSVs are gone, the shipped data suffices."""
+    from benchmark.config import build_config
+    from benchmark.launchers.worker import run_in_worker
+    from benchmark.parallel import make_parallel
+    from benchmark.suite_setup import compute_row0, plan_runs, setup_suite
+
+    scenario = write_toy_scenario(tmp_path / "toy", n_tasks=2, n_per_class=30, train_size=20, test_size=12)
+    config = build_config(overrides=[{
+        "scenario": str(scenario), "model": "tiny", "strategies": ["naive"], "out": str(tmp_path / "out"), "progress": False,
+        "threads": 1, "train": {"batch_size": 8}, "eval": {"ppl_tokens": 128, "ppl_context": 32},
+    }])
+    driver = setup_suite(config, threads=1, parallel=make_parallel("cpu", "fp32"), launcher="local")
+    (planned,) = plan_runs(driver, config, [1])
+    row0 = compute_row0(driver.backbone, driver.tasks(config, 1, 0), 0, driver.evaluator, driver.device)
+    for csv in (tmp_path / "toy").glob("*.csv"):
+        csv.unlink()
+    record = run_in_worker(config, planned, row0, driver.data, str(tmp_path / "out"), "local")
+    assert record["status"] == "finished" and record["fingerprint"] == planned.fingerprint
+    assert record["accuracy_matrix"][0] == row0.accuracy

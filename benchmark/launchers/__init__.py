@@ -80,11 +80,11 @@ def launch_runs(
         if config.launch.launcher == "local" and pending:
             from benchmark.launchers.local import run_in_processes
 
-            yield from run_in_processes(config, pending, rows0, bar)
+            yield from run_in_processes(config, pending, rows0, setup.data, bar)
         elif config.launch.launcher == "ray" and pending:
             from benchmark.launchers.ray_tasks import run_as_ray_tasks
 
-            yield from run_as_ray_tasks(config, pending, rows0, bar)
+            yield from run_as_ray_tasks(config, pending, rows0, setup.data, bar)
         else:
             yield from run_sequentially(setup, config, pending, rows0, on_run, bar)
     finally:

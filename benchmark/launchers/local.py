@@ -21,10 +21,12 @@ from benchmark.launchers import SuiteIncomplete, record_finished
 from benchmark.launchers.worker import run_in_worker
 from benchmark.records import RunRecord
 from benchmark.row0_cache import RowZero
-from benchmark.suite_setup import PlannedRun
+from benchmark.suite_setup import PlannedRun, PreparedData
 
 
-def run_in_processes(config: SuiteConfig, pending: list[PlannedRun], rows0: dict[str, RowZero], bar: tqdm) -> Iterator[RunRecord]:
+def run_in_processes(
+    config: SuiteConfig, pending: list[PlannedRun], rows0: dict[str, RowZero], data: PreparedData, bar: tqdm,
+) -> Iterator[RunRecord]:
     """Runs ``pending`` in ``config.launch.jobs`` processes, writing each record as it arrives.
 
     If a worker dies (killed, out of memory) the pool cannot go on: the runs it held
@@ -36,7 +38,7 @@ def run_in_processes(config: SuiteConfig, pending: list[PlannedRun], rows0: dict
     workers = min(config.launch.jobs, len(pending))
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures: dict[Future[dict], PlannedRun] = {
-            pool.submit(run_in_worker, config, run, rows0[run.row0_key], results_dir, "local"): run for run in pending
+            pool.submit(run_in_worker, config, run, rows0[run.row0_key], data, results_dir, "local"): run for run in pending
         }
         for future in as_completed(futures):
             run = futures[future]

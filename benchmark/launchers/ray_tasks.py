@@ -2,7 +2,9 @@
 
 On a local Ray instance by default, or on an existing cluster (``--ray-address``).
 Each task asks Ray for ``cpus_per_run`` CPUs and ``gpus_per_run`` GPUs; Ray places
-it, and the record comes back to the driver, which writes it into ``--out``. Tasks
+it, and the record comes back to the driver, which writes it into ``--out``. The
+driver's prepared data goes to the object store once, so worker nodes need neither
+the data files nor a network. Tasks
 are not retried by Ray: a run whose worker dies is reported, and running the suite
 again completes only the missing runs (from their checkpoints when ``--out`` is on a
 file system the workers share).
@@ -22,7 +24,7 @@ from benchmark.launchers import SuiteIncomplete, record_finished
 from benchmark.launchers.worker import run_in_worker
 from benchmark.records import RunRecord
 from benchmark.row0_cache import RowZero
-from benchmark.suite_setup import PlannedRun, run_threads
+from benchmark.suite_setup import PlannedRun, PreparedData, run_threads
 
 
 def _ray() -> Any:
@@ -45,7 +47,9 @@ def _connect(ray: Any, address: str | None) -> bool:
     return True
 
 
-def run_as_ray_tasks(config: SuiteConfig, pending: list[PlannedRun], rows0: dict[str, RowZero], bar: tqdm) -> Iterator[RunRecord]:
+def run_as_ray_tasks(
+    config: SuiteConfig, pending: list[PlannedRun], rows0: dict[str, RowZero], data: PreparedData, bar: tqdm,
+) -> Iterator[RunRecord]:
     """Submits every pending run as a Ray task and writes each record as it arrives."""
     ray = _ray()
     started = _connect(ray, config.launch.ray_address)
@@ -56,7 +60,8 @@ def run_as_ray_tasks(config: SuiteConfig, pending: list[PlannedRun], rows0: dict
     missing: dict[str, str] = {}
     user_error: UserError | None = None
     try:
-        runs = {remote.remote(config, run, rows0[run.row0_key], results_dir, "ray"): run for run in pending}
+        shared = ray.put(data)  # stored once in the object store, fetched once per node
+        runs = {remote.remote(config, run, rows0[run.row0_key], shared, results_dir, "ray"): run for run in pending}
         waiting = list(runs)
         while waiting:
             done, waiting = ray.wait(waiting, num_returns=1)
