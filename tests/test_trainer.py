@@ -86,3 +86,37 @@ def test_a_failed_run_writes_a_partial_record_marked_failed(toy_scenario: Path, 
     assert "task 'task1' at step 3" in failed.error
     assert failed.metrics == {} and failed.accuracy_matrix[1] == [None, None, None]
     assert (tmp_path / "out" / f"{failed.run_id}.json").is_file()
+
+
+class SeesLogits(Strategy):
+    """Test strategy: records the dtype of the logits and the step number of every penalty call."""
+
+    def __init__(self) -> None:
+        self.dtypes: list[torch.dtype] = []
+        self.steps: list[int] = []
+
+    def penalty(self, model, batch, outputs):  # noqa: ANN001, ANN201
+        self.dtypes.append(outputs.dtype)
+        self.steps.append(batch["step"])
+        return None
+
+
+@pytest.mark.parametrize("precision,expected", [("fp32", torch.float32), ("bf16", torch.bfloat16), ("fp16", torch.float16)])
+def test_mixed_precision_runs_the_step_in_half_precision_and_leaves_the_model_plain(precision: str, expected: torch.dtype) -> None:
+    backbone = tiny(texts=["good great fine bad awful poor"] + [str(i) for i in range(32)])
+    model = TaskModel(backbone.model, kind="causal", head_sizes={"t1": 2}, seed=0)
+    seen = SeesLogits()
+    task = toy_task(backbone)
+    train_task(model, task, seen, TrainConfig(batch_size=8, precision=precision), pad_id=backbone.pad_id, generator=torch.Generator().manual_seed(0))
+    assert seen.dtypes == [expected] * 4
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # weights stay fp32 (master copy)
+    batch = task.test.batch([0, 1], backbone.pad_id)
+    assert model(batch["input_ids"], batch["attention_mask"], "t1").dtype == torch.float32  # accelerate's autocast patch is undone
+
+
+def test_accumulation_calls_the_penalty_per_micro_batch_with_the_optimizer_step() -> None:
+    backbone = tiny(texts=["good great fine bad awful poor"] + [str(i) for i in range(32)])
+    model = TaskModel(backbone.model, kind="causal", head_sizes={"t1": 2}, seed=0)
+    seen = SeesLogits()
+    stats = train_task(model, toy_task(backbone), seen, TrainConfig(batch_size=8, grad_accum_steps=2), pad_id=backbone.pad_id, generator=torch.Generator().manual_seed(0))
+    assert stats.steps == 4 and seen.steps == [0, 0, 1, 1, 2, 2, 3, 3]
