@@ -7,7 +7,6 @@ the results directory under ``.cache/row0`` and reused by every run that matches
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmark.atomic_io import atomic_write_json
+from benchmark.checkpoints import fingerprint
 from benchmark.parallel import Parallel
 
 
@@ -29,8 +29,8 @@ class RowZero:
 
 
 def row0_key(parts: dict[str, Any]) -> str:
-    """A stable hash of everything the row-0 numbers depend on."""
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:24]
+    """A stable hash of everything the row-0 numbers depend on (the same hash as a run's fingerprint)."""
+    return fingerprint(parts)
 
 
 def cached_row0(results_dir: str | Path, key: str, compute: Any, parallel: Parallel | None = None) -> tuple[RowZero, bool]:

@@ -24,7 +24,7 @@ from benchmark.row0_cache import RowZero, cached_row0
 from benchmark.single_run import RunOutcome
 from benchmark.suite_setup import compute_row0, plan_runs, resolve_device, setup_suite
 from scenarios.catalog import load_scenario
-from strategies.base import build_strategy
+from strategies.base import Strategy, build_strategy
 
 
 def check_writable(directory: str | Path) -> None:
@@ -54,14 +54,13 @@ def _existing_record(config: SuiteConfig, rid: str, fingerprint_: str) -> RunRec
     return record
 
 
-def _validate(config: SuiteConfig, parallel: Parallel) -> list[int]:
-    """Checks names, orders, strategies and the launch before any work; returns the orders to run."""
+def _validate(config: SuiteConfig, parallel: Parallel) -> tuple[list[int], list[Strategy]]:
+    """Checks names, orders, strategies and the launch before any work; returns the orders and the strategies."""
     spec = load_scenario(config.scenario)
     orders = list(range(1, len(spec.orders) + 1)) if config.orders == "all" else config.orders
     for order in orders:
         spec.ordered_tasks(order)
-    for name in config.strategies:
-        build_strategy(name, config.strategy_args)  # validates names and arguments before any work
+    strategies = [build_strategy(name, config.strategy_args) for name in config.strategies]  # validates names and arguments
     if parallel.processes > 1:
         if config.launch.launcher != "sequential":
             raise UserError(
@@ -74,7 +73,7 @@ def _validate(config: SuiteConfig, parallel: Parallel) -> list[int]:
     if parallel.processes == 1:
         resolve_device(config.device)
     check_writable(config.out)
-    return orders
+    return orders, strategies
 
 
 def run_suite(config: SuiteConfig, *, on_run: Callable[[RunOutcome, Path], None] | None = None) -> list[RunRecord]:
@@ -94,14 +93,13 @@ def run_suite(config: SuiteConfig, *, on_run: Callable[[RunOutcome, Path], None]
     from benchmark.launchers import launch_runs
 
     parallel = make_parallel(config.device, config.train.precision)
-    orders = _validate(config, parallel)
+    orders, strategies = _validate(config, parallel)
     if not config.progress:
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()
     setup = setup_suite(config, threads=config.threads or physical_cores(), parallel=parallel, launcher=config.launch.launcher)
     longest = max(d.spec.max_length for tasks in setup.data.by_seed.values() for d in tasks.values())
-    strategies = [build_strategy(name, config.strategy_args) for name in config.strategies]
     check_memory(setup.backbone, strategies, config, longest, concurrent=concurrent_runs(config, parallel))
 
     planned = plan_runs(setup, config, orders)

@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from benchmark.checkpoints import checkpoint_path
 from benchmark.config import SuiteConfig
+from benchmark.errors import UserError
 from benchmark.records import RunRecord, write_record
 from benchmark.row0_cache import RowZero
 from benchmark.suite_setup import PlannedRun, SuiteSetup, execute_run
@@ -37,13 +38,50 @@ class SuiteIncomplete(RuntimeError):
         self.missing = missing
 
 
-def record_finished(config: SuiteConfig, record_json: dict[str, Any]) -> RunRecord:
-    """Writes a worker's record into the results directory, then drops the run's checkpoint."""
-    record = RunRecord.from_json(record_json)
-    write_record(config.out, record)
+def record_finished(config: SuiteConfig, record: RunRecord) -> Path:
+    """Writes a finished run's record into the results directory, then drops the run's checkpoint."""
+    path = write_record(config.out, record)
     if not config.keep_checkpoints:  # only after the record is safely on disk
         checkpoint_path(config.out, record.run_id).unlink(missing_ok=True)
-    return record
+    return path
+
+
+class WorkerResults:
+    """What a pool of workers hands back: records to write, and runs that did not finish.
+
+    One policy for every launcher that runs elsewhere (``local``, ``ray``): a record is
+    written as soon as it arrives; a failure is remembered and the other runs go on;
+    at the end a user's mistake is raised as it is (exit 2), anything else as
+    :class:`SuiteIncomplete`.
+    """
+
+    def __init__(self, config: SuiteConfig, bar: tqdm) -> None:
+        self.config = config
+        self.bar = bar
+        self.results_dir = str(Path(config.out).resolve())  # workers may run in another directory
+        self.missing: dict[str, str] = {}
+        self.user_error: UserError | None = None
+
+    def finished(self, run: PlannedRun, record_json: dict[str, Any]) -> RunRecord:
+        """Writes the record a worker returned for ``run``."""
+        record = RunRecord.from_json(record_json)
+        record_finished(self.config, record)
+        self.bar.set_postfix_str(f"{run.strategy} seed {run.seed} order {run.order}")
+        self.bar.update()
+        return record
+
+    def failed(self, run: PlannedRun, reason: str, error: BaseException | None = None) -> None:
+        """Remembers that ``run`` did not finish, and why."""
+        if isinstance(error, UserError) and self.user_error is None:
+            self.user_error = error
+        self.missing[run.run_id] = reason
+
+    def raise_if_incomplete(self) -> None:
+        """Raises the first user error, else :class:`SuiteIncomplete`, if any run did not finish."""
+        if self.user_error is not None:
+            raise self.user_error
+        if self.missing:
+            raise SuiteIncomplete(self.missing)
 
 
 def run_sequentially(
@@ -56,9 +94,7 @@ def run_sequentially(
         bar.set_postfix_str(f"{run.strategy} seed {run.seed} order {run.order}")
         outcome = execute_run(setup, config, run, rows0[run.row0_key], Path(config.out))
         if main:
-            path = write_record(config.out, outcome.record)
-            if not config.keep_checkpoints:
-                checkpoint_path(config.out, run.run_id).unlink(missing_ok=True)
+            path = record_finished(config, outcome.record)
             if on_run is not None:
                 on_run(outcome, path)
         bar.update()

@@ -13,14 +13,13 @@ file system the workers share).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from tqdm.auto import tqdm
 
 from benchmark.config import SuiteConfig
 from benchmark.errors import UserError
-from benchmark.launchers import SuiteIncomplete, record_finished
+from benchmark.launchers import WorkerResults
 from benchmark.launchers.worker import run_in_worker
 from benchmark.records import RunRecord
 from benchmark.row0_cache import RowZero
@@ -53,15 +52,13 @@ def run_as_ray_tasks(
     """Submits every pending run as a Ray task and writes each record as it arrives."""
     ray = _ray()
     started = _connect(ray, config.launch.ray_address)
-    results_dir = str(Path(config.out).resolve())
+    results = WorkerResults(config, bar)
     remote = ray.remote(run_in_worker).options(
         num_cpus=config.launch.cpus_per_run or run_threads(config), num_gpus=config.launch.gpus_per_run, max_retries=0,
     )
-    missing: dict[str, str] = {}
-    user_error: UserError | None = None
     try:
         shared = ray.put(data)  # stored once in the object store, fetched once per node
-        runs = {remote.remote(config, run, rows0[run.row0_key], shared, results_dir, "ray"): run for run in pending}
+        runs = {remote.remote(config, run, rows0[run.row0_key], shared, results.results_dir, "ray"): run for run in pending}
         waiting = list(runs)
         while waiting:
             done, waiting = ray.wait(waiting, num_returns=1)
@@ -69,21 +66,13 @@ def run_as_ray_tasks(
             try:
                 record_json = ray.get(done[0])
             except ray.exceptions.RayTaskError as exc:  # the run raised: the cause is forgetbench's exception
-                cause = exc.cause
-                if isinstance(cause, UserError):
-                    user_error = user_error or cause
-                missing[run.run_id] = f"{type(cause).__name__}: {cause}"
+                results.failed(run, f"{type(exc.cause).__name__}: {exc.cause}", exc.cause)
                 continue
             except ray.exceptions.RayError as exc:  # the worker died (killed, out of memory, node lost)
-                missing[run.run_id] = f"its Ray worker died ({type(exc).__name__})"
+                results.failed(run, f"its Ray worker died ({type(exc).__name__})")
                 continue
-            bar.set_postfix_str(f"{run.strategy} seed {run.seed} order {run.order}")
-            bar.update()
-            yield record_finished(config, record_json)
+            yield results.finished(run, record_json)
     finally:
         if started:
             ray.shutdown()
-    if user_error is not None:
-        raise user_error
-    if missing:
-        raise SuiteIncomplete(missing)
+    results.raise_if_incomplete()
