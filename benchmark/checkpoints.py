@@ -20,7 +20,7 @@ from typing import Any
 import torch
 
 from benchmark.atomic_io import atomic_write_bytes
-from benchmark.records import TaskTiming
+from benchmark.records import OUT_FIX, TaskTiming
 
 CHECKPOINT_FORMAT = 1
 
@@ -37,6 +37,7 @@ class RunState:
     trainable: int = 0
     seconds: float = 0.0
     trained_names: list[str] = field(default_factory=list)
+    threads: int = 0  # torch threads of the run (0: a checkpoint from before this was stored)
 
     def to_plain(self) -> dict[str, Any]:
         """Plain data (what torch.save with weights_only=True can read back)."""
@@ -78,7 +79,7 @@ def save_checkpoint(path: Path, *, fingerprint_: str, state: RunState, weights: 
     }
     buffer = io.BytesIO()
     torch.save(payload, buffer)
-    atomic_write_bytes(path, buffer.getvalue())
+    atomic_write_bytes(path, buffer.getvalue(), fix=OUT_FIX)
 
 
 def load_checkpoint(path: Path) -> Checkpoint | None:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmark.arguments import ArgumentParser
 from benchmark.errors import EXIT_USER_ERROR, UserError
 
 # Flag -> dotted config path. Values stay strings here; the config checker types them.
@@ -28,7 +29,7 @@ FLAG_PATHS = {
 
 
 def run_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="forgetbench",
         description="Run a continual-learning forgetting benchmark: a scenario's tasks in order through each strategy.",
         epilog="Subcommand: `forgetbench leaderboard --results DIR` builds tables from records.",

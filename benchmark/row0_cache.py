@@ -15,7 +15,11 @@ from typing import Any
 
 from benchmark.atomic_io import atomic_write_json
 from benchmark.checkpoints import fingerprint
+from benchmark.errors import UserError
+from benchmark.notices import notice
+from benchmark.typed_yaml import from_mapping
 from benchmark.parallel import Parallel
+from benchmark.records import OUT_FIX
 
 
 @dataclass
@@ -48,12 +52,13 @@ def cached_row0(results_dir: str | Path, key: str, compute: Any, parallel: Paral
         parallel.barrier()
     if cached:
         try:
-            return RowZero(**json.loads(path.read_text(encoding="utf-8"))), True
-        except (ValueError, TypeError):
-            pass  # a damaged entry is recomputed
+            return from_mapping(RowZero, json.loads(path.read_text(encoding="utf-8")), source=str(path), strict=True), True
+        except (OSError, ValueError, RecursionError, UserError):
+            if parallel is None or parallel.is_main:
+                notice(f"the row-0 cache file {path} was damaged; row 0 is computed again and the file rewritten")
     start = time.perf_counter()
     row = compute()
     row.seconds = time.perf_counter() - start
     if parallel is None or parallel.is_main:
-        atomic_write_json(path, asdict(row))
+        atomic_write_json(path, asdict(row), fix=OUT_FIX)
     return row, False

@@ -14,6 +14,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from benchmark.atomic_io import remove_stale_temp_files
+from benchmark.batching import train_batch_count
 from benchmark.config import SuiteConfig
 from benchmark.environment import physical_cores
 from benchmark.errors import UserError
@@ -22,19 +24,43 @@ from benchmark.parallel import Parallel, make_parallel
 from benchmark.records import RunRecord, read_record, record_path
 from benchmark.row0_cache import RowZero, cached_row0
 from benchmark.single_run import RunOutcome
-from benchmark.suite_setup import compute_row0, plan_runs, resolve_device, setup_suite
+from benchmark.suite_setup import SuiteSetup, compute_row0, plan_runs, resolve_device, setup_suite
 from scenarios.catalog import load_scenario
 from strategies.base import Strategy, build_strategy
+
+MAX_STEPS_PER_RUN = 100_000_000  # about a year at 0.3 s a step: beyond this a plan is a typo, not an experiment
 
 
 def check_writable(directory: str | Path) -> None:
     """Fails early, before any training, if results could not be written to ``directory``."""
     path = Path(directory).resolve()
+    if path.exists() and not path.is_dir():
+        raise UserError(f"results directory {str(directory)!r} exists and is not a directory; pass a directory (new or existing) to --out")
     probe = path
     while not probe.exists():
         probe = probe.parent
     if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
         raise UserError(f"results directory {str(directory)!r} is not writable; pass a writable directory to --out")
+
+
+def check_plan_size(setup: SuiteSetup, config: SuiteConfig, orders: list[int]) -> None:
+    """Refuses, before any work, a run with more optimizer steps than could ever finish (a typo in epochs)."""
+    for order in orders:
+        for seed in config.seeds:
+            batches = [train_batch_count(len(setup.data.by_seed[seed][t.name].train), config.train.batch_size) for t in setup.spec.ordered_tasks(order)]
+            steps = config.train.epochs * sum(batches)
+            if steps > MAX_STEPS_PER_RUN:
+                raise UserError(
+                    f"the plan trains {steps:.3g} optimizer steps per run (train.epochs {config.train.epochs} x {sum(batches)} "
+                    f"batches over {len(batches)} task(s)), more than the {MAX_STEPS_PER_RUN:,} any run could finish; lower train.epochs or the split sizes"
+                )
+
+
+def remove_own_stale_files(results_dir: str | Path) -> None:
+    """Deletes the temporary files that killed processes of this machine left in the results directory."""
+    out = Path(results_dir)
+    for folder in (out, out / ".cache" / "row0", out / ".checkpoints"):
+        remove_stale_temp_files(folder)
 
 
 def _existing_record(config: SuiteConfig, rid: str, fingerprint_: str) -> RunRecord | None:
@@ -99,8 +125,14 @@ def run_suite(config: SuiteConfig, *, on_run: Callable[[RunOutcome, Path], None]
 
         transformers_logging.disable_progress_bar()
     setup = setup_suite(config, threads=config.threads or physical_cores(), parallel=parallel, launcher=config.launch.launcher)
+    check_plan_size(setup, config, orders)
+    for strategy in strategies:
+        strategy.check_backbone(setup.backbone)
     longest = max(d.spec.max_length for tasks in setup.data.by_seed.values() for d in tasks.values())
-    check_memory(setup.backbone, strategies, config, longest, concurrent=concurrent_runs(config, parallel))
+    runs = len(orders) * len(config.seeds) * len(config.strategies)
+    check_memory(setup.backbone, strategies, config, longest, concurrent=concurrent_runs(config, parallel, runs))
+    if parallel.is_main:
+        remove_own_stale_files(config.out)
 
     planned = plan_runs(setup, config, orders)
     finished = {p.run_id: _existing_record(config, p.run_id, p.fingerprint) for p in planned}
@@ -116,13 +148,16 @@ def run_suite(config: SuiteConfig, *, on_run: Callable[[RunOutcome, Path], None]
     return [finished[p.run_id] for p in planned]
 
 
-def concurrent_runs(config: SuiteConfig, parallel: Parallel) -> int:
-    """How many copies of a run share this machine's memory at once (launcher workers or CPU processes)."""
+def concurrent_runs(config: SuiteConfig, parallel: Parallel, runs: int) -> int:
+    """How many copies of a run share this machine's memory at once (launcher workers or CPU processes).
+
+    A launcher never starts more workers than the suite has runs, so ``runs`` caps the count.
+    """
     if parallel.processes > 1:  # accelerate: processes on this node; on GPUs each has its own device memory
         return int(os.environ.get("LOCAL_WORLD_SIZE", parallel.processes)) if parallel.device.type == "cpu" else 1
     launch = config.launch
     if launch.launcher == "local":
-        return launch.jobs
+        return max(1, min(launch.jobs, runs))
     if launch.launcher == "ray" and launch.ray_address is None:
-        return max(1, physical_cores() // (launch.cpus_per_run or 1))
+        return max(1, min(runs, physical_cores() // (launch.cpus_per_run or 1)))
     return 1  # sequential, or a Ray cluster whose nodes this machine cannot see

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import math
 import time
 import zlib
 from dataclasses import dataclass
@@ -77,6 +78,16 @@ def _changed_weights(model: TaskModel, names: list[str]) -> dict[str, torch.Tens
     return {n: p for n, p in model.named_parameters() if n in wanted or n.startswith("heads.")}
 
 
+def _check_same_threads(path: Path | None, rid: str, saved_threads: int) -> None:
+    """A run continues only with the torch thread count it started with: float sums depend on it."""
+    if saved_threads and saved_threads != torch.get_num_threads():
+        raise UserError(
+            f"{path} is a checkpoint of run {rid} made with {saved_threads} torch thread(s) but this process has "
+            f"{torch.get_num_threads()}, which would change its numbers; pass --threads {saved_threads} to continue it, "
+            "or --overwrite to start it again"
+        )
+
+
 def run_one(
     *, strategy_name: str, strategy: Strategy, backbone: Backbone, tasks: list[EncodedTask], row0: RowZero,
     evaluator: Evaluator, context: RunContext, config: SuiteConfig, spec: ScenarioSpec, order: int,
@@ -108,6 +119,7 @@ def run_one(
                 f"{path} is a checkpoint of run {rid} made with a different configuration; pass --overwrite to start it "
                 "again or choose another --out"
             )
+        _check_same_threads(path, rid, saved.state.threads)
         strategy.load_state_dict(saved.strategy)
         missing = set(saved.weights) - {n for n, _ in model.named_parameters()}
         if missing:
@@ -144,11 +156,16 @@ def run_one(
             state.matrix[t][j] = evaluator.accuracy(model, tasks[j])
             faults.reached(f"task{t}:eval")
         evaluated = time.perf_counter()
-        state.perplexity[t], state.bits_per_byte[t] = evaluator.language_model(model)
+        perplexity, bits = evaluator.language_model(model)
+        if perplexity is not None and not (math.isfinite(perplexity) and math.isfinite(bits)):
+            # a finite loss can still leave weights whose perplexity overflows: the run diverged
+            status, error = "failed", f"the general-corpus perplexity after task {t} ({name}) is {perplexity}: the model diverged"
+            break
+        state.perplexity[t], state.bits_per_byte[t] = perplexity, bits
         state.timings.append(TaskTiming(task=name, train_s=trained - tick, eval_s=evaluated - trained, ppl_s=time.perf_counter() - evaluated, steps=stats.steps))
         state.completed += 1
         if path is not None and writes and strategy.resumable and state.completed < len(steps):
-            state_now = RunState(**{**state.__dict__, "seconds": state.seconds + time.perf_counter() - start})
+            state_now = RunState(**{**state.__dict__, "seconds": state.seconds + time.perf_counter() - start, "threads": torch.get_num_threads()})
             save_checkpoint(path, fingerprint_=fingerprint_, state=state_now, weights=_changed_weights(model, state.trained_names), strategy=strategy.state_dict())
             faults.reached(f"task{t}:checkpointed")
     metrics = compute_metrics(as_matrix(state.matrix), state.perplexity, state.bits_per_byte) if status == "finished" else {}

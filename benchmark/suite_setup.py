@@ -21,7 +21,7 @@ from benchmark.environment import describe_environment, physical_cores
 from benchmark.errors import UserError
 from benchmark.evaluation import Evaluator
 from benchmark.parallel import Parallel
-from benchmark.records import run_id
+from benchmark.records import check_run_id_length, run_id
 from benchmark.row0_cache import RowZero, row0_key
 from benchmark.run_context import RunContext
 from benchmark.single_run import RunOutcome, new_model, run_fingerprint, run_one
@@ -160,8 +160,10 @@ def plan_runs(setup: SuiteSetup, config: SuiteConfig, orders: list[int]) -> list
                 "setting": config.setting, "eval": to_dict(config)["eval"], "precision": config.train.precision,
             })
             for name in config.strategies:
+                rid = run_id(setup.spec.name, order, name, seed)
+                check_run_id_length(rid)
                 planned.append(PlannedRun(
-                    order=order, seed=seed, strategy=name, run_id=run_id(setup.spec.name, order, name, seed),
+                    order=order, seed=seed, strategy=name, run_id=rid,
                     fingerprint=run_fingerprint(config, setup.spec, name, setup.backbone, tasks, order, seed), row0_key=key,
                 ))
     return planned

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from benchmark.arguments import ArgumentParser
 from benchmark.atomic_io import atomic_write_bytes
 from benchmark.errors import UserError
 from leaderboard.aggregate import COLUMN_KEYS, LoadedRecords, aggregate, load_records, sort_rows
@@ -34,13 +35,13 @@ def _load(results: str) -> LoadedRecords:
 
 def _emit(text: str, out: str | None) -> None:
     if out:
-        atomic_write_bytes(out, text.encode("utf-8"))
+        atomic_write_bytes(out, text.encode("utf-8"), fix="pass another --out")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 def table_command(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="forgetbench leaderboard", description="Aggregate run records into a leaderboard table (subcommands: plots, page, validate).")
+    parser = ArgumentParser(prog="forgetbench leaderboard", description="Aggregate run records into a leaderboard table (subcommands: plots, page, validate).")
     _common(parser)
     parser.add_argument("--format", default="md", choices=FORMATS, help="output format (default: md)")
     parser.add_argument("--ci", action="store_true", help="add 95%% bootstrap confidence intervals of the mean")
@@ -53,20 +54,22 @@ def table_command(argv: Sequence[str]) -> int:
 
 
 def plots_command(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="forgetbench leaderboard plots", description="Write the leaderboard figures (PNG and SVG).")
+    parser = ArgumentParser(prog="forgetbench leaderboard plots", description="Write the leaderboard figures (PNG and SVG).")
     _common(parser)
     parser.add_argument("--out", default="figs", metavar="DIR", help="folder for the figures (default: figs)")
     parser.add_argument("--no-heatmaps", action="store_true", help="skip the per-run accuracy-matrix heatmaps")
     args = parser.parse_args(argv)
     from leaderboard.plots import write_figures
 
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise UserError(f"plots --out {args.out!r} is not a directory; name a folder for the figures")
     written = write_figures(_load(args.results).records, args.out, heatmaps=not args.no_heatmaps)
     print(f"{len(written)} file(s) written to {Path(args.out).resolve()}")
     return 0
 
 
 def page_command(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="forgetbench leaderboard page", description="Write a self-contained HTML leaderboard page.")
+    parser = ArgumentParser(prog="forgetbench leaderboard page", description="Write a self-contained HTML leaderboard page.")
     _common(parser)
     parser.add_argument("--out", default="leaderboard.html", metavar="FILE", help="the HTML file (default: leaderboard.html)")
     parser.add_argument("--ci", action="store_true", help="add 95%% bootstrap confidence intervals")
@@ -81,7 +84,7 @@ def page_command(argv: Sequence[str]) -> int:
 
 
 def validate_command(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="forgetbench leaderboard validate", description="Recompute every record's metrics and check its schema; exit 1 on any problem.")
+    parser = ArgumentParser(prog="forgetbench leaderboard validate", description="Recompute every record's metrics and check its schema; exit 1 on any problem.")
     _common(parser)
     args = parser.parse_args(argv)
     if not Path(args.results).is_dir():

@@ -85,11 +85,16 @@ def _cells(
     return rows
 
 
+def markdown_escape(text: str) -> str:
+    """Escapes what would break a markdown table cell: ``|`` ends the cell, a newline the row."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
 def markdown(table: pd.DataFrame, ci: bool = False) -> str:
     """GitHub-flavoured markdown."""
     if table.empty:
         return "(no runs)"
-    rows = _cells(table, ci, escape=str, bold=lambda t: f"**{t}**", name=lambda s, ref: f"{s} (reference)" if ref else s)
+    rows = _cells(table, ci, escape=markdown_escape, bold=lambda t: f"**{t}**", name=lambda s, ref: f"{s} (reference)" if ref else s)
     headers = ["scenario", "strategy", "runs"] + [header(c) for c in COLUMNS]
     return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
 

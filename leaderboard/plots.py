@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmark.atomic_io import atomic_write
 from benchmark.metrics import as_matrix
 from benchmark.records import RunRecord
 
@@ -31,10 +32,11 @@ def _figure(width: float, height: float):  # noqa: ANN202 - matplotlib Figure
 
 
 def _save(figure, out_dir: Path, stem: str) -> list[Path]:  # noqa: ANN001
+    """Writes the figure as PNG and SVG, each atomically (a killed process leaves no half-drawn file)."""
     paths = []
     for suffix in ("png", "svg"):
         path = out_dir / f"{stem}.{suffix}"
-        figure.savefig(path, dpi=110)
+        atomic_write(path, lambda handle, suffix=suffix: figure.savefig(handle, format=suffix, dpi=110))
         paths.append(path)
     return paths
 

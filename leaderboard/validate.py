@@ -2,46 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
+from benchmark.errors import UserError
 from benchmark.metrics import as_matrix, compute_metrics
-from benchmark.records import SCHEMA_VERSION, RunRecord, record_files
+from benchmark.records import RunRecord, load_json, record_files
 
 TOLERANCE = 1e-9
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def schema_problems(data: object) -> list[str]:
-    """What is wrong with a record's structure (empty if nothing)."""
-    if not isinstance(data, dict):
-        return ["the file does not hold a JSON object"]
-    if data.get("schema_version") != SCHEMA_VERSION:
-        return [f"schema_version is {data.get('schema_version')!r}, expected {SCHEMA_VERSION}"]
+    """What is wrong with a record's structure or types (empty if nothing)."""
     try:
-        record = RunRecord.from_json(data)
-    except (KeyError, TypeError, ValueError) as exc:
-        return [f"fields do not match the record schema ({type(exc).__name__}: {exc})"]
-    problems = []
-    n = len(record.tasks) if isinstance(record.tasks, list) else -1
-    matrix = record.accuracy_matrix
-    if n < 1 or not isinstance(matrix, list) or len(matrix) != n + 1 or any(not isinstance(r, list) or len(r) != n for r in matrix):
-        problems.append(f"accuracy_matrix must be {n + 1} rows of {n} values for {n} tasks")
-    elif any(v is not None and not (_is_number(v) and 0 <= v <= 1) for row in matrix for v in row):
-        problems.append("accuracy_matrix holds a value that is not an accuracy in [0, 1] or null")
-    for name in ("perplexity", "bits_per_byte"):
-        series = getattr(record, name)
-        if not isinstance(series, list) or len(series) != n + 1 or any(v is not None and not _is_number(v) for v in series):
-            problems.append(f"{name} must be {n + 1} numbers or nulls")
-    if record.status not in ("finished", "failed"):
-        problems.append(f"status is {record.status!r}, expected 'finished' or 'failed'")
-    if not isinstance(record.metrics, dict):
-        problems.append("metrics must be a mapping")
-    return problems
+        RunRecord.from_json(data)
+    except ValueError as exc:
+        return [str(exc)]
+    return []
 
 
 def metric_problems(record: RunRecord) -> list[str]:
@@ -60,11 +37,18 @@ def metric_problems(record: RunRecord) -> list[str]:
 
 
 def validate_results(results_dir: str | Path) -> list[str]:
-    """One line per problem found in the records of ``results_dir`` (empty: all valid)."""
+    """One line per problem found in the records of ``results_dir`` (empty: all valid).
+
+    Raises:
+        UserError: When the directory holds no record at all (most likely the wrong directory).
+    """
     lines = []
-    for path in record_files(results_dir):
+    paths = record_files(results_dir)
+    if not paths:
+        raise UserError(f"results directory {str(results_dir)!r} holds no run records (*.json); pass the --out directory of a run to --results")
+    for path in paths:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = load_json(path)
         except (OSError, ValueError) as exc:
             lines.append(f"{path.name}: not readable JSON ({exc})")
             continue

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from benchmark.errors import UserError
 from benchmark.registry import Registry
 from scenarios.spec import ScenarioSpec, read_scenario_file
 
@@ -37,6 +38,8 @@ _register_builtin_files()
 def load_scenario(name_or_path: str) -> ScenarioSpec:
     """Reads the scenario registered as ``name_or_path``, or the YAML file at that path."""
     candidate = Path(name_or_path).expanduser()
+    if candidate.is_dir() and name_or_path not in SCENARIOS:  # a folder named like a registered scenario is no mistake
+        raise UserError(f"--scenario {name_or_path!r} is a directory; pass a scenario YAML file or a registered name (see --list)")
     if candidate.suffix in (".yaml", ".yml") or candidate.is_file():
         return read_scenario_file(candidate)
     target = SCENARIOS.get(name_or_path)

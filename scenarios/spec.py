@@ -18,6 +18,7 @@ from benchmark.errors import UserError
 from benchmark.typed_yaml import from_mapping, read_yaml_file
 
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+MAX_NAME_LENGTH = 64  # scenario and task names become parts of file names, which the OS caps at 255 bytes
 TASK_LIBRARY = Path(__file__).resolve().parent / "configs" / "tasks"
 
 
@@ -134,13 +135,18 @@ class ScenarioSpec:
 def _validate(spec: ScenarioSpec, source: str) -> None:
     if not NAME_PATTERN.match(spec.name):
         raise UserError(f"{source}: scenario name {spec.name!r} must start with a letter and use only letters, digits, '_' and '-'")
+    if len(spec.name) > MAX_NAME_LENGTH:
+        raise UserError(f"{source}: scenario name is {len(spec.name)} characters long; shorten it to at most {MAX_NAME_LENGTH} (it names the result files)")
     if not spec.tasks:
         raise UserError(f"{source}: 'tasks' is empty; a scenario needs at least one task")
     names = [t.name for t in spec.tasks]
     for task in spec.tasks:
         where = f"{source}: task {task.name!r}"
-        if not NAME_PATTERN.match(task.name):
-            raise UserError(f"{where}: the name must start with a letter and use only letters, digits, '_' and '-'")
+        if not NAME_PATTERN.match(task.name) or len(task.name) > MAX_NAME_LENGTH:
+            raise UserError(
+                f"{where}: the name must start with a letter, use only letters, digits, '_' and '-', "
+                f"and be at most {MAX_NAME_LENGTH} characters long"
+            )
         if names.count(task.name) > 1:
             raise UserError(f"{where} is defined twice; give each task a unique name")
         if len(task.labels) < 2:
@@ -161,6 +167,8 @@ def _validate(spec: ScenarioSpec, source: str) -> None:
     if not spec.orders:
         raise UserError(f"{source}: 'orders' is empty; list at least one task order")
     for k, order in enumerate(spec.orders, 1):
+        if not order:
+            raise UserError(f"{source}: order {k} is empty; list at least one task in every order")
         unknown = [n for n in order if n not in names]
         if unknown:
             raise UserError(f"{source}: order {k} names unknown task(s) {unknown}; use names from 'tasks' ({names})")

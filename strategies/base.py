@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 import torch
 
+from benchmark.backbones import Backbone
 from benchmark.encoding import EncodedTask
 from benchmark.errors import UserError
 from benchmark.typed_yaml import check_value
@@ -75,6 +76,13 @@ class Strategy:
     trains_backbone: ClassVar[bool] = True
     resumable: ClassVar[bool] = True
     checks_own_arguments: ClassVar[bool] = False
+
+    def check_backbone(self, backbone: Backbone) -> None:
+        """Raises a UserError, before any work, if the strategy's arguments cannot apply to ``backbone``.
+
+        Called once per suite after the backbone is loaded (a LoRA target module the model
+        does not have, say), so that such a mistake never surfaces mid-run.
+        """
 
     def bind(self, run: RunContext) -> None:
         """Called once per run before :meth:`wrap_model`; keeps the run context."""
@@ -139,6 +147,10 @@ class Composite(Strategy):
     def __init__(self, *, parts: list[Strategy]) -> None:
         self.parts = parts
 
+    def check_backbone(self, backbone: Backbone) -> None:
+        for part in self.parts:
+            part.check_backbone(backbone)
+
     def bind(self, run: RunContext) -> None:
         super().bind(run)
         for part in self.parts:
@@ -190,8 +202,12 @@ def accepted_arguments(cls: type[Strategy]) -> list[str]:
 def build_strategy(spec: str, strategy_args: dict[str, dict[str, Any]] | None = None) -> Strategy:
     """Instantiates ``spec`` ("naive", "ewc+replay") with per-part keyword arguments."""
     strategy_args = strategy_args or {}
+    names = [name.strip() for name in spec.split("+")]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise UserError(f"strategy {spec!r} composes {twice[0]!r} twice; list each part once (its arguments are in strategy_args.{twice[0]})")
     parts: list[Strategy] = []
-    for name in spec.split("+"):
+    for name in names:
         name = name.strip()
         cls = STRATEGIES.get(name)
         kwargs = strategy_args.get(name) or {}

@@ -113,7 +113,7 @@ class EWC(Strategy):
     def penalty(self, model: TaskModel, batch: Batch, outputs: torch.Tensor) -> torch.Tensor | None:
         if not self.importance or self.ewc_lambda == 0:
             return None
-        params = trainable_backbone_parameters(model)
+        params = dict(model.backbone.named_parameters())  # also those gradual unfreezing holds frozen this step
         total = sum((self.importance[n] * (params[n] - self.center[n]) ** 2).sum() for n in self.importance)
         return 0.5 * self.ewc_lambda * (total + self.constant)
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from torch import nn
+
+from benchmark.backbones import Backbone
 from benchmark.encoding import EncodedTask
+from benchmark.errors import UserError
 from benchmark.task_model import TaskModel
 from strategies.base import Strategy, register_strategy
 
@@ -27,6 +31,20 @@ class LoRA(Strategy):
         from peft import LoraConfig
 
         return LoraConfig(r=self.r, lora_alpha=self.lora_alpha, lora_dropout=self.lora_dropout, target_modules=self.target_modules, bias="none")
+
+    def check_backbone(self, backbone: Backbone) -> None:
+        """Every named target module must exist in the backbone (peft's own matching rule decides)."""
+        from peft import LoraConfig
+        from peft.tuners.tuners_utils import check_target_module_exists
+
+        names = [name for name, _ in backbone.model.named_modules() if name]
+        for target in self.target_modules or []:
+            if not any(check_target_module_exists(LoraConfig(target_modules=[target]), name) for name in names):
+                linear = sorted({name.rsplit(".", 1)[-1] for name, m in backbone.model.named_modules() if isinstance(m, nn.Linear)})
+                raise UserError(
+                    f"strategy_args.lora.target_modules names {target!r}, which model {backbone.name!r} does not have; "
+                    f"its linear layers are {linear}"
+                )
 
     def wrap_model(self, model: TaskModel) -> TaskModel:
         import torch

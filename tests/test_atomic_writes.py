@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from benchmark.atomic_io import atomic_write, atomic_write_json
+from benchmark.errors import UserError
 from benchmark.records import read_record, record_files, write_record
 from tests.test_leaderboard_table import make_record
 
@@ -66,7 +67,7 @@ def test_a_write_that_fails_midway_leaves_the_old_file_and_no_temp(tmp_path: Pat
         handle.write(b'{"version": 2, "half')
         raise OSError("disk full")
 
-    with pytest.raises(OSError):
+    with pytest.raises(UserError, match=r"could not write '.*record\.json' \(disk full\); free space"):
         atomic_write(target, explode)
     assert json.loads(target.read_text()) == {"version": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["record.json"]

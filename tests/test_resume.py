@@ -46,22 +46,32 @@ def record(out: Path) -> dict:
     return json.loads(path.read_text())
 
 
+@pytest.fixture(scope="module")
+def uninterrupted(scenario: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[dict, Path]]:
+    """Each strategy's record from a run that was never killed (made once per module), with its token cache."""
+    references = {}
+    for strategy in ("ewc+replay", "adapters"):
+        folder = tmp_path_factory.mktemp("reference")
+        done = run(command(scenario, folder / "out", strategy), cache=folder / "cache")
+        assert done.returncode == 0, done.stderr
+        references[strategy] = (record(folder / "out"), folder / "cache")
+    return references
+
+
 @pytest.mark.parametrize("strategy", ["ewc+replay", "adapters"])
 @pytest.mark.parametrize("fault", ["task2:step3", "task2:eval", "task1:checkpointed", "task2:checkpointed"])
-def test_killed_run_resumes_to_the_uninterrupted_record(scenario: Path, tmp_path: Path, strategy: str, fault: str) -> None:
-    reference_out = tmp_path / "reference"
-    done = run(command(scenario, reference_out, strategy), cache=tmp_path / "cache")
-    assert done.returncode == 0, done.stderr
-    reference = record(reference_out)
-
+def test_killed_run_resumes_to_the_uninterrupted_record(
+    scenario: Path, tmp_path: Path, strategy: str, fault: str, uninterrupted: dict[str, tuple[dict, Path]],
+) -> None:
+    reference, cache = uninterrupted[strategy]
     out = tmp_path / "interrupted"
-    killed = run(command(scenario, out, strategy), fault=fault, cache=tmp_path / "cache")
+    killed = run(command(scenario, out, strategy), fault=fault, cache=cache)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert not list(out.glob("*.json"))  # no record, not even a partial one
     checkpoints = list((out / ".checkpoints").glob("*.pt"))
     assert len(checkpoints) == 1 and not list((out / ".checkpoints").glob("*.tmp"))
 
-    resumed = run(command(scenario, out, strategy), cache=tmp_path / "cache")
+    resumed = run(command(scenario, out, strategy), cache=cache)
     assert resumed.returncode == 0, resumed.stderr
     again = record(out)
     for key in COMPARED:

@@ -55,7 +55,7 @@ def test_row0_is_computed_once_and_shared_by_strategies(toy_scenario: Path, tmp_
     calls = []
     original = runner.compute_row0
     monkeypatch.setattr(runner, "compute_row0", lambda *a, **k: calls.append(1) or original(*a, **k))
-    config = toy_config(toy_scenario, tmp_path / "out", strategies=["naive", "naive+naive"])
+    config = toy_config(toy_scenario, tmp_path / "out", strategies=["naive", "naive+frozen"])
     first, second = runner.run_suite(config)
     assert len(calls) == 1
     assert first.accuracy_matrix[0] == second.accuracy_matrix[0]

@@ -2,12 +2,14 @@
 
 Built on the standard library's process pool with the ``spawn`` start method (a
 forked child would inherit torch's thread pools and locks mid-use). Each worker
-keeps the suite's data and backbone between the runs it is given.
+keeps the suite's data and backbone between the runs it is given, and exits on its
+own within a second or two if the driver dies.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -17,6 +19,7 @@ from tqdm.auto import tqdm
 from benchmark.config import SuiteConfig
 from benchmark.errors import UserError
 from benchmark.launchers import WorkerResults
+from benchmark.launchers.parent_watch import exit_with_parent
 from benchmark.launchers.worker import run_in_worker
 from benchmark.records import RunRecord
 from benchmark.row0_cache import RowZero
@@ -33,7 +36,8 @@ def run_in_processes(
     """
     results = WorkerResults(config, bar)
     workers = min(config.launch.jobs, len(pending))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=spawn, initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
         futures: dict[Future[dict], PlannedRun] = {
             pool.submit(run_in_worker, config, run, rows0[run.row0_key], data, results.results_dir, "local"): run for run in pending
         }

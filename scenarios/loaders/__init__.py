@@ -9,6 +9,7 @@ train/test split, a ``split`` column with values ``train``/``test``.
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import pandas as pd
 
 from benchmark.errors import UserError
 from benchmark.registry import Registry
+from benchmark.typed_yaml import check_value
 
 Loader = Callable[..., pd.DataFrame]
 
@@ -39,6 +41,8 @@ def run_loader(name: str, args: dict[str, Any], *, data_dir: Path | None, where:
     unknown = sorted(set(args) - set(accepted))
     if unknown:
         raise UserError(f"{where}: loader {name!r} does not take argument(s) {unknown}; it accepts {accepted}")
+    hints = typing.get_type_hints(loader)
+    args = {k: check_value(v, hints.get(k, Any), f"source.args.{k}", where) for k, v in args.items()}
     frame = loader(data_dir=data_dir, **args)
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"loader {name!r} returned {type(frame).__name__}, not a pandas DataFrame")

@@ -7,8 +7,12 @@ harness with a seeded split) or one file per split (``files: {train: ..., test: 
 
 from __future__ import annotations
 
+import codecs
 import csv
+import lzma
 import re
+import zipfile
+import zlib
 from pathlib import Path
 
 import pandas as pd
@@ -67,10 +71,21 @@ def _read_documents(path: Path, encoding: str, fmt: str) -> pd.DataFrame:
 
 
 def _has_header(path: Path, columns: list[str], sep: str, encoding: str) -> bool:
-    """True if the file's first line is exactly the given column names (some copies carry a header, some not)."""
-    with path.open(encoding=encoding) as handle:
-        first = handle.readline().rstrip("\r\n")
-    return [c.strip().strip('"') for c in first.split(sep)] == columns
+    """True if the file's first row is exactly the given column names (some copies carry a header, some not).
+
+    Read through pandas so that a compressed file is looked at decompressed.
+    """
+    first = pd.read_csv(path, sep=sep, encoding=encoding, header=None, nrows=1, dtype=str, keep_default_na=False)
+    return [str(c).strip() for c in first.iloc[0].tolist()] == columns if len(first) else False
+
+
+def _text_encoding(encoding: str, path: Path) -> str:
+    """The codec to read ``path`` with: a known one, and for UTF-8 one that drops a leading byte-order mark."""
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError as exc:
+        raise UserError(f"source.args.encoding {encoding!r} of {str(path)!r} is not a text encoding Python knows; use e.g. utf-8 or latin-1") from exc
+    return "utf-8-sig" if name == "utf-8" else encoding  # a BOM would otherwise glue itself to the first column name
 
 
 def read_table(
@@ -82,8 +97,11 @@ def read_table(
     is exactly those names is read the same way. ``quoting: false`` reads quote
     characters literally (GLUE's tsv files).
     """
+    if path.is_dir():
+        raise UserError(f"data file {str(path)!r} is a directory; point source.args.path (or files) at a file inside it")
     if not path.is_file():
         raise UserError(f"data file {str(path)!r} does not exist; pass --data-dir pointing at the folder that holds it")
+    named, encoding = encoding, _text_encoding(encoding, path)
     fmt = fmt or infer_format(path)
     if fmt not in FORMATS:
         raise UserError(f"cannot tell the format of {str(path)!r}; set source.args.format to one of {', '.join(FORMATS)}")
@@ -105,14 +123,20 @@ def read_table(
             frame = pd.read_parquet(path)
     except UnicodeDecodeError as exc:
         raise UserError(
-            f"{str(path)!r} is not valid {encoding} text (byte {exc.start}); set source.args.encoding (e.g. latin-1) or fix the file"
+            f"{str(path)!r} is not valid {named} text (byte {exc.start}); set source.args.encoding (e.g. latin-1) or fix the file"
         ) from exc
     except (ValueError, pd.errors.ParserError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"{str(path)!r} could not be read as {fmt} ({first}); check the file or source.args.format") from exc
+        raise UserError(f"{str(path)!r} could not be read as {fmt} ({_first_line(exc)}); check the file or source.args.format") from exc
+    except (EOFError, OSError, zlib.error, zipfile.BadZipFile, lzma.LZMAError) as exc:  # damaged or mislabelled compression
+        raise UserError(f"{str(path)!r} could not be read ({_first_line(exc)}); it may be truncated or not compressed as its name says, so replace it or rename it") from exc
     if columns and fmt not in ("csv", "tsv"):
         frame.columns = columns
     return frame
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 @register_loader("local_files")
