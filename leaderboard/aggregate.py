@@ -103,6 +103,17 @@ def bootstrap_interval(values: np.ndarray, rng: np.random.Generator) -> tuple[fl
     return float(low), float(high)
 
 
+def scenario_labels(records: list[RunRecord]) -> list[str]:
+    """Each record's scenario name, or ``name@version`` where records of several versions of it are shown together.
+
+    Versions of a scenario differ in tasks or budget, so their runs are never averaged together.
+    """
+    versions: dict[str, set[int]] = {}
+    for record in records:
+        versions.setdefault(record.scenario, set()).add(record.scenario_version)
+    return [f"{r.scenario}@{r.scenario_version}" if len(versions[r.scenario]) > 1 else r.scenario for r in records]
+
+
 def aggregate(records: list[RunRecord], *, ci: bool = False) -> pd.DataFrame:
     """One row per (scenario, strategy) with ``<key>:mean``, ``:std`` (ddof=1), ``:n`` and, with ``ci``, ``:low``/``:high``.
 
@@ -110,8 +121,8 @@ def aggregate(records: list[RunRecord], *, ci: bool = False) -> pd.DataFrame:
     """
     rng = np.random.default_rng(BOOTSTRAP_SEED)
     groups: dict[tuple[str, str], list[RunRecord]] = {}
-    for record in records:
-        groups.setdefault((record.scenario, record.strategy), []).append(record)
+    for record, label in zip(records, scenario_labels(records)):
+        groups.setdefault((label, record.strategy), []).append(record)
     rows = []
     for (scenario, strategy), members in sorted(groups.items()):
         finished = [r for r in members if r.status == "finished"]

@@ -4,6 +4,7 @@
     forgetbench leaderboard plots --results results/ --out figs/
     forgetbench leaderboard page --results results/ --out leaderboard.html
     forgetbench leaderboard validate --results results/
+    forgetbench leaderboard compare --results results/ [--baseline naive]
 """
 
 from __future__ import annotations
@@ -98,9 +99,25 @@ def validate_command(argv: Sequence[str]) -> int:
     return 1 if problems else 0
 
 
+def compare_command(argv: Sequence[str]) -> int:
+    parser = ArgumentParser(
+        prog="forgetbench leaderboard compare",
+        description="Paired differences to a baseline strategy (matched by scenario, order and seed) with 95%% bootstrap intervals.",
+    )
+    _common(parser)
+    parser.add_argument("--baseline", default="naive", help="the strategy every other one is compared with (default: naive)")
+    parser.add_argument("--out", metavar="FILE", help="write here instead of printing")
+    args = parser.parse_args(argv)
+    from leaderboard.compare import compare_markdown, paired_differences
+
+    records = _load(args.results).records
+    _emit(compare_markdown(paired_differences(records, args.baseline), args.baseline), args.out)
+    return 0
+
+
 def leaderboard_command(argv: Sequence[str]) -> int:
-    """Dispatches ``leaderboard [plots|page|validate] ...``."""
-    commands = {"plots": plots_command, "page": page_command, "validate": validate_command}
+    """Dispatches ``leaderboard [plots|page|validate|compare] ...``."""
+    commands = {"plots": plots_command, "page": page_command, "validate": validate_command, "compare": compare_command}
     if argv and argv[0] in commands:
         return commands[argv[0]](argv[1:])
     return table_command(argv)

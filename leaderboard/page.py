@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmark.records import RunRecord
+from leaderboard.aggregate import scenario_labels
 from leaderboard.formats import html_table
 from leaderboard.plots import by_sequence, forgetting_scatter, matrix_heatmap, perplexity_curves, task_curves
 
@@ -74,7 +75,7 @@ def _figures(records: list[RunRecord]) -> list[tuple[str, str]]:
             figures.append((f"{scenario}, order {order}: perplexity ratio after each task", _inline_svg(svg)))
             svg = [p for p in task_curves(scenario, order, runs, directory) if p.suffix == ".svg"][0]
             figures.append((f"{scenario}, order {order}: accuracy on each task across the sequence", _inline_svg(svg)))
-        for scenario in sorted({r.scenario for r in records if r.status == "finished"}):
+        for scenario in sorted({label for r, label in zip(records, scenario_labels(records)) if r.status == "finished"}):
             svg = [p for p in forgetting_scatter(scenario, records, directory) if p.suffix == ".svg"][0]
             figures.append((f"{scenario}: forgetting vs ACC", _inline_svg(svg)))
         shown: set[tuple[str, str]] = set()

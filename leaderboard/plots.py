@@ -20,6 +20,7 @@ import numpy as np
 from benchmark.atomic_io import atomic_write
 from benchmark.metrics import as_matrix
 from benchmark.records import RunRecord
+from leaderboard.aggregate import scenario_labels
 
 
 def _figure(width: float, height: float):  # noqa: ANN202 - matplotlib Figure
@@ -66,9 +67,9 @@ def matrix_heatmap(record: RunRecord, out_dir: Path) -> list[Path]:
 def by_sequence(records: list[RunRecord]) -> dict[tuple[str, int], dict[str, list[RunRecord]]]:
     """(scenario, order) -> strategy -> finished runs."""
     grouped: dict[tuple[str, int], dict[str, list[RunRecord]]] = defaultdict(lambda: defaultdict(list))
-    for record in records:
+    for record, scenario in zip(records, scenario_labels(records)):
         if record.status == "finished":
-            grouped[(record.scenario, record.order)][record.strategy].append(record)
+            grouped[(scenario, record.order)][record.strategy].append(record)
     return grouped
 
 
@@ -129,8 +130,8 @@ def forgetting_scatter(scenario: str, records: list[RunRecord], out_dir: Path) -
     figure = _figure(5.5, 4.0)
     axes = figure.add_subplot()
     by_strategy: dict[str, list[RunRecord]] = defaultdict(list)
-    for record in records:
-        if record.status == "finished" and record.scenario == scenario:
+    for record, label in zip(records, scenario_labels(records)):
+        if record.status == "finished" and label == scenario:
             by_strategy[record.strategy].append(record)
     for strategy, runs in sorted(by_strategy.items()):
         points = np.array([[r.metrics.get("acc"), r.metrics.get("forgetting")] for r in runs], dtype=float) * 100
@@ -159,6 +160,6 @@ def write_figures(records: list[RunRecord], out_dir: str | Path, *, heatmaps: bo
     for (scenario, order), runs in sorted(by_sequence(records).items()):
         written += task_curves(scenario, order, runs, directory)
         written += perplexity_curves(scenario, order, runs, directory)
-    for scenario in sorted({r.scenario for r in records if r.status == "finished"}):
+    for scenario in sorted({label for r, label in zip(records, scenario_labels(records)) if r.status == "finished"}):
         written += forgetting_scatter(scenario, records, directory)
     return written

@@ -1,8 +1,11 @@
 """The scenario registry: every YAML file in ``scenarios/configs`` under its ``name``.
 
-``--scenario`` takes a registered name or a path to a scenario YAML file. Third-party
-packages add scenarios through the entry-point group ``forgetbench.scenarios``; the
-entry point names a path (str or Path) to the YAML file.
+``--scenario`` takes a registered name or a path to a scenario YAML file. A scenario
+is also registered as ``name@version``, and earlier versions that changed its tasks
+or budget stay reachable that way from ``scenarios/configs/versions`` (``default@1``),
+so results made with them can be reproduced and compared: a record stores the name
+and the version. Third-party packages add scenarios through the entry-point group
+``forgetbench.scenarios``; the entry point names a path (str or Path) to the YAML file.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from benchmark.registry import Registry
 from scenarios.spec import ScenarioSpec, read_scenario_file
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+EARLIER_VERSIONS_DIR = CONFIG_DIR / "versions"
 
 SCENARIOS: Registry[object] = Registry(
     "scenario",
@@ -26,10 +30,14 @@ SCENARIOS: Registry[object] = Registry(
 
 
 def _register_builtin_files() -> None:
-    for path in sorted(CONFIG_DIR.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        name = data.get("name", path.stem)
-        SCENARIOS.add(name, path, description=str(data.get("description", "")).strip().splitlines()[0] if data.get("description") else "")
+    for latest, folder in ((True, CONFIG_DIR), (False, EARLIER_VERSIONS_DIR)):
+        for path in sorted(folder.glob("*.yaml")):
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            name = data.get("name", path.stem)
+            description = str(data.get("description", "")).strip().splitlines()[0] if data.get("description") else ""
+            if latest:
+                SCENARIOS.add(name, path, description=description)
+            SCENARIOS.add(f"{name}@{data.get('version')}", path, description=f"version {data.get('version')}: {description}")
 
 
 _register_builtin_files()

@@ -98,7 +98,8 @@ class ScenarioSpec:
     """A named, versioned, ordered stream of tasks.
 
     ``train`` and ``eval`` are the scenario's recommended budget (TrainConfig and
-    EvalConfig fields); a preset, a config file and flags all override them. With
+    EvalConfig fields), and ``seeds`` the seeds its headline needs to be read with its
+    spread; a preset, a config file and flags all override them. With
     ``grid: true`` the orders are every ordered pair of distinct tasks (intermediate
     task, then target task), in the order the tasks are listed.
     """
@@ -113,6 +114,7 @@ class ScenarioSpec:
     perplexity: CorpusSpec | None = None
     train: dict[str, Any] = field(default_factory=dict)
     eval: dict[str, Any] = field(default_factory=dict)
+    seeds: list[int] | None = None
     path: str = ""
 
     def task(self, name: str) -> TaskSpec:

@@ -73,9 +73,33 @@ def test_default_scenario_smoke_run_on_the_tiny_model(tmp_path: Path) -> None:
     out = tmp_path / "results"
     assert main(["--preset", "smoke", "--out", str(out), "--no-progress"]) == 0
     records = [read_record(p) for p in record_files(out)]
-    assert sorted(r.strategy for r in records) == ["ewc", "lora", "naive"]  # the default suite
+    assert sorted(r.strategy for r in records) == ["l2sp", "naive"]  # the default suite, one seed under the smoke preset
     record = next(r for r in records if r.strategy == "naive")
     assert record.scenario == "default" and record.model == "tiny"
     assert record.tasks == ["movie_sentiment", "subjectivity", "tweet_sentiment", "news_source"]
     assert all(v is not None for v in record.accuracy_matrix[-1])
     assert len(record.perplexity) == 5 and record.metrics["ppl_ratio"] is not None
+
+
+def test_earlier_versions_stay_reachable_by_name_at_version() -> None:
+    latest, first = load_scenario("default"), load_scenario("default@1")
+    assert (latest.name, first.name) == ("default", "default") and first.version == 1 and latest.version > 1
+    assert load_scenario(f"default@{latest.version}") == latest
+    assert first.train == {"lr": 3.0e-4, "head_lr": 3.0e-3, "batch_size": 16, "epochs": 1}  # the budget results made with it used
+    assert [t.name for t in first.tasks] == ["movie_sentiment", "subjectivity", "tweet_sentiment", "news_source"]
+
+
+def test_a_run_of_an_earlier_version_records_that_version_and_is_shown_apart(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for scenario, out in (("default@1", "v1"), ("default", "v2")):
+        assert main(["--preset", "smoke", "--scenario", scenario, "--strategies", "frozen", "--out", str(tmp_path / out), "--no-progress"]) == 0
+    versions = {read_record(p).scenario_version for p in record_files(tmp_path / "v1") + record_files(tmp_path / "v2")}
+    assert versions == {1, load_scenario("default").version}
+    both = tmp_path / "both"
+    both.mkdir()
+    for out in ("v1", "v2"):
+        for path in record_files(tmp_path / out):
+            (both / f"{out}-{path.name}").write_bytes(path.read_bytes())
+    capsys.readouterr()
+    assert main(["leaderboard", "--results", str(both)]) == 0
+    table = capsys.readouterr().out
+    assert "| default@1 " in table and f"| default@{load_scenario('default').version} " in table  # never averaged together
