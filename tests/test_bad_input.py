@@ -45,7 +45,7 @@ Case = tuple[Callable[[Path, Path], list[str]], str]
 CASES: dict[str, Case] = {
     # names
     "unknown strategy": (lambda d, s: ["--strategies", "naiv"], "unknown strategy 'naiv' in --strategies; did you mean 'naive'?"),
-    "unknown scenario": (lambda d, s: ["--scenario", "defualt"], "unknown scenario 'defualt' in --scenario; did you mean 'default'?"),
+    "unknown scenario": (lambda d, s: ["--scenario", "defualt"], "unknown scenario 'defualt' in --scenario; did you mean 'default'"),
     "unknown preset": (lambda d, s: ["--preset", "smok"], "unknown preset 'smok' in --preset; did you mean 'smoke'?"),
     "unknown model name": (lambda d, s: ["--model", "no-such-user/no-such-model"], "model 'no-such-user/no-such-model' is not a registered name"),
     "unknown loader": (lambda d, s: scenario_with(d, s, "loader: local_files", "loader: local_file"), "unknown loader 'local_file' in a scenario's source.loader; did you mean 'local_files'"),

@@ -46,7 +46,7 @@ def test_set_option_parses_nested_yaml_values() -> None:
         ({"setting": "online"}, "field 'setting' must be one of 'task_incremental', 'class_incremental'"),
         ({"train": {"epochs": 0}}, "'train.epochs' must be at least 1"),
         ({"strategies": []}, "'strategies' is empty"),
-        ({"strategy_args": {"l2sp": {}}}, "strategy_args names \\[.l2sp.\\]"),
+        ({"strategy_args": {"replay": {}}}, "strategy_args names \\[.replay.\\]"),
         ({"train": 5}, "train must be a mapping"),
     ],
 )
