@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 
 from benchmark.errors import UserError
-from benchmark.typed_yaml import from_mapping, load_yaml, read_yaml_file
+from benchmark.typed_yaml import DuplicateKeyError, from_mapping, load_yaml, read_yaml_file
 
 DEFAULT_STRATEGIES = ["naive", "l2sp"]  # what `make run` compares: see the default scenario's budget
 MAX_PROCESSES_OR_THREADS = 4096  # torch.set_num_threads takes a C int; beyond this a count is a typo
@@ -158,10 +158,9 @@ def parse_set_option(text: str) -> dict[str, Any]:
     key, raw = text.split("=", 1)
     try:
         value = load_yaml(raw)
-    except yaml.YAMLError as exc:
-        problem = str(getattr(exc, "problem", "") or "")
-        if "appears twice" in problem:
-            raise UserError(f"--set {text!r}: {problem}; state each key once") from exc
+    except DuplicateKeyError as exc:
+        raise UserError(f"--set {text!r}: {exc.problem}; state each key once") from exc
+    except yaml.YAMLError:
         value = raw  # not YAML: the text itself (a path, a name)
     node: dict[str, Any] = {}
     parts = key.strip().split(".")

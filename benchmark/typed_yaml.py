@@ -28,6 +28,10 @@ from benchmark.errors import UserError
 INT64_MAX = 2**63 - 1
 
 
+class DuplicateKeyError(yaml.constructor.ConstructorError):
+    """A YAML mapping states the same key twice; ``problem`` names the key and its first line."""
+
+
 class UniqueKeyLoader(yaml.SafeLoader):
     """PyYAML's safe loader, refusing a mapping that states the same key twice."""
 
@@ -39,7 +43,7 @@ class UniqueKeyLoader(yaml.SafeLoader):
             key = self.construct_object(key_node, deep=True)
             try:
                 if key in first_line:
-                    raise yaml.constructor.ConstructorError(
+                    raise DuplicateKeyError(
                         None, None, f"the key {key!r} appears twice (first at line {first_line[key]})", key_node.start_mark,
                     )
                 first_line[key] = key_node.start_mark.line + 1
@@ -230,8 +234,7 @@ def read_yaml_file(path: str | Path, *, what: str, missing_hint: str) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None)
-        detail = f" ({problem})" if problem and "appears twice" in problem else ""
+        detail = f" ({exc.problem})" if isinstance(exc, DuplicateKeyError) else ""
         raise UserError(f"{source} is not valid YAML{where}{detail}; fix it there") from exc
     except RecursionError as exc:
         raise UserError(f"{source} nests too deeply to be read; flatten its structure") from exc

@@ -24,9 +24,11 @@ import numpy as np  # noqa: E402
 from benchmark.config import build_config, parse_set_option  # noqa: E402
 from benchmark.environment import physical_cores  # noqa: E402
 from benchmark.runner import run_suite  # noqa: E402
-from leaderboard.aggregate import bootstrap_interval  # noqa: E402
+from leaderboard.aggregate import BOOTSTRAP_SEED, COLUMNS, bootstrap_interval, record_value  # noqa: E402
+from leaderboard.compare import paired_differences  # noqa: E402
+from leaderboard.formats import SCALES  # noqa: E402
 
-METRICS = {"bwt": 100.0, "acc": 100.0, "ppl_ratio": 1.0}
+SHOWN = [c for c in COLUMNS if c.key in ("bwt", "acc", "ppl_ratio")]
 
 
 def main() -> None:
@@ -45,21 +47,21 @@ def main() -> None:
     start = time.perf_counter()
     records = [r for r in run_suite(config) if r.status == "finished"]
     wall = time.perf_counter() - start
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    differences = {(d.strategy, d.column.key): d for d in paired_differences(records, args.baseline)} if len(config.strategies) > 1 else {}
     print(f"scenario {args.scenario}, order {args.order}, overrides {args.set or 'none'}, {physical_cores()} physical cores, wall {wall:.0f} s")
     by_strategy = {s: sorted((r for r in records if r.strategy == s), key=lambda r: r.seed) for s in config.strategies}
-    base = {r.seed: r for r in by_strategy.get(args.baseline, [])}
     for strategy, runs in by_strategy.items():
         seconds = np.mean([r.total_seconds for r in runs])
         print(f"\n{strategy}: {len(runs)} run(s), {seconds:.0f} s per run (row 0 excluded)")
-        for name, scale in METRICS.items():
-            values = np.array([r.metrics[name] for r in runs]) * scale
+        for column in SHOWN:
+            scale = SCALES.get(column.kind, 1.0)
+            values = np.array([record_value(r, column.path) for r in runs]) * scale
             low, high = bootstrap_interval(values, rng)
-            line = f"  {name:9s} " + " ".join(f"{v:7.2f}" for v in values) + f" | mean {values.mean():7.2f} ± {values.std(ddof=1) if len(values) > 1 else 0:5.2f} [{low:7.2f}, {high:7.2f}]"
-            if strategy != args.baseline and base:
-                diff = np.array([r.metrics[name] - base[r.seed].metrics[name] for r in runs if r.seed in base]) * scale
-                d_low, d_high = bootstrap_interval(diff, rng)
-                line += f" | vs {args.baseline} {diff.mean():+7.2f} [{d_low:+7.2f}, {d_high:+7.2f}]"
+            line = f"  {column.key:9s} " + " ".join(f"{v:7.2f}" for v in values) + f" | mean {values.mean():7.2f} ± {values.std(ddof=1) if len(values) > 1 else 0:5.2f} [{low:7.2f}, {high:7.2f}]"
+            paired = differences.get((strategy, column.key))
+            if paired is not None:
+                line += f" | vs {args.baseline} {paired.mean * scale:+7.2f} [{paired.low * scale:+7.2f}, {paired.high * scale:+7.2f}]"
             print(line)
 
 

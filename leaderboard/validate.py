@@ -12,15 +12,6 @@ from benchmark.records import RunRecord, load_json, record_files
 TOLERANCE = 1e-9
 
 
-def schema_problems(data: object) -> list[str]:
-    """What is wrong with a record's structure or types (empty if nothing)."""
-    try:
-        RunRecord.from_json(data)
-    except ValueError as exc:
-        return [str(exc)]
-    return []
-
-
 def metric_problems(record: RunRecord) -> list[str]:
     """Stored metrics that disagree with the ones recomputed from the record's raw numbers."""
     if record.status != "finished":
@@ -52,8 +43,10 @@ def validate_results(results_dir: str | Path) -> list[str]:
         except (OSError, ValueError) as exc:
             lines.append(f"{path.name}: not readable JSON ({exc})")
             continue
-        problems = schema_problems(data)
-        if not problems:
-            problems = metric_problems(RunRecord.from_json(data))
-        lines.extend(f"{path.name}: {problem}" for problem in problems)
+        try:
+            record = RunRecord.from_json(data)  # the schema check is the parse
+        except ValueError as exc:
+            lines.append(f"{path.name}: {exc}")
+            continue
+        lines.extend(f"{path.name}: {problem}" for problem in metric_problems(record))
     return lines
