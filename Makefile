@@ -36,7 +36,7 @@ $(AVALANCHE_STAMP): setup.cfg pyproject.toml Makefile
 setup-avalanche: $(AVALANCHE_STAMP)
 
 run: setup
-	$(BIN)/python run_benchmark.py
+	$(BIN)/python run_benchmark.py --jobs auto
 
 smoke: setup
 	$(BIN)/python run_benchmark.py --preset smoke

@@ -59,7 +59,7 @@ def run_parser() -> argparse.ArgumentParser:
     add("--device", metavar="DEV", help="cpu, cuda, cuda:N or auto (default: cpu)")
     add("--threads", metavar="N", help="torch threads (default: physical cores)")
     add("--launcher", choices=["sequential", "local", "ray"], help="how the suite's runs are executed (default: sequential; --jobs N>1 implies local)")
-    add("--jobs", metavar="N", help="runs at a time in worker processes (--launcher local)")
+    add("--jobs", metavar="N|auto", help="runs at a time in worker processes (--launcher local); auto: one single-thread worker per physical core that fits in memory")
     add("--ray-address", metavar="ADDR", help="an existing Ray cluster, e.g. ray://head:10001 or auto (default: a local Ray instance)")
     add("--cpus-per-run", metavar="N", help="CPUs (and torch threads) each run gets under --launcher local or ray")
     add("--gpus-per-run", metavar="G", help="GPUs each Ray task asks for (may be fractional, e.g. 0.5)")

@@ -26,6 +26,7 @@ GIB = 2**30
 FLOATS_PER_TOKEN_PER_LAYER = 24  # activations kept for backward, per hidden unit (fp32)
 USABLE_FRACTION = 0.9
 RUNTIME_BYTES = GIB  # the interpreter, torch, the tokenizer and the data (about 0.8 GiB measured with SmolLM2)
+MAX_AUTO_JOBS = 4096  # the cap of jobs in the config; without a memory reading, the cores decide
 LM_LOGIT_COPIES = 6  # logits, their float copy, log-softmax, and the gradients of each, per LM pass
 
 
@@ -74,6 +75,15 @@ def estimate_run_bytes(backbone: Backbone, strategy: Strategy, config: SuiteConf
     total += int(profile.lm_passes * tokens * vocab * 4 * LM_LOGIT_COPIES)
     total += config.eval.ppl_batch_size * (config.eval.ppl_context + 1) * vocab * 4 * 2
     return int(total)
+
+
+def runs_that_fit(backbone: Backbone, strategies: list[Strategy], config: SuiteConfig, max_length: int = 512) -> int:
+    """How many of the suite's largest run fit in this machine's memory at once (at least 1; ``jobs: auto``)."""
+    available = available_memory_bytes()
+    if not available or os.environ.get("FORGETBENCH_SKIP_MEMORY_CHECK") == "1":
+        return MAX_AUTO_JOBS
+    one = max(estimate_run_bytes(backbone, s, config, max_length) for s in strategies)
+    return max(1, min(MAX_AUTO_JOBS, int(USABLE_FRACTION * available // one)))
 
 
 def check_memory(backbone: Backbone, strategies: list[Strategy], config: SuiteConfig, max_length: int = 512,

@@ -10,6 +10,7 @@ from their checkpoints; the driver writes one record per run atomically.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +20,7 @@ from benchmark.batching import train_batch_count
 from benchmark.config import SuiteConfig
 from benchmark.environment import physical_cores
 from benchmark.errors import UserError
-from benchmark.memory_guard import check_memory
+from benchmark.memory_guard import check_memory, runs_that_fit
 from benchmark.parallel import Parallel, make_parallel
 from benchmark.records import RunRecord, read_record, record_path
 from benchmark.row0_cache import RowZero, cached_row0
@@ -130,6 +131,7 @@ def run_suite(config: SuiteConfig, *, on_run: Callable[[RunOutcome, Path], None]
         strategy.check_backbone(setup.backbone)
     longest = max(d.spec.max_length for tasks in setup.data.by_seed.values() for d in tasks.values())
     runs = len(orders) * len(config.seeds) * len(config.strategies)
+    config = resolve_auto_jobs(config, setup, strategies, longest, runs)
     check_memory(setup.backbone, strategies, config, longest, concurrent=concurrent_runs(config, parallel, runs))
     if parallel.is_main:
         remove_own_stale_files(config.out)
@@ -146,6 +148,23 @@ def run_suite(config: SuiteConfig, *, on_run: Callable[[RunOutcome, Path], None]
     for outcome_record in launch_runs(setup, config, pending, rows0, on_run=on_run, already=len(planned) - len(pending)):
         finished[outcome_record.run_id] = outcome_record
     return [finished[p.run_id] for p in planned]
+
+
+def resolve_auto_jobs(config: SuiteConfig, setup: SuiteSetup, strategies: list[Strategy], max_length: int, runs: int) -> SuiteConfig:
+    """``config`` with ``launch.jobs: auto`` replaced by a count (see :class:`benchmark.config.LaunchConfig`).
+
+    CPU only, and not inside ``accelerate launch``: a GPU run, or a run already spread over
+    processes, keeps the machine to itself.
+    """
+    if config.launch.jobs != "auto":
+        return config
+    jobs = 1
+    if setup.parallel.processes == 1 and setup.device.type == "cpu":
+        per_run = config.threads or config.launch.cpus_per_run or 1
+        jobs = max(1, min(runs, physical_cores() // per_run, runs_that_fit(setup.backbone, strategies, config, max_length)))
+    launcher = "local" if jobs > 1 else "sequential"
+    setup.environment["launcher"] = launcher
+    return dataclasses.replace(config, launch=dataclasses.replace(config.launch, jobs=jobs, launcher=launcher))
 
 
 def concurrent_runs(config: SuiteConfig, parallel: Parallel, runs: int) -> int:

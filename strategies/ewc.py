@@ -11,6 +11,7 @@ from benchmark.errors import UserError
 from benchmark.task_model import TaskModel
 from strategies.base import Batch, MemoryProfile, Strategy, register_strategy, tensor_bytes
 from strategies.fisher import Example, shared_fisher, trainable_backbone_parameters
+from strategies.weight_penalty import WeightPenalty
 
 
 @register_strategy("ewc")
@@ -53,6 +54,7 @@ class EWC(Strategy):
         self.importance: dict[str, torch.Tensor] = {}
         self.center: dict[str, torch.Tensor] = {}
         self.constant = 0.0
+        self.distance: WeightPenalty | None = None  # built from (importance, center) at first use
 
     def estimate(self, model: TaskModel, examples: list[Example], objective: str, head: str | None) -> dict[str, torch.Tensor]:
         """The diagonal Fisher of ``objective`` on ``examples`` with the configured estimator."""
@@ -96,6 +98,7 @@ class EWC(Strategy):
     @torch.no_grad()
     def consolidate(self, fisher: dict[str, torch.Tensor], params: dict[str, torch.nn.Parameter]) -> None:
         """Folds a new Fisher and anchor (the current weights) into the kept (A, mu, c)."""
+        self.distance = None
         for name, new in fisher.items():
             theta = params[name].detach()
             if name not in self.importance or self.mode == "online":
@@ -114,7 +117,10 @@ class EWC(Strategy):
         if not self.importance or self.ewc_lambda == 0:
             return None
         params = dict(model.backbone.named_parameters())  # also those gradual unfreezing holds frozen this step
-        total = sum((self.importance[n] * (params[n] - self.center[n]) ** 2).sum() for n in self.importance)
+        names = list(self.importance)
+        if self.distance is None:
+            self.distance = WeightPenalty([self.center[n] for n in names], [self.importance[n] for n in names])
+        total = self.distance([params[n] for n in names])
         return 0.5 * self.ewc_lambda * (total + self.constant)
 
     def state_dict(self) -> dict[str, Any]:
@@ -125,6 +131,7 @@ class EWC(Strategy):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if state:
             self.importance, self.center, self.constant = state["importance"], state["center"], state["constant"]
+            self.distance = None
 
     def extra_memory_bytes(self) -> int:
         return tensor_bytes(self.importance) + tensor_bytes(self.center)

@@ -6,6 +6,7 @@ import torch
 
 from benchmark.task_model import TaskModel
 from strategies.base import Batch, MemoryProfile, Strategy, register_strategy, tensor_bytes
+from strategies.weight_penalty import WeightPenalty
 
 
 @register_strategy("l2sp")
@@ -23,16 +24,18 @@ class L2SP(Strategy):
             raise ValueError("alpha and beta must be >= 0")
         self.alpha, self.beta = alpha, beta
         self.anchor: dict[str, torch.Tensor] = {}
+        self.distance: WeightPenalty | None = None
 
     def wrap_model(self, model: TaskModel) -> TaskModel:
         self.anchor = {name: p.detach().clone() for name, p in model.backbone.named_parameters() if p.requires_grad}
+        self.distance = WeightPenalty(list(self.anchor.values())) if self.anchor else None
         return model
 
     def penalty(self, model: TaskModel, batch: Batch, outputs: torch.Tensor) -> torch.Tensor | None:
         terms = []
-        if self.alpha:
+        if self.alpha and self.distance is not None:
             params = dict(model.backbone.named_parameters())
-            terms.append(self.alpha * sum(((params[n] - a) ** 2).sum() for n, a in self.anchor.items()))
+            terms.append(self.alpha * self.distance([params[n] for n in self.anchor]))
         if self.beta:
             terms.append(self.beta * model.heads[batch["head"]].weight.pow(2).sum())
         return sum(terms) if terms else None
@@ -42,4 +45,4 @@ class L2SP(Strategy):
         return tensor_bytes(self.anchor)
 
     def memory_profile(self, batch_size: int) -> MemoryProfile:
-        return MemoryProfile(copies=3)  # the anchor, and theta - theta0 and its square kept for backward
+        return MemoryProfile(copies=3)  # the anchor, the workspace theta - theta0, and its scaled copy in backward

@@ -1,0 +1,75 @@
+"""``--jobs auto``: one single-thread worker per physical core, capped by the runs and by memory."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+import benchmark.runner as runner
+from benchmark.cli import overrides_from_args, run_parser
+from benchmark.config import build_config
+from benchmark.errors import UserError
+
+
+def config_from(*argv: str):
+    return build_config(overrides=overrides_from_args(run_parser().parse_args(list(argv))))
+
+
+def fake_setup(device: str = "cpu", processes: int = 1) -> SimpleNamespace:
+    return SimpleNamespace(parallel=SimpleNamespace(processes=processes), device=torch.device(device), backbone=None, environment={"launcher": "local"})
+
+
+@pytest.fixture
+def machine(monkeypatch: pytest.MonkeyPatch):
+    """A machine with ``cores`` physical cores whose memory holds ``fit`` runs."""
+    def make(cores: int, fit: int) -> None:
+        monkeypatch.setattr(runner, "physical_cores", lambda: cores)
+        monkeypatch.setattr(runner, "runs_that_fit", lambda *args: fit)
+    return make
+
+
+def resolved(config, runs: int, setup: SimpleNamespace | None = None):
+    setup = setup or fake_setup()
+    out = runner.resolve_auto_jobs(config, setup, [], 64, runs)
+    return out.launch.launcher, out.launch.jobs, setup.environment["launcher"]
+
+
+def test_the_flag_selects_the_local_launcher_and_stays_auto_until_the_suite_is_known() -> None:
+    config = config_from("--jobs", "auto")
+    assert (config.launch.launcher, config.launch.jobs) == ("local", "auto")
+
+
+@pytest.mark.parametrize(("cores", "fit", "runs", "expected"), [
+    (2, 100, 6, ("local", 2, "local")),        # the default suite on the reference machine
+    (16, 100, 6, ("local", 6, "local")),       # never more workers than runs
+    (16, 3, 6, ("local", 3, "local")),         # nor more than fit in memory
+    (2, 100, 1, ("sequential", 1, "sequential")),  # one run gets every core
+    (8, 1, 6, ("sequential", 1, "sequential")),    # so does a run of which only one fits
+])
+def test_the_count_is_the_smallest_of_cores_runs_and_memory(machine, cores: int, fit: int, runs: int, expected: tuple) -> None:
+    machine(cores, fit)
+    assert resolved(config_from("--jobs", "auto"), runs) == expected
+
+
+def test_threads_per_run_divide_the_cores(machine) -> None:
+    machine(8, 100)
+    assert resolved(config_from("--jobs", "auto", "--threads", "4"), 6)[:2] == ("local", 2)
+
+
+@pytest.mark.parametrize("setup", [fake_setup(device="cuda:0"), fake_setup(processes=2)], ids=["gpu", "accelerate"])
+def test_a_gpu_run_or_one_spread_over_processes_keeps_the_machine(machine, setup: SimpleNamespace) -> None:
+    machine(16, 100)
+    assert resolved(config_from("--jobs", "auto"), 6, setup)[:2] == ("sequential", 1)
+
+
+def test_a_number_is_left_alone(machine) -> None:
+    machine(16, 100)
+    config = config_from("--jobs", "3")
+    assert runner.resolve_auto_jobs(config, fake_setup(), [], 64, 6) is config
+
+
+def test_another_word_is_refused_with_the_choices() -> None:
+    with pytest.raises(UserError, match="launch.jobs"):
+        config_from("--jobs", "many")
