@@ -36,7 +36,7 @@ $(AVALANCHE_STAMP): setup.cfg pyproject.toml Makefile
 setup-avalanche: $(AVALANCHE_STAMP)
 
 run: setup
-	$(BIN)/python run_benchmark.py --jobs auto
+	$(BIN)/python run_benchmark.py
 
 smoke: setup
 	$(BIN)/python run_benchmark.py --preset smoke
@@ -45,6 +45,7 @@ smoke: setup
 test: test-core test-avalanche
 
 test-core: setup
+	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest -q
 
 test-avalanche: setup-avalanche

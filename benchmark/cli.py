@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmark.arguments import ArgumentParser
-from benchmark.errors import EXIT_USER_ERROR, UserError
+from benchmark.core.arguments import ArgumentParser
+from benchmark.core.errors import EXIT_USER_ERROR, UserError
 
 # Flag -> dotted config path. Values stay strings here; the config checker types them.
 FLAG_PATHS = {
@@ -24,7 +24,7 @@ FLAG_PATHS = {
     "test_size": "test_size", "epochs": "train.epochs", "lr": "train.lr", "batch_size": "train.batch_size",
     "precision": "train.precision", "eval_on": "eval.eval_on", "ppl_tokens": "eval.ppl_tokens",
     "grad_accum": "train.grad_accum_steps", "launcher": "launch.launcher", "jobs": "launch.jobs",
-    "ray_address": "launch.ray_address", "cpus_per_run": "launch.cpus_per_run", "gpus_per_run": "launch.gpus_per_run",
+    "measures": "measures", "ray_address": "launch.ray_address", "cpus_per_run": "launch.cpus_per_run", "gpus_per_run": "launch.gpus_per_run",
 }
 
 
@@ -35,12 +35,13 @@ def run_parser() -> argparse.ArgumentParser:
         epilog="Subcommand: `forgetbench leaderboard --results DIR` builds tables from records.",
     )
     add = parser.add_argument
-    add("--list", action="store_true", help="list registered scenarios, strategies, metrics, models and presets, then exit")
+    add("--list", action="store_true", help="list registered scenarios, strategies, measures, metrics, models and presets, then exit")
     add("--config", metavar="FILE", help="suite config YAML (keys = SuiteConfig fields); flags override it")
     add("--preset", metavar="NAME", help="a named partial config applied first (smoke: tiny model, small splits)")
     add("--scenario", metavar="NAME[@V]|FILE", help="registered scenario name (NAME@VERSION for an earlier version) or path to a scenario YAML (default: default)")
     add("--order", metavar="K[,K]|all", help="1-based task order(s) of the scenario, or all (default: 1)")
-    add("--strategies", metavar="A,B", help="comma-separated strategies; `a+b` composes two (default: naive,l2sp)")
+    add("--strategies", metavar="A,B", help="comma-separated strategies; `a+b` composes two (default: naive)")
+    add("--measures", metavar="A,B", help="what is measured on row 0 and after each task (default: accuracy,perplexity; --list shows all)")
     add("--model", metavar="NAME|PATH|HUB_ID", help="registered model, local model directory or hub id (default: smollm2-135m)")
     add("--model-kind", choices=["auto", "causal", "encoder"], help="force the backbone kind instead of reading the config")
     add("--seeds", metavar="S[,S]", help="comma-separated seeds (default: the scenario's, else 0; the default scenario's are 0,1,2)")
@@ -74,7 +75,7 @@ def run_parser() -> argparse.ArgumentParser:
 
 def overrides_from_args(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Turns the given flags into nested config overrides (flags not given are left out)."""
-    from benchmark.config import parse_set_option
+    from benchmark.core.config import parse_set_option
 
     overrides: list[dict[str, Any]] = []
     for attribute, dotted in FLAG_PATHS.items():
@@ -103,17 +104,21 @@ def overrides_from_args(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def print_registry() -> None:
-    """Prints every registered scenario, strategy, metric, model and preset with one line each."""
-    from benchmark.backbones import MODELS
-    from benchmark.config import PRESETS
-    from benchmark.metrics import METRICS
+    """Prints every registered scenario, strategy, measure, metric, model and preset with one line each."""
+    from benchmark.core.config import PRESETS
+    from benchmark.engine.measures import MEASURES
+    from benchmark.engine.strategy import STRATEGIES
+    from benchmark.model.backbones import MODELS
+    from benchmark.results.metrics import METRICS
     from scenarios.catalog import SCENARIOS
     from scenarios.loaders import LOADERS
-    from strategies.base import STRATEGIES
 
     sections = [
         ("Scenarios", [(e.name, e.description) for e in SCENARIOS]),
         ("Strategies", [(e.name, e.description) for e in STRATEGIES]),
+        ("Measures (--measures; the series each stores)", [
+            (e.name, f"{e.description} [{', '.join(f'{k}: {v}' for k, v in e.obj.series.items())}]") for e in MEASURES
+        ]),
         ("Metrics (↑ higher is better, ↓ lower)", [(f"{e.name} {'↑' if e.obj.higher_is_better else '↓'}", e.description) for e in METRICS]),
         ("Models", [(e.name, e.description) for e in MODELS]),
         ("Data loaders (a scenario's source.loader)", [(e.name, e.description) for e in LOADERS]),
@@ -132,10 +137,10 @@ def run_command(argv: Sequence[str]) -> int:
     if args.list:
         print_registry()
         return 0
-    from benchmark.config import build_config
-    from benchmark.launchers import SuiteIncomplete
-    from benchmark.parallel import is_main_process
-    from benchmark.runner import run_suite
+    from benchmark.suite.config import build_config
+    from benchmark.suite.launchers import SuiteIncomplete
+    from benchmark.engine.parallel import is_main_process
+    from benchmark.suite.runner import run_suite
     from leaderboard.formats import summary_markdown
 
     config = build_config(preset=args.preset, config_file=args.config, overrides=overrides_from_args(args))

@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmark.backbones import load_backbone  # noqa: E402
-from benchmark.config import build_config  # noqa: E402
-from benchmark.environment import physical_cores  # noqa: E402
-from benchmark.runner import run_suite  # noqa: E402
+from benchmark.model.backbones import load_backbone  # noqa: E402
+from benchmark.suite.config import build_config  # noqa: E402
+from benchmark.core.environment import physical_cores  # noqa: E402
+from benchmark.suite.runner import run_suite  # noqa: E402
 from leaderboard.formats import summary_markdown  # noqa: E402
 
 

@@ -19,9 +19,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmark.backbones import load_backbone  # noqa: E402
-from benchmark.environment import physical_cores  # noqa: E402
-from benchmark.task_model import TaskModel  # noqa: E402
+from benchmark.model.backbones import load_backbone  # noqa: E402
+from benchmark.core.environment import physical_cores  # noqa: E402
+from benchmark.model.task_model import TaskModel  # noqa: E402
 from benchmarks.overhead import load_task, review_snippets  # noqa: E402
 from strategies.fisher import batch_fisher, empirical_fisher  # noqa: E402
 

@@ -3,7 +3,7 @@
 For each strategy, runs a short suite (the default scenario cut to a few examples per
 task, so every hook, training step, evaluation and perplexity pass happens) in a child
 process and reads the child's peak resident memory from ``os.wait4``; prints it next to
-:func:`benchmark.memory_guard.estimate_run_bytes` for the same configuration. The guard
+:func:`benchmark.engine.memory_guard.estimate_run_bytes` for the same configuration. The guard
 is meant to err high: an estimate below the measured peak is a bug.
 
     python benchmarks/memory_estimate.py
@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmark.backbones import load_backbone  # noqa: E402
-from benchmark.config import build_config  # noqa: E402
-from benchmark.memory_guard import GIB, estimate_run_bytes  # noqa: E402
+from benchmark.model.backbones import load_backbone  # noqa: E402
+from benchmark.suite.config import build_config  # noqa: E402
+from benchmark.engine.memory_guard import GIB, estimate_run_bytes  # noqa: E402
 from scenarios.catalog import load_scenario  # noqa: E402
 from strategies.base import build_strategy  # noqa: E402
 

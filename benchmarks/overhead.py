@@ -23,14 +23,14 @@ from torch.nn.utils.rnn import pad_sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmark.backbones import load_backbone  # noqa: E402
-from benchmark.batching import eval_batch_indices, train_batch_indices  # noqa: E402
-from benchmark.config import TrainConfig  # noqa: E402
-from benchmark.encoding import EncodedSplit, EncodedTask  # noqa: E402
-from benchmark.environment import physical_cores  # noqa: E402
-from benchmark.evaluation import task_accuracy  # noqa: E402
-from benchmark.task_model import TaskModel  # noqa: E402
-from benchmark.trainer import train_task  # noqa: E402
+from benchmark.model.backbones import load_backbone  # noqa: E402
+from benchmark.model.batching import eval_batch_indices, train_batch_indices  # noqa: E402
+from benchmark.core.config import TrainConfig  # noqa: E402
+from benchmark.model.encoding import EncodedSplit, EncodedTask  # noqa: E402
+from benchmark.core.environment import physical_cores  # noqa: E402
+from benchmark.engine.evaluation import task_accuracy  # noqa: E402
+from benchmark.model.task_model import TaskModel  # noqa: E402
+from benchmark.engine.trainer import train_task  # noqa: E402
 from scenarios.loaders.packaged import package_table  # noqa: E402
 from strategies.naive import Naive  # noqa: E402
 

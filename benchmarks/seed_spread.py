@@ -21,9 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from benchmark.config import build_config, parse_set_option  # noqa: E402
-from benchmark.environment import physical_cores  # noqa: E402
-from benchmark.runner import run_suite  # noqa: E402
+from benchmark.core.config import parse_set_option  # noqa: E402
+from benchmark.suite.config import build_config  # noqa: E402
+from benchmark.core.environment import physical_cores  # noqa: E402
+from benchmark.suite.runner import run_suite  # noqa: E402
 from leaderboard.aggregate import BOOTSTRAP_SEED, COLUMNS, bootstrap_interval, record_value  # noqa: E402
 from leaderboard.compare import paired_differences  # noqa: E402
 from leaderboard.formats import SCALES  # noqa: E402

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmark.environment import physical_cores  # noqa: E402
+from benchmark.core.environment import physical_cores  # noqa: E402
 
 SUITE = ["--preset", "smoke", "--strategies", "naive,ewc", "--seeds", "0,1", "--no-progress"]
 

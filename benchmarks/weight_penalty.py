@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+from collections.abc import Callable
 import sys
 import time
 from pathlib import Path
@@ -21,8 +22,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmark.backbones import load_backbone  # noqa: E402
-from benchmark.environment import physical_cores  # noqa: E402
+from benchmark.model.backbones import load_backbone  # noqa: E402
+from benchmark.core.environment import physical_cores  # noqa: E402
 from strategies.weight_penalty import WeightPenalty  # noqa: E402
 
 
@@ -33,7 +34,12 @@ def plain(params: list[torch.Tensor], centers: list[torch.Tensor], weights: list
     return sum((w * (p - c) ** 2).sum() for p, c, w in zip(params, centers, weights))
 
 
-def timed(penalty, params, centers, weights, repeats: int) -> tuple[float, torch.Tensor, list[torch.Tensor]]:
+Penalty = Callable[[list[torch.Tensor], list[torch.Tensor], list[torch.Tensor] | None], torch.Tensor]
+
+
+def timed(
+    penalty: Penalty, params: list[torch.Tensor], centers: list[torch.Tensor], weights: list[torch.Tensor] | None, repeats: int,
+) -> tuple[float, torch.Tensor, list[torch.Tensor]]:
     """Median seconds of forward + backward (the steady state of a run's steps), with the last value and gradients."""
     seconds = []
     for _ in range(repeats):

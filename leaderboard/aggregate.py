@@ -7,14 +7,15 @@ column, and a column with no values shows a dash.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from benchmark.metrics import METRICS
-from benchmark.records import RunRecord, read_record, record_files
+from benchmark.results.metrics import METRICS
+from benchmark.results.records import RunRecord, read_record, record_files
 
 BOOTSTRAP_SAMPLES = 10_000
 BOOTSTRAP_SEED = 0
@@ -60,6 +61,27 @@ COLUMNS: list[Column] = [
     Column("seconds", "total_seconds", "time (s)", "seconds"),
 ]
 COLUMN_KEYS = [c.key for c in COLUMNS]
+
+
+def extra_metric_columns(has_values: Callable[[str], bool]) -> list[Column]:
+    """Columns of registered metrics with a ``label`` beyond the built-in ones (a third-party measure's),
+    for those ``has_values(name)`` accepts."""
+    builtin = {c.path for c in COLUMNS}
+    return [
+        Column(m.name, f"metrics.{m.name}", m.label, m.kind)
+        for m in (entry.obj for entry in METRICS)
+        if m.label and f"metrics.{m.name}" not in builtin and m.name not in COLUMN_KEYS and has_values(m.name)
+    ]
+
+
+def record_columns(records: list[RunRecord]) -> list[Column]:
+    """The built-in columns, plus one per labelled metric that some record has a value of."""
+    return COLUMNS + extra_metric_columns(lambda name: any(r.metrics.get(name) is not None for r in records))
+
+
+def table_columns(table: pd.DataFrame) -> list[Column]:
+    """The columns an aggregated table holds (the built-in ones and those :func:`record_columns` added)."""
+    return COLUMNS + extra_metric_columns(lambda name: f"{name}:mean" in table.columns)
 
 
 @dataclass
@@ -120,6 +142,7 @@ def aggregate(records: list[RunRecord], *, ci: bool = False) -> pd.DataFrame:
     Finished runs are aggregated over seeds and task orders; failed runs are only counted.
     """
     rng = np.random.default_rng(BOOTSTRAP_SEED)
+    columns = record_columns(records)
     groups: dict[tuple[str, str], list[RunRecord]] = {}
     for record, label in zip(records, scenario_labels(records)):
         groups.setdefault((label, record.strategy), []).append(record)
@@ -132,7 +155,7 @@ def aggregate(records: list[RunRecord], *, ci: bool = False) -> pd.DataFrame:
             "seeds": sorted({r.seed for r in finished}), "orders": sorted({r.order for r in finished}),
             "models": sorted({r.model for r in members}),
         }
-        for column in COLUMNS:
+        for column in columns:
             values = np.array([record_value(r, column.path) for r in finished], dtype=float)
             values = values[~np.isnan(values)]
             row[f"{column.key}:mean"] = float(values.mean()) if len(values) else np.nan
@@ -148,7 +171,7 @@ def sort_rows(table: pd.DataFrame, key: str | None) -> pd.DataFrame:
     """Best first by column ``key`` (default ACC) within each scenario; reference rows last."""
     if table.empty:
         return table
-    column = next(c for c in COLUMNS if c.key == (key or "acc"))
+    column = next(c for c in table_columns(table) if c.key == (key or "acc"))
     ordered = table.assign(_value=table[f"{column.key}:mean"] * (-1 if column.higher_is_better else 1))
     ordered = ordered.sort_values(["scenario", "reference", "_value", "strategy"], na_position="last", kind="stable")
     return ordered.drop(columns="_value").reset_index(drop=True)

@@ -14,9 +14,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmark.arguments import ArgumentParser
-from benchmark.atomic_io import atomic_write_bytes
-from benchmark.errors import UserError
+from benchmark.core.arguments import ArgumentParser
+from benchmark.core.atomic_io import atomic_write_bytes
+from benchmark.core.errors import UserError
 from leaderboard.aggregate import COLUMN_KEYS, LoadedRecords, aggregate, load_records, sort_rows
 from leaderboard.formats import FORMATS, render
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from tabulate import tabulate
 
-from benchmark.errors import UserError
-from benchmark.records import RunRecord
+from benchmark.core.errors import UserError
+from benchmark.results.records import RunRecord
 from leaderboard.aggregate import BOOTSTRAP_SEED, COLUMNS, Column, bootstrap_interval, record_value, scenario_labels
 from leaderboard.formats import markdown_escape, number
 

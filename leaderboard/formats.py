@@ -16,8 +16,8 @@ from collections.abc import Callable
 import pandas as pd
 from tabulate import tabulate
 
-from benchmark.records import RunRecord
-from leaderboard.aggregate import COLUMNS, Column, aggregate, sort_rows
+from benchmark.results.records import RunRecord
+from leaderboard.aggregate import Column, aggregate, sort_rows, table_columns
 
 FORMATS = ("md", "latex", "csv", "html", "json")
 NUMBER_FORMATS = {"percent": "{:.1f}", "ratio": "{:.3f}", "count": "{:,.0f}", "megabytes": "{:,.1f}", "seconds": "{:.1f}"}
@@ -74,11 +74,11 @@ def _cells(
     table: pd.DataFrame, ci: bool, *, escape: Callable[[str], str], bold: Callable[[str], str], name: Callable[[str, bool], str],
 ) -> list[list[str]]:
     """Display cells of every row: escaped, best values bold, reference rows marked."""
-    winners = {c.key: best_rows(table, c) for c in COLUMNS}
+    winners = {c.key: best_rows(table, c) for c in table_columns(table)}
     rows = []
     for position, row in table.iterrows():
         cells = [escape(row["scenario"]), name(escape(row["strategy"]), bool(row["reference"])), escape(runs_text(row))]
-        for column in COLUMNS:
+        for column in table_columns(table):
             text = cell_text(row, column, ci)
             cells.append(bold(escape(text)) if position in winners[column.key] and text != "-" else escape(text))
         rows.append(cells)
@@ -95,7 +95,7 @@ def markdown(table: pd.DataFrame, ci: bool = False) -> str:
     if table.empty:
         return "(no runs)"
     rows = _cells(table, ci, escape=markdown_escape, bold=lambda t: f"**{t}**", name=lambda s, ref: f"{s} (reference)" if ref else s)
-    headers = ["scenario", "strategy", "runs"] + [header(c) for c in COLUMNS]
+    headers = ["scenario", "strategy", "runs"] + [header(c) for c in table_columns(table)]
     return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
 
 
@@ -113,7 +113,7 @@ def latex(table: pd.DataFrame, ci: bool = False) -> str:
         table, ci, escape=latex_escape, bold=lambda t: r"\textbf{" + t + "}", name=lambda s, ref: r"\textit{" + s + "}" if ref else s,
     )
     headers = ["scenario", "strategy", "runs"] + [
-        latex_escape(c.label) + (r" $\uparrow$" if c.higher_is_better else r" $\downarrow$") + (r" (\%)" if c.kind == "percent" else "") for c in COLUMNS
+        latex_escape(c.label) + (r" $\uparrow$" if c.higher_is_better else r" $\downarrow$") + (r" (\%)" if c.kind == "percent" else "") for c in table_columns(table)
     ]
     raw = tabulate(rows, headers=headers, tablefmt="latex_raw", disable_numparse=True, colalign=["left", "left"] + ["right"] * (len(headers) - 2))
     lines = raw.splitlines()
@@ -127,17 +127,17 @@ def csv(table: pd.DataFrame, ci: bool = False) -> str:
     """Machine-readable numbers (not display strings): mean, std, n (and CI) per column."""
     keep = ["scenario", "strategy", "reference", "n", "failed"]
     stats = ["mean", "std", "n"] + (["low", "high"] if ci else [])
-    columns = keep + [f"{c.key}:{s}" for c in COLUMNS for s in stats]
+    columns = keep + [f"{c.key}:{s}" for c in table_columns(table) for s in stats]
     return table.reindex(columns=columns).to_csv(index=False)
 
 
 def html_table(table: pd.DataFrame, ci: bool = False, *, sortable: bool = False) -> str:
     """An HTML table; each numeric cell carries its mean in ``data-value`` for client-side sorting."""
-    winners = {c.key: best_rows(table, c) for c in COLUMNS}
+    winners = {c.key: best_rows(table, c) for c in table_columns(table)}
     head = "".join(
         f'<th data-key="{key}" data-higher="{int(up)}">{html.escape(text)}</th>'
         for key, text, up in [("scenario", "scenario", True), ("strategy", "strategy", True), ("runs", "runs", True)]
-        + [(c.key, header(c), c.higher_is_better) for c in COLUMNS]
+        + [(c.key, header(c), c.higher_is_better) for c in table_columns(table)]
     )
     body = []
     for position, row in table.iterrows():
@@ -148,7 +148,7 @@ def html_table(table: pd.DataFrame, ci: bool = False, *, sortable: bool = False)
             + (' <span class="ref">reference</span>' if row["reference"] else "") + "</td>",
             f'<td data-value="{int(row["n"])}">{html.escape(runs_text(row))}</td>',
         ]
-        for column in COLUMNS:
+        for column in table_columns(table):
             mean = row[f"{column.key}:mean"]
             text = html.escape(cell_text(row, column, ci))
             if position in winners[column.key] and text != "-":
@@ -167,7 +167,7 @@ def as_json(table: pd.DataFrame, ci: bool = False) -> str:
     for _, row in table.iterrows():
         entry: dict[str, object] = {k: row[k] for k in ("scenario", "strategy", "reference", "n", "failed", "seeds", "orders", "models")}
         entry["reference"], entry["n"], entry["failed"] = bool(entry["reference"]), int(entry["n"]), int(entry["failed"])
-        for column in COLUMNS:
+        for column in table_columns(table):
             stats = {s: row.get(f"{column.key}:{s}") for s in (["mean", "std", "n"] + (["low", "high"] if ci else []))}
             entry[column.key] = {s: (None if _missing(v) else float(v)) for s, v in stats.items()}
         out.append(entry)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.records import RunRecord
+from benchmark.results.records import RunRecord
 from leaderboard.aggregate import scenario_labels
 from leaderboard.formats import html_table
 from leaderboard.plots import by_sequence, forgetting_scatter, matrix_heatmap, perplexity_curves, task_curves

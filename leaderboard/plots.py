@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmark.atomic_io import atomic_write
-from benchmark.metrics import as_matrix
-from benchmark.records import RunRecord
+from benchmark.core.atomic_io import atomic_write
+from benchmark.results.metrics import as_matrix
+from benchmark.results.records import RunRecord
 from leaderboard.aggregate import scenario_labels
 
 

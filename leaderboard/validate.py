@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from benchmark.errors import UserError
-from benchmark.metrics import as_matrix, compute_metrics
-from benchmark.records import RunRecord, load_json, record_files
+from benchmark.core.errors import UserError
+from benchmark.results.metrics import compute_metrics
+from benchmark.results.records import RunRecord, load_json, record_files
 
 TOLERANCE = 1e-9
 
@@ -16,7 +16,7 @@ def metric_problems(record: RunRecord) -> list[str]:
     """Stored metrics that disagree with the ones recomputed from the record's raw numbers."""
     if record.status != "finished":
         return []
-    recomputed = compute_metrics(as_matrix(record.accuracy_matrix), record.perplexity, record.bits_per_byte)
+    recomputed = compute_metrics(record.measures)
     problems = []
     for name, value in sorted(recomputed.items()):
         stored = record.metrics.get(name)

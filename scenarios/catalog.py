@@ -11,11 +11,12 @@ and the version. Third-party packages add scenarios through the entry-point grou
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from benchmark.errors import UserError
-from benchmark.registry import Registry
+from benchmark.core.errors import UserError
+from benchmark.core.registry import Registry
 from scenarios.spec import ScenarioSpec, read_scenario_file
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
@@ -54,3 +55,16 @@ def load_scenario(name_or_path: str) -> ScenarioSpec:
     if callable(target):
         target = target()
     return read_scenario_file(Path(str(target)))
+
+
+def scenario_budget(scenario: str) -> dict[str, Any]:
+    """The scenario's recommended ``seeds`` and ``train``/``eval`` settings, which everything else overrides."""
+    spec = load_scenario(scenario)
+    budget: dict[str, Any] = {}
+    if spec.seeds:
+        budget["seeds"] = list(spec.seeds)
+    if spec.train:
+        budget["train"] = dict(spec.train)
+    if spec.eval:
+        budget["eval"] = dict(spec.eval)
+    return budget

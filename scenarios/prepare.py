@@ -7,16 +7,15 @@ naming the task.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from benchmark.errors import UserError
+from benchmark.core.hashing import digest, name_number
+from benchmark.core.errors import UserError
 from scenarios.loaders import run_loader
 from scenarios.spec import CorpusSpec, Fields, SourceSpec, TaskSpec
 
@@ -196,11 +195,7 @@ def _to_split(frame: pd.DataFrame) -> TextSplit:
 
 
 def _hash_rows(rows: list[tuple[object, ...]]) -> str:
-    digest = hashlib.sha256()
-    for row in rows:
-        digest.update(json.dumps(row, ensure_ascii=False).encode("utf-8"))
-        digest.update(b"\n")
-    return digest.hexdigest()
+    return digest(*(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
 
 
 def data_hash(train: TextSplit, test: TextSplit) -> str:
@@ -214,7 +209,7 @@ def data_hash(train: TextSplit, test: TextSplit) -> str:
 
 def task_rng(seed: int, task_name: str) -> np.random.Generator:
     """The split generator of one task: depends on the seed and the task, not on the order."""
-    return np.random.default_rng([seed, zlib.crc32(task_name.encode("utf-8"))])
+    return np.random.default_rng([seed, name_number(task_name)])
 
 
 def describe_local(source: SourceSpec | None) -> str:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from benchmark.errors import UserError
-from benchmark.typed_yaml import from_mapping, read_yaml_file
+from benchmark.core.errors import UserError
+from benchmark.core.typed_yaml import from_mapping, read_yaml_file
 
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 MAX_NAME_LENGTH = 64  # scenario and task names become parts of file names, which the OS caps at 255 bytes

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from benchmark.task_model import HeadRouter
+from benchmark.model.task_model import HeadRouter
 
 
 class Bottleneck(nn.Module):

@@ -8,9 +8,9 @@ from typing import Any
 
 import torch
 
-from benchmark.encoding import EncodedTask
-from benchmark.errors import UserError
-from benchmark.task_model import TaskModel, hidden_size
+from benchmark.model.encoding import EncodedTask
+from benchmark.core.errors import UserError
+from benchmark.model.task_model import TaskModel, hidden_size
 from strategies.adapter_modules import AdapterSlot, Bottleneck
 from strategies.base import Strategy, register_strategy
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from benchmark.task_model import TaskModel
+from benchmark.model.task_model import TaskModel
 from strategies.base import Batch, MemoryProfile, Strategy, register_strategy
 
 
@@ -37,11 +37,11 @@ class AuxiliaryLM(Strategy):
         if weight == 0:
             return None
         tokenizer = self.run.backbone.tokenizer
-        nll, count = model.lm_nll(
-            batch["input_ids"], batch["attention_mask"], mask_token_id=tokenizer.mask_token_id,
-            special_ids=tokenizer.all_special_ids,
-        )
-        model.router.activate(batch["head"])
+        with model.language_model_path():
+            nll, count = model.lm_nll(
+                batch["input_ids"], batch["attention_mask"], mask_token_id=tokenizer.mask_token_id,
+                special_ids=tokenizer.all_special_ids,
+            )
         return weight * nll / max(count, 1)
 
     def memory_profile(self, batch_size: int) -> MemoryProfile:

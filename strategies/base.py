@@ -1,232 +1,26 @@
-"""The strategy interface: four hooks, all no-ops by default, plus the registry.
+"""The strategy contract, re-exported where strategy authors look for it.
 
-A strategy changes training only through its hooks: it may wrap the model (adapters,
-frozen weights), prepare before a task, add a penalty tensor to the task loss, and
-update its state after a task. It never calls ``backward()`` or ``step()``; the
-trainer does. Strategies compose: ``ewc+replay`` chains the hooks and sums penalties.
+The contract lives in the engine (:mod:`benchmark.engine.strategy`), which never imports
+this package; ``from strategies.base import Strategy, register_strategy`` keeps working
+for built-in and third-party strategies alike.
 """
 
 from __future__ import annotations
 
-import inspect
-import typing
-from dataclasses import dataclass
-from typing import Any, ClassVar
-
-import torch
-
-from benchmark.backbones import Backbone
-from benchmark.encoding import EncodedTask
-from benchmark.errors import UserError
-from benchmark.typed_yaml import check_value
-from benchmark.registry import Registry
-from benchmark.run_context import RunContext
-from benchmark.task_model import TaskModel
-
-Batch = dict[str, Any]
-"""A training (micro-)batch: ``input_ids``, ``attention_mask``, ``labels``, ``head`` and the 0-based optimizer ``step``."""
-
-
-@dataclass(frozen=True)
-class MemoryProfile:
-    """What a strategy adds to the peak memory of a run, for the check before training.
-
-    Attributes:
-        copies: Backbone-sized float32 copies alive at the peak: kept state (anchors,
-            Fisher, a teacher) plus transient ones (per-example gradients while EWC
-            estimates its Fisher, the autograd buffers of a weight penalty).
-        extra_batches: Training batches beyond the task's own whose activations are
-            kept for backward at once (a replay batch).
-        lm_passes: Language-model passes per step whose vocabulary-sized logits are kept
-            (an auxiliary LM loss, distillation).
-    """
-
-    copies: float = 0.0
-    extra_batches: float = 0.0
-    lm_passes: float = 0.0
-
-    def __add__(self, other: MemoryProfile) -> MemoryProfile:
-        return MemoryProfile(self.copies + other.copies, self.extra_batches + other.extra_batches, self.lm_passes + other.lm_passes)
-
-
-class Strategy:
-    """Base class of every strategy; subclasses override only the hooks they need.
-
-    Constructors take keyword-only arguments whose names are the YAML keys under
-    ``strategy_args.<name>`` (e.g. ``strategy_args: {ewc: {ewc_lambda: 100}}``).
-
-    Attributes:
-        joint: True for the multitask reference: the runner trains it once on all
-            tasks together and evaluates it once at the end.
-        reference: True for reference rows (bounds, not contenders) in leaderboards.
-        trains_backbone: False for strategies that freeze the backbone (no gradients or
-            optimizer state for it), for the memory estimate.
-        resumable: False if the strategy's state cannot be checkpointed (an interrupted
-            run then starts again instead of continuing).
-        checks_own_arguments: True if the constructor takes ``**kwargs`` and validates
-            them itself (the Avalanche bridge), instead of :func:`build_strategy`.
-
-    A strategy that defines ``train_tasks`` (same signature as
-    :func:`benchmark.trainer.train_tasks`) trains with its own engine instead of
-    forgetbench's trainer; only the Avalanche bridge does.
-    """
-
-    joint: ClassVar[bool] = False
-    reference: ClassVar[bool] = False
-    trains_backbone: ClassVar[bool] = True
-    resumable: ClassVar[bool] = True
-    checks_own_arguments: ClassVar[bool] = False
-
-    def check_backbone(self, backbone: Backbone) -> None:
-        """Raises a UserError, before any work, if the strategy's arguments cannot apply to ``backbone``.
-
-        Called once per suite after the backbone is loaded (a LoRA target module the model
-        does not have, say), so that such a mistake never surfaces mid-run.
-        """
-
-    def bind(self, run: RunContext) -> None:
-        """Called once per run before :meth:`wrap_model`; keeps the run context."""
-        self.run = run
-
-    def wrap_model(self, model: TaskModel) -> TaskModel:
-        """Returns the model to train (e.g. with adapters inserted or weights frozen)."""
-        return model
-
-    def before_task(self, model: TaskModel, task: EncodedTask) -> None:
-        """Prepares for training on ``task``."""
-
-    def penalty(self, model: TaskModel, batch: Batch, outputs: torch.Tensor) -> torch.Tensor | None:
-        """A tensor added to the task loss of this batch (``outputs`` are the class logits), or None.
-
-        With several processes or accumulation micro-batches, it is called once per
-        micro-batch and weighted by the micro-batch's share of the step's batch; any
-        randomness must come from a generator seeded by the run (every process must draw
-        the same), not from torch's global RNG.
-        """
-        return None
-
-    def after_task(self, model: TaskModel, task: EncodedTask) -> None:
-        """Updates the strategy's state once training on ``task`` is done."""
-
-    def state_dict(self) -> dict[str, Any]:
-        """Tensors and values the strategy accumulates across tasks (Fisher, buffer, anchors)."""
-        return {}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restores what :meth:`state_dict` returned."""
-
-    def extra_memory_bytes(self) -> int:
-        """Bytes the strategy holds beyond the model it trains (by default: its state's tensors)."""
-        return tensor_bytes(self.state_dict())
-
-    def memory_profile(self, batch_size: int) -> MemoryProfile:
-        """What the strategy adds to a run's peak memory (for the check before a run); ``batch_size`` is the training batch."""
-        return MemoryProfile()
-
-
-def tensor_bytes(value: object) -> int:
-    """Total bytes of the tensors inside nested dicts, lists and tuples."""
-    if isinstance(value, torch.Tensor):
-        return value.numel() * value.element_size()
-    if isinstance(value, dict):
-        return sum(tensor_bytes(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return sum(tensor_bytes(v) for v in value)
-    return 0
-
-
-STRATEGIES: Registry[type[Strategy]] = Registry(
-    "strategy", where="--strategies", builtin_modules=("strategies",), entry_point_group="forgetbench.strategies"
+from benchmark.engine.strategy import (
+    STRATEGIES,
+    Batch,
+    Composite,
+    MemoryProfile,
+    Strategy,
+    TrainLoop,
+    accepted_arguments,
+    build_strategy,
+    register_strategy,
+    tensor_bytes,
 )
-register_strategy = STRATEGIES.register
 
-
-class Composite(Strategy):
-    """Several strategies at once: hooks run in order, penalties are summed."""
-
-    def __init__(self, *, parts: list[Strategy]) -> None:
-        self.parts = parts
-
-    def check_backbone(self, backbone: Backbone) -> None:
-        for part in self.parts:
-            part.check_backbone(backbone)
-
-    def bind(self, run: RunContext) -> None:
-        super().bind(run)
-        for part in self.parts:
-            part.bind(run)
-
-    def wrap_model(self, model: TaskModel) -> TaskModel:
-        for part in self.parts:
-            model = part.wrap_model(model)
-        return model
-
-    def before_task(self, model: TaskModel, task: EncodedTask) -> None:
-        for part in self.parts:
-            part.before_task(model, task)
-
-    def penalty(self, model: TaskModel, batch: Batch, outputs: torch.Tensor) -> torch.Tensor | None:
-        terms = [t for t in (part.penalty(model, batch, outputs) for part in self.parts) if t is not None]
-        return torch.stack(terms).sum() if len(terms) > 1 else (terms[0] if terms else None)
-
-    def after_task(self, model: TaskModel, task: EncodedTask) -> None:
-        for part in self.parts:
-            part.after_task(model, task)
-
-    def state_dict(self) -> dict[str, Any]:
-        return {str(i): part.state_dict() for i, part in enumerate(self.parts)}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        for i, part in enumerate(self.parts):
-            part.load_state_dict(state[str(i)])
-
-    def extra_memory_bytes(self) -> int:
-        return sum(part.extra_memory_bytes() for part in self.parts)
-
-    def memory_profile(self, batch_size: int) -> MemoryProfile:
-        return sum((part.memory_profile(batch_size) for part in self.parts), MemoryProfile())
-
-    @property
-    def trains_backbone(self) -> bool:  # type: ignore[override]
-        return all(part.trains_backbone for part in self.parts)
-
-
-def accepted_arguments(cls: type[Strategy]) -> list[str]:
-    """Names of the keyword arguments a strategy's constructor accepts."""
-    return [
-        name for name, p in inspect.signature(cls.__init__).parameters.items()
-        if name != "self" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
-    ]
-
-
-def build_strategy(spec: str, strategy_args: dict[str, dict[str, Any]] | None = None) -> Strategy:
-    """Instantiates ``spec`` ("naive", "ewc+replay") with per-part keyword arguments."""
-    strategy_args = strategy_args or {}
-    names = [name.strip() for name in spec.split("+")]
-    twice = sorted({name for name in names if names.count(name) > 1})
-    if twice:
-        raise UserError(f"strategy {spec!r} composes {twice[0]!r} twice; list each part once (its arguments are in strategy_args.{twice[0]})")
-    parts: list[Strategy] = []
-    for name in names:
-        name = name.strip()
-        cls = STRATEGIES.get(name)
-        kwargs = strategy_args.get(name) or {}
-        if not isinstance(kwargs, dict):
-            raise UserError(f"strategy_args.{name} must be a mapping of argument names to values, got {kwargs!r}")
-        unknown = sorted(set(kwargs) - set(accepted_arguments(cls)))
-        if unknown and not cls.checks_own_arguments:
-            raise UserError(
-                f"strategy {name!r} does not take argument(s) {unknown} (in strategy_args.{name}); "
-                f"it accepts {accepted_arguments(cls) or 'no arguments'}"
-            )
-        hints = typing.get_type_hints(cls.__init__)
-        kwargs = {k: check_value(v, hints.get(k, Any), f"strategy_args.{name}.{k}", "the config") for k, v in kwargs.items()}
-        try:
-            parts.append(cls(**kwargs))
-        except (TypeError, ValueError) as exc:
-            raise UserError(f"strategy {name!r} rejected its arguments {kwargs} ({exc}); fix strategy_args.{name}") from exc
-    if len(parts) > 1 and any(hasattr(part, "train_tasks") for part in parts):
-        raise UserError(f"strategy {spec!r} composes a strategy that trains with its own engine (avalanche:*); run it on its own")
-    if len(parts) > 1 and any(part.joint for part in parts):
-        raise UserError(f"strategy {spec!r} composes a joint (multitask) reference, which trains differently; run it on its own")
-    return parts[0] if len(parts) == 1 else Composite(parts=parts)
+__all__ = [
+    "STRATEGIES", "Batch", "Composite", "MemoryProfile", "Strategy", "TrainLoop", "accepted_arguments",
+    "build_strategy", "register_strategy", "tensor_bytes",
+]

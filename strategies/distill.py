@@ -7,7 +7,7 @@ import copy
 import torch
 import torch.nn.functional as F
 
-from benchmark.task_model import TaskModel
+from benchmark.model.task_model import TaskModel
 from strategies.base import Batch, MemoryProfile, Strategy, register_strategy
 
 
@@ -37,9 +37,8 @@ class Distill(Strategy):
         extra = {"use_cache": False} if model.kind == "causal" else {}
         with torch.no_grad():
             teacher = self.teacher(input_ids=ids, attention_mask=mask, **extra).logits.float()
-        model.router.activate(None)
-        student = model.backbone(input_ids=ids, attention_mask=mask, **extra).logits.float()
-        model.router.activate(batch["head"])
+        with model.language_model_path():
+            student = model.backbone(input_ids=ids, attention_mask=mask, **extra).logits.float()
         t = self.temperature
         kl = F.kl_div(F.log_softmax(student / t, -1), F.log_softmax(teacher / t, -1), log_target=True, reduction="none").sum(-1)
         real = mask.bool()

@@ -6,9 +6,9 @@ from typing import Any, Literal
 
 import torch
 
-from benchmark.encoding import EncodedTask
-from benchmark.errors import UserError
-from benchmark.task_model import TaskModel
+from benchmark.model.encoding import EncodedTask
+from benchmark.core.errors import UserError
+from benchmark.model.task_model import TaskModel
 from strategies.base import Batch, MemoryProfile, Strategy, register_strategy, tensor_bytes
 from strategies.fisher import Example, shared_fisher, trainable_backbone_parameters
 from strategies.weight_penalty import WeightPenalty

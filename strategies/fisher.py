@@ -23,9 +23,9 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
-from benchmark.batching import pad_batch
-from benchmark.parallel import Parallel
-from benchmark.task_model import TaskModel
+from benchmark.model.batching import pad_batch
+from benchmark.engine.parallel import Parallel
+from benchmark.model.task_model import TaskModel, eval_mode
 
 Example = tuple[list[int], int]  # token ids, label (labels are ignored for the LM loss)
 
@@ -116,17 +116,14 @@ def empirical_fisher(
     fisher = {k: torch.zeros_like(p) for k, p in params.items()}
     per_example_grads = vmap(grad(_example_losses(model, objective, head)), in_dims=(None, 0, 0, 0, 0))
     device = next(iter(params.values())).device
-    was_training = model.training
-    model.eval()
     # no_grad outside torch.func.grad: the per-example gradients are still computed, but
     # no graph reaching the (trainable) head parameters is kept alive.
-    with eager_attention(model.backbone), torch.no_grad():
+    with eval_mode(model), eager_attention(model.backbone), torch.no_grad():
         for start in range(0, len(examples), chunk_size):
             ids, _mask, mask4d, per_token, labels = _inputs(examples[start : start + chunk_size], pad_id, model.kind == "causal", objective, device)
             grads = per_example_grads(params, ids, mask4d, per_token, labels)
             for name, g in grads.items():
                 fisher[name] += g.pow(2).sum(0)
-    model.train(was_training)
     return {k: v / len(examples) for k, v in fisher.items()}
 
 
@@ -138,25 +135,23 @@ def batch_fisher(
     names = list(params)
     fisher = {k: torch.zeros_like(p) for k, p in params.items()}
     device = next(iter(params.values())).device
-    was_training = model.training
-    model.eval()
     batches = 0
-    for start in range(0, len(examples), batch_size):
-        chunk = examples[start : start + batch_size]
-        ids, mask = pad_batch([e[0] for e in chunk], pad_id)
-        ids, mask = ids.to(device), mask.to(device)
-        if objective == "classification":
-            labels = torch.tensor([e[1] for e in chunk], device=device)
-            loss = F.cross_entropy(model(ids, mask, head), labels)
-        else:
-            nll, count = model.lm_nll(ids, mask)
-            loss = nll / count
-        grads = torch.autograd.grad(loss, [params[k] for k in names], allow_unused=True)
-        for name, g in zip(names, grads):
-            if g is not None:
-                fisher[name] += g.detach().pow(2)
-        batches += 1
-    model.train(was_training)
+    with eval_mode(model):
+        for start in range(0, len(examples), batch_size):
+            chunk = examples[start : start + batch_size]
+            ids, mask = pad_batch([e[0] for e in chunk], pad_id)
+            ids, mask = ids.to(device), mask.to(device)
+            if objective == "classification":
+                labels = torch.tensor([e[1] for e in chunk], device=device)
+                loss = F.cross_entropy(model(ids, mask, head), labels)
+            else:
+                nll, count = model.lm_nll(ids, mask)
+                loss = nll / count
+            grads = torch.autograd.grad(loss, [params[k] for k in names], allow_unused=True)
+            for name, g in zip(names, grads):
+                if g is not None:
+                    fisher[name] += g.detach().pow(2)
+            batches += 1
     return {k: v / max(batches, 1) for k, v in fisher.items()}
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmark.task_model import TaskModel
+from benchmark.model.task_model import TaskModel
 from strategies.base import Strategy, register_strategy
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from benchmark.task_model import TaskModel
+from benchmark.model.task_model import TaskModel
 from strategies.base import Batch, MemoryProfile, Strategy, register_strategy, tensor_bytes
 from strategies.weight_penalty import WeightPenalty
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from torch import nn
 
-from benchmark.backbones import Backbone
-from benchmark.encoding import EncodedTask
-from benchmark.errors import UserError
-from benchmark.task_model import TaskModel
+from benchmark.model.backbones import Backbone
+from benchmark.model.encoding import EncodedTask
+from benchmark.core.errors import UserError
+from benchmark.model.task_model import TaskModel
 from strategies.base import Strategy, register_strategy
 
 

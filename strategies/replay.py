@@ -7,9 +7,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from benchmark.batching import pad_batch
-from benchmark.encoding import EncodedTask
-from benchmark.task_model import TaskModel
+from benchmark.model.batching import pad_batch
+from benchmark.model.encoding import EncodedTask
+from benchmark.model.task_model import TaskModel
 from strategies.base import Batch, MemoryProfile, Strategy, register_strategy
 from scenarios.prepare import class_quotas
 

@@ -20,7 +20,7 @@ import torch
 
 class _SquaredDistance(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, penalty: WeightPenalty, *params: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    def forward(ctx: torch.autograd.function.FunctionCtx, penalty: WeightPenalty, *params: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         diffs, scaled = penalty.differences(list(params))
         ctx.penalty = penalty
         penalty.pending += any(ctx.needs_input_grad[1:])
@@ -31,7 +31,7 @@ class _SquaredDistance(torch.autograd.Function):
         return value.to(params[0].dtype)
 
     @staticmethod
-    def backward(ctx, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
         scaled = ctx.scaled
         del ctx.scaled
         ctx.penalty.pending -= 1

@@ -13,13 +13,13 @@ import sys
 
 import torch
 
-from benchmark.batching import micro_batches
-from benchmark.encoding import EncodedSplit, EncodedTask
-from benchmark.evaluation import task_accuracy
-from benchmark.parallel import make_parallel
-from benchmark.task_model import TaskModel
-from benchmark.tiny_backbone import tiny
-from benchmark.trainer import TrainingStep
+from benchmark.model.batching import micro_batches
+from benchmark.model.encoding import EncodedSplit, EncodedTask
+from benchmark.engine.evaluation import task_accuracy
+from benchmark.engine.parallel import make_parallel
+from benchmark.model.task_model import TaskModel
+from benchmark.model.tiny_backbone import tiny
+from benchmark.engine.trainer import TrainingStep
 from strategies.ewc import EWC
 from strategies.fisher import shared_fisher
 

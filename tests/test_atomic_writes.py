@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.atomic_io import atomic_write, atomic_write_json
-from benchmark.errors import UserError
-from benchmark.records import read_record, record_files, write_record
+from benchmark.core.atomic_io import atomic_write, atomic_write_json
+from benchmark.core.errors import UserError
+from benchmark.results.records import read_record, record_files, write_record
 from tests.test_leaderboard_table import make_record
 
 PROCESSES, RECORDS_EACH = 8, 20

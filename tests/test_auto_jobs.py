@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import SimpleNamespace
 
 import pytest
 import torch
 
-import benchmark.runner as runner
+import benchmark.suite.runner as runner
 from benchmark.cli import overrides_from_args, run_parser
-from benchmark.config import build_config
-from benchmark.errors import UserError
+from benchmark.core.config import SuiteConfig
+from benchmark.suite.config import build_config
+from benchmark.core.errors import UserError
 
 
-def config_from(*argv: str):
+def config_from(*argv: str) -> SuiteConfig:
     return build_config(overrides=overrides_from_args(run_parser().parse_args(list(argv))))
+
+
+Machine = Callable[[int, int], None]
 
 
 def fake_setup(device: str = "cpu", processes: int = 1) -> SimpleNamespace:
@@ -22,7 +27,7 @@ def fake_setup(device: str = "cpu", processes: int = 1) -> SimpleNamespace:
 
 
 @pytest.fixture
-def machine(monkeypatch: pytest.MonkeyPatch):
+def machine(monkeypatch: pytest.MonkeyPatch) -> Callable[[int, int], None]:
     """A machine with ``cores`` physical cores whose memory holds ``fit`` runs."""
     def make(cores: int, fit: int) -> None:
         monkeypatch.setattr(runner, "physical_cores", lambda: cores)
@@ -30,7 +35,7 @@ def machine(monkeypatch: pytest.MonkeyPatch):
     return make
 
 
-def resolved(config, runs: int, setup: SimpleNamespace | None = None):
+def resolved(config: SuiteConfig, runs: int, setup: SimpleNamespace | None = None) -> tuple[str, int, str]:
     setup = setup or fake_setup()
     out = runner.resolve_auto_jobs(config, setup, [], 64, runs)
     return out.launch.launcher, out.launch.jobs, setup.environment["launcher"]
@@ -48,23 +53,23 @@ def test_the_flag_selects_the_local_launcher_and_stays_auto_until_the_suite_is_k
     (2, 100, 1, ("sequential", 1, "sequential")),  # one run gets every core
     (8, 1, 6, ("sequential", 1, "sequential")),    # so does a run of which only one fits
 ])
-def test_the_count_is_the_smallest_of_cores_runs_and_memory(machine, cores: int, fit: int, runs: int, expected: tuple) -> None:
+def test_the_count_is_the_smallest_of_cores_runs_and_memory(machine: Machine, cores: int, fit: int, runs: int, expected: tuple) -> None:
     machine(cores, fit)
     assert resolved(config_from("--jobs", "auto"), runs) == expected
 
 
-def test_threads_per_run_divide_the_cores(machine) -> None:
+def test_threads_per_run_divide_the_cores(machine: Machine) -> None:
     machine(8, 100)
     assert resolved(config_from("--jobs", "auto", "--threads", "4"), 6)[:2] == ("local", 2)
 
 
 @pytest.mark.parametrize("setup", [fake_setup(device="cuda:0"), fake_setup(processes=2)], ids=["gpu", "accelerate"])
-def test_a_gpu_run_or_one_spread_over_processes_keeps_the_machine(machine, setup: SimpleNamespace) -> None:
+def test_a_gpu_run_or_one_spread_over_processes_keeps_the_machine(machine: Machine, setup: SimpleNamespace) -> None:
     machine(16, 100)
     assert resolved(config_from("--jobs", "auto"), 6, setup)[:2] == ("sequential", 1)
 
 
-def test_a_number_is_left_alone(machine) -> None:
+def test_a_number_is_left_alone(machine: Machine) -> None:
     machine(16, 100)
     config = config_from("--jobs", "3")
     assert runner.resolve_auto_jobs(config, fake_setup(), [], 64, 6) is config

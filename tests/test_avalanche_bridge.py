@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 import torch
 
-from benchmark.errors import UserError
-from benchmark.metrics import as_matrix, backward_transfer, forgetting, forgetting_first_last
-from strategies.avalanche_engine import AVALANCHE_STRATEGIES, AvalancheStrategy, avalanche_installed
+from benchmark.core.errors import UserError
+from benchmark.results.metrics import as_matrix, backward_transfer, forgetting, forgetting_first_last
+from strategies.avalanche.engine import AVALANCHE_STRATEGIES, AvalancheStrategy, avalanche_installed
 from strategies.base import build_strategy
 from tests.test_strategies import run, scenario  # noqa: F401  (the 3-task toy scenario fixture)
 

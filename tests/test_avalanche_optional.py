@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import strategies.avalanche_engine as avalanche_engine
-from benchmark.errors import UserError
+import strategies.avalanche.engine as avalanche_engine
+from benchmark.core.errors import UserError
 from strategies.base import build_strategy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_importing_forgetbench_and_listing_strategies_never_imports_avalanche() -> None:
     code = (
         "import sys, contextlib, io\n"
-        "import benchmark.cli, benchmark.runner, leaderboard.aggregate, strategies\n"
+        "import benchmark.cli, benchmark.suite.runner, leaderboard.aggregate, strategies\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    benchmark.cli.main(['--list'])\n"
         "leaked = sorted(m for m in sys.modules if m == 'avalanche' or m.startswith('avalanche.'))\n"

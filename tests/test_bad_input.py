@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import benchmark.memory_guard as memory_guard
+import benchmark.engine.memory_guard as memory_guard
 from benchmark.cli import main
 from tests.conftest import smoke_args, write_toy_scenario
 

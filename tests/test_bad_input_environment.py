@@ -2,7 +2,7 @@
 
 File-system failures are injected where the kernel reports them (``fsync`` of a
 file under the chosen folder fails with ENOSPC or EROFS), so every writer's path
-through :mod:`benchmark.atomic_io` is exercised, not a stub of it.
+through :mod:`benchmark.core.atomic_io` is exercised, not a stub of it.
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ from pathlib import Path
 
 import pytest
 
-import benchmark.atomic_io as atomic_io
-import benchmark.runner as runner
+import benchmark.core.atomic_io as atomic_io
+import benchmark.suite.runner as runner
 from benchmark.cli import main
-from benchmark.errors import UserError
-from benchmark.records import read_record, record_files
+from benchmark.core.errors import UserError
+from benchmark.results.records import read_record, record_files
 from tests.conftest import smoke_args, write_toy_scenario
 from tests.test_bad_input import nothing_written, write
 
-COMPARED = ("accuracy_matrix", "perplexity", "bits_per_byte", "metrics")
+COMPARED = ("measures", "metrics")
 
 
 def fail_writes_under(monkeypatch: pytest.MonkeyPatch, root: Path, code: int) -> None:
@@ -138,7 +138,7 @@ def test_a_damaged_row0_cache_is_recomputed_and_reported(
     assert "the row-0 cache file" in capsys.readouterr().err
     again = read_record(record_files(tmp_path / "first")[0]).to_json()
     assert all(again[k] == reference[k] for k in COMPARED)
-    assert json.loads(entry.read_text())["accuracy"] == reference["accuracy_matrix"][0]
+    assert json.loads(entry.read_text())["values"]["accuracy"] == reference["measures"]["accuracy"][0]
 
 
 @pytest.mark.parametrize("content", ["null", "[]", '{"schema_version": 1', '"text"'], ids=["null", "list", "truncated", "string"])

@@ -17,8 +17,8 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from benchmark.config import merge
-from benchmark.records import read_record, record_files
+from benchmark.core.config import merge
+from benchmark.results.records import read_record, record_files
 from benchmark.cli import main
 from leaderboard.validate import validate_results
 from tests.conftest import write_toy_scenario

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from benchmark.batching import eval_batch_indices, pad_batch, train_batch_count, train_batch_indices
+from benchmark.model.batching import eval_batch_indices, pad_batch, train_batch_count, train_batch_indices
 
 
 def test_pad_batch_pads_right_to_the_longest() -> None:

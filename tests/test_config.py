@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.config import PRESETS, build_config, parse_set_option
-from benchmark.errors import UserError
+from benchmark.core.config import PRESETS, parse_set_option
+from benchmark.suite.config import build_config
+from benchmark.core.errors import UserError
 
 
 def test_precedence_defaults_preset_file_flags(tmp_path: Path) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-import benchmark.runner as runner
-from benchmark.config import build_config
+import benchmark.suite.runner as runner
+from benchmark.suite.config import build_config
 
 VOLATILE = {"timings", "total_seconds", "created_at", "environment", "extra"}
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmark.encoding import encode_corpus, encode_tasks, head_sizes, union_labels
-from benchmark.tiny_backbone import tiny
+from benchmark.model.encoding import encode_corpus, encode_tasks, head_sizes, union_labels
+from benchmark.model.tiny_backbone import tiny
 from scenarios.prepare import TaskDataset, TextSplit
 from scenarios.spec import SourceSpec, TaskSpec
 

@@ -10,17 +10,17 @@ from pathlib import Path
 import pytest
 
 import leaderboard.plots as plots
-from benchmark.atomic_io import atomic_write
+from benchmark.core.atomic_io import atomic_write
 from benchmark.cli import main
-from benchmark.errors import UserError
-from benchmark.metrics import as_matrix, compute_metrics
-from benchmark.records import RunRecord, write_record
+from benchmark.core.errors import UserError
+from benchmark.results.metrics import compute_metrics
+from benchmark.results.records import RunRecord, write_record
 from tests.test_leaderboard_table import make_record
 
 
 def consistent(record: RunRecord) -> RunRecord:
     """The record with the metrics its raw numbers give (what validate checks)."""
-    record.metrics = compute_metrics(as_matrix(record.accuracy_matrix), record.perplexity, record.bits_per_byte)
+    record.metrics = compute_metrics(record.measures)
     return record
 
 
@@ -44,7 +44,7 @@ def setter(key: str, value: object) -> Callable[[dict], None]:
 
 
 def matrix_with_nan(data: dict) -> str:
-    data["accuracy_matrix"][2][0] = float("nan")
+    data["measures"]["accuracy"][2][0] = float("nan")
     return data
 
 
@@ -54,11 +54,11 @@ BAD_RECORDS: dict[str, tuple[Callable[[dict], object] | None, str | None, str]] 
     "total_seconds that is text": (setter("total_seconds", "fast"), None, "field 'total_seconds' must be a number, got 'fast'"),
     "seed that is a list": (setter("seed", [0]), None, "field 'seed' must be an integer, got [0]"),
     "seed that is text": (setter("seed", "0"), None, "field 'seed' must be an integer, got '0'"),
-    "NaN in the accuracy matrix": (matrix_with_nan, None, "field 'accuracy_matrix[2][0]' must be a finite number, got nan"),
+    "NaN in the accuracy matrix": (matrix_with_nan, None, "field 'measures.accuracy[2][0]' must be a finite number, got nan"),
     "NaN metric": (setter("metrics.acc", float("nan")), None, "field 'metrics.acc' must be a finite number, got nan"),
-    "infinite perplexity": (setter("perplexity", [10.0, float("inf"), 12.0]), None, "field 'perplexity[1]' must be a finite number"),
-    "matrix of the wrong shape": (setter("accuracy_matrix", [[0.5, 0.5]]), None, "accuracy_matrix must be 3 rows of 2 values"),
-    "accuracy above one": (setter("accuracy_matrix", [[0.5, 0.5], [0.9, 0.5], [0.8, 1.5]]), None, "not an accuracy in [0, 1]"),
+    "infinite perplexity": (setter("measures.perplexity", [10.0, float("inf"), 12.0]), None, "field 'measures.perplexity[1]' must be a finite number"),
+    "matrix of the wrong shape": (setter("measures.accuracy", [[0.5, 0.5]]), None, "accuracy_matrix must be 3 rows of 2 values"),
+    "accuracy above one": (setter("measures.accuracy", [[0.5, 0.5], [0.9, 0.5], [0.8, 1.5]]), None, "not an accuracy in [0, 1]"),
     "unknown status": (setter("status", "done"), None, "status is 'done'"),
     "parameters that are text": (setter("parameters", "many"), None, "field 'parameters' must be a mapping"),
     "timings with a text step count": (setter("timings", [{"task": "a", "train_s": 1.0, "eval_s": 1.0, "ppl_s": 1.0, "steps": "4"}]), None, "field 'timings[0].steps' must be an integer"),

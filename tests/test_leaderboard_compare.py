@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from benchmark.cli import main
-from benchmark.errors import UserError
-from benchmark.records import write_record
+from benchmark.core.errors import UserError
+from benchmark.results.records import write_record
 from leaderboard.aggregate import BOOTSTRAP_SAMPLES, BOOTSTRAP_SEED
 from leaderboard.compare import paired_differences
 from tests.test_leaderboard_table import make_record

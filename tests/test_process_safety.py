@@ -10,11 +10,11 @@ import sys
 import time
 from pathlib import Path
 
-from benchmark.atomic_io import _host_tag
+from benchmark.core.atomic_io import _host_tag
 from tests.conftest import write_toy_scenario
 from tests.test_resume import ROOT, command, record, run
 
-COMPARED = ("accuracy_matrix", "perplexity", "bits_per_byte", "metrics")
+COMPARED = ("measures", "metrics")
 
 
 def session_members(sid: int) -> list[int]:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from benchmark.cli import main
-from benchmark.records import read_record, record_files
+from benchmark.results.records import read_record, record_files
 from strategies.base import STRATEGIES
 
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.faults import FAULT_ENV
+from benchmark.core.faults import FAULT_ENV
 from tests.conftest import write_toy_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-COMPARED = ("accuracy_matrix", "perplexity", "bits_per_byte", "metrics", "data_hashes", "source_hashes", "parameters", "fingerprint", "status")
+COMPARED = ("measures", "metrics", "data_hashes", "source_hashes", "parameters", "fingerprint", "status")
 
 
 @pytest.fixture(scope="module")

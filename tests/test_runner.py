@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-import benchmark.runner as runner
-from benchmark.config import build_config
-from benchmark.records import read_record, record_files
+import benchmark.suite.runner as runner
+from benchmark.core.config import SuiteConfig
+from benchmark.suite.config import build_config
+from benchmark.results.records import read_record, record_files
 from tests.conftest import write_toy_scenario
 
 
-def toy_config(scenario: Path, out: Path, **overrides: object):
+def toy_config(scenario: Path, out: Path, **overrides: object) -> SuiteConfig:
     base = {
         "scenario": str(scenario), "model": "tiny", "out": str(out), "progress": False, "strategies": ["naive"],
         "train": {"lr": 3e-3, "head_lr": 1e-2, "batch_size": 8, "epochs": 5},

@@ -17,12 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.batching import micro_batches
-from benchmark.faults import FAULT_ENV
+from benchmark.model.batching import micro_batches
+from benchmark.core.faults import FAULT_ENV
+from scenarios.catalog import load_scenario
 from tests.conftest import write_toy_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-NUMBERS = ("accuracy_matrix", "perplexity", "bits_per_byte", "metrics", "parameters", "fingerprint", "status", "data_hashes")
+NUMBERS = ("measures", "metrics", "parameters", "fingerprint", "status", "data_hashes")
 EWC = ("--set", "strategy_args.ewc.fisher_samples=12")
 SUITE = ("--strategies", "naive,ewc", "--seeds", "0,1", *EWC)
 
@@ -116,13 +117,13 @@ def test_accelerate_two_cpu_processes_match_one_process(scenario: Path, tmp_path
     assert two["fingerprint"] == one["fingerprint"]
     assert not list((tmp_path / "double").glob(".checkpoints/*"))
     test_size = 24
-    for row_one, row_two in zip(one["accuracy_matrix"], two["accuracy_matrix"]):
+    for row_one, row_two in zip(one["measures"]["accuracy"], two["measures"]["accuracy"]):
         for a, b in zip(row_one, row_two):
             assert (a is None) == (b is None)
             if a is not None:
                 assert abs(a - b) <= 1 / test_size + 1e-9  # a float-order difference may flip one prediction
-    assert two["perplexity"] == pytest.approx(one["perplexity"], rel=2e-3)
-    assert two["accuracy_matrix"][0] == one["accuracy_matrix"][0]  # row 0: same model, sharded evaluation
+    assert two["measures"]["perplexity"] == pytest.approx(one["measures"]["perplexity"], rel=2e-3)
+    assert two["measures"]["accuracy"][0] == one["measures"]["accuracy"][0]  # row 0: same model, sharded evaluation
 
 
 def test_gradient_accumulation_matches_the_whole_batch(scenario: Path, tmp_path: Path) -> None:
@@ -133,9 +134,9 @@ def test_gradient_accumulation_matches_the_whole_batch(scenario: Path, tmp_path:
     (a,) = records(tmp_path / "whole").values()
     (b,) = records(tmp_path / "split").values()
     assert a["config"]["train"]["grad_accum_steps"] == 1 and b["config"]["train"]["grad_accum_steps"] == 4
-    assert b["perplexity"] == pytest.approx(a["perplexity"], rel=1e-3)
-    flat_a = [x for row in a["accuracy_matrix"] for x in row if x is not None]
-    flat_b = [x for row in b["accuracy_matrix"] for x in row if x is not None]
+    assert b["measures"]["perplexity"] == pytest.approx(a["measures"]["perplexity"], rel=1e-3)
+    flat_a = [x for row in a["measures"]["accuracy"] for x in row if x is not None]
+    flat_b = [x for row in b["measures"]["accuracy"] for x in row if x is not None]
     assert max(abs(x - y) for x, y in zip(flat_a, flat_b)) <= 1 / 24 + 1e-9
 
 
@@ -221,19 +222,20 @@ def test_ray_suite_equals_sequential_and_a_killed_worker_is_completed_by_a_rerun
 def test_workers_use_the_suites_one_row0_evaluation(scenario: Path, tmp_path: Path, launcher: str) -> None:
     """Row 0 is evaluated once by the driver and handed to every run: a planted row 0 shows up in every record."""
     from benchmark.cli import overrides_from_args, run_parser
-    from benchmark.config import build_config
-    from benchmark.parallel import make_parallel
-    from benchmark.row0_cache import RowZero
-    from benchmark.suite_setup import plan_runs, setup_suite
+    from benchmark.suite.config import build_config
+    from benchmark.engine.parallel import make_parallel
+    from benchmark.engine.row0_cache import RowZero
+    from benchmark.suite.planning import plan_runs
+    from benchmark.suite.setup import setup_suite
 
     if launcher == "ray":
         _needs_ray()
     out = tmp_path / "out"
     args = command(scenario, out, "--strategies", "naive,frozen", "--launcher", launcher, "--cpus-per-run", "1")
     config = build_config(overrides=overrides_from_args(run_parser().parse_args(args[1:])))
-    setup = setup_suite(config, threads=1, parallel=make_parallel("cpu", "fp32"), launcher="sequential")
+    setup = setup_suite(config, threads=1, parallel=make_parallel("cpu", "fp32"), launcher="sequential", spec=load_scenario(config.scenario))
     (key,) = {run.row0_key for run in plan_runs(setup, config, [1])}
-    planted = RowZero(accuracy=[0.125, 0.25], perplexity=321.0, bits_per_byte=1.5, seconds=0.0)
+    planted = RowZero(values={"accuracy": [0.125, 0.25], "perplexity": 321.0, "bits_per_byte": 1.5}, seconds=0.0)
     (out / ".cache" / "row0").mkdir(parents=True)
     (out / ".cache" / "row0" / f"{key}.json").write_text(json.dumps(planted.__dict__))
 
@@ -242,27 +244,29 @@ def test_workers_use_the_suites_one_row0_evaluation(scenario: Path, tmp_path: Pa
     found = records(out)
     assert len(found) == 2
     for record in found.values():
-        assert record["accuracy_matrix"][0] == planted.accuracy and record["perplexity"][0] == planted.perplexity
+        assert record["measures"]["accuracy"][0] == planted.values["accuracy"] and record["measures"]["perplexity"][0] == planted.values["perplexity"]
         assert record["environment"]["launcher"] == launcher
 
 
 def test_a_worker_runs_on_the_drivers_data_without_the_source_files(tmp_path: Path) -> None:
     """What a Ray node without the data files sees: the task CSVs are gone, the shipped data suffices."""
-    from benchmark.config import build_config
-    from benchmark.launchers.worker import run_in_worker
-    from benchmark.parallel import make_parallel
-    from benchmark.suite_setup import compute_row0, plan_runs, setup_suite
+    from benchmark.suite.config import build_config
+    from benchmark.suite.launchers.worker import run_in_worker
+    from benchmark.engine.parallel import make_parallel
+    from benchmark.engine.measuring import compute_row0
+    from benchmark.suite.planning import plan_runs
+    from benchmark.suite.setup import setup_suite
 
     scenario = write_toy_scenario(tmp_path / "toy", n_tasks=2, n_per_class=30, train_size=20, test_size=12)
     config = build_config(overrides=[{
         "scenario": str(scenario), "model": "tiny", "strategies": ["naive"], "out": str(tmp_path / "out"), "progress": False,
         "threads": 1, "train": {"batch_size": 8}, "eval": {"ppl_tokens": 128, "ppl_context": 32},
     }])
-    driver = setup_suite(config, threads=1, parallel=make_parallel("cpu", "fp32"), launcher="local")
+    driver = setup_suite(config, threads=1, parallel=make_parallel("cpu", "fp32"), launcher="local", spec=load_scenario(config.scenario))
     (planned,) = plan_runs(driver, config, [1])
-    row0 = compute_row0(driver.backbone, driver.tasks(config, 1, 0), 0, driver.evaluator, driver.device)
+    row0 = compute_row0(driver.backbone, driver.tasks(config, 1, 0), 0, driver.measures, driver.measure_env, driver.device)
     for csv in (tmp_path / "toy").glob("*.csv"):
         csv.unlink()
     record = run_in_worker(config, planned, row0, driver.data, str(tmp_path / "out"), "local")
     assert record["status"] == "finished" and record["fingerprint"] == planned.fingerprint
-    assert record["accuracy_matrix"][0] == row0.accuracy
+    assert record["measures"]["accuracy"][0] == row0.values["accuracy"]

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from benchmark.cli import main
-from benchmark.errors import UserError
-from benchmark.records import read_record, record_files
+from benchmark.core.errors import UserError
+from benchmark.results.records import read_record, record_files
 from scenarios.catalog import SCENARIOS, load_scenario
 from scenarios.prepare import _clean_frame, field_map, load_frame, prepare_task
 from tests.conftest import SHARED_DATA
@@ -82,7 +82,9 @@ def test_intermediate_grid_is_every_ordered_pair() -> None:
 
 def test_a_source_gone_from_the_hub_says_so_and_how_to_use_local_files() -> None:
     amazon = load_scenario("mbpp5").task("amazon")
-    with pytest.raises(UserError, match=r"no longer available \(amazon_reviews_multi was taken down.*\); put amazon_review_full/train.csv and amazon_review_full/test.csv under a folder and pass it as --data-dir"):
+    expected = (r"no longer available \(amazon_reviews_multi was taken down.*\); put amazon_review_full/train.csv and "
+                r"amazon_review_full/test.csv under a folder and pass it as --data-dir")
+    with pytest.raises(UserError, match=expected):
         prepare_task(amazon, seed=0, data_dir=None, source_name="mbpp5")
 
 
@@ -183,8 +185,8 @@ def write_pair_task(directory: Path) -> Path:
 
 
 def test_sentence_pairs_go_through_the_tokenizer_pair_encoding(tmp_path: Path) -> None:
-    from benchmark.encoding import encode_tasks
-    from benchmark.tiny_backbone import tiny
+    from benchmark.model.encoding import encode_tasks
+    from benchmark.model.tiny_backbone import tiny
 
     scenario = load_scenario(str(write_pair_task(tmp_path)))
     dataset = prepare_task(scenario.tasks[0], seed=0, data_dir=tmp_path, source_name="pairs")

@@ -7,12 +7,14 @@ from pathlib import Path
 import pytest
 import torch
 
-import benchmark.runner as runner
-import benchmark.suite_setup as suite_setup
-from benchmark.config import build_config
-from benchmark.records import RunRecord
-from benchmark.single_run import RunOutcome
-from strategies.avalanche_engine import avalanche_installed
+import benchmark.suite.runner as runner
+from benchmark.model.backbones import load_backbone
+from benchmark.suite.setup import prepare_data
+from scenarios.catalog import load_scenario
+from benchmark.suite.config import build_config
+from benchmark.results.records import RunRecord
+from benchmark.engine.run_steps import RunOutcome
+from strategies.avalanche.engine import avalanche_installed
 from strategies.base import STRATEGIES
 from tests.conftest import write_toy_scenario
 
@@ -36,8 +38,8 @@ def run(scenario: Path, out: Path, strategy: str, args: dict | None = None, **ov
 
 def pristine_backbone(scenario: Path) -> dict[str, torch.Tensor]:
     """The untouched pretrained backbone weights the runs start from."""
-    data = suite_setup.prepare_data(build_config(overrides=[{"scenario": str(scenario), "model": "tiny"}]), suite_setup.load_scenario(str(scenario)))
-    return suite_setup.load_backbone("tiny", texts=data.vocabulary_texts()).model.state_dict()
+    data = prepare_data(build_config(overrides=[{"scenario": str(scenario), "model": "tiny"}]), load_scenario(str(scenario)))
+    return load_backbone("tiny", texts=data.vocabulary_texts()).model.state_dict()
 
 
 def base_weights(model: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -130,7 +132,7 @@ def test_composition_sums_penalties_and_chains_hooks() -> None:
         def before_task(self, model, task) -> None:  # noqa: ANN001
             calls.append(f"before{self.value}")
 
-        def penalty(self, model, batch, outputs):  # noqa: ANN001, ANN201
+        def penalty(self, model, batch, outputs) -> torch.Tensor:  # noqa: ANN001
             return torch.tensor(self.value)
 
     both = Composite(parts=[Constant(value=1.5), Constant(value=2.0)])

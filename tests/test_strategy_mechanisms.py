@@ -9,11 +9,11 @@ import pytest
 import torch
 from torch import nn
 
-from benchmark.config import TrainConfig
-from benchmark.encoding import EncodedSplit, EncodedTask
-from benchmark.task_model import TaskModel
-from benchmark.tiny_backbone import tiny
-from benchmark.trainer import GradualUnfreezing, parameter_groups, train_task
+from benchmark.core.config import TrainConfig
+from benchmark.model.encoding import EncodedSplit, EncodedTask
+from benchmark.model.task_model import TaskModel
+from benchmark.model.tiny_backbone import tiny
+from benchmark.engine.trainer import GradualUnfreezing, parameter_groups, train_task
 from strategies.aux_lm import AuxiliaryLM
 from strategies.ewc import EWC
 from strategies.fisher import batch_fisher, empirical_fisher

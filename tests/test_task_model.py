@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 from transformers import BertConfig, BertForMaskedLM
 
-from benchmark.batching import pad_batch
-from benchmark.task_model import TaskModel
-from benchmark.tiny_backbone import tiny
+from benchmark.model.batching import pad_batch
+from benchmark.model.task_model import TaskModel
+from benchmark.model.tiny_backbone import tiny
 
 TEXTS = ["the cat sat on the mat", "a dog ran", "birds fly south in winter and return in spring"]
 

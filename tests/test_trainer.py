@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import torch
 
-import benchmark.runner as runner
-from benchmark.config import TrainConfig, build_config
-from benchmark.encoding import EncodedSplit, EncodedTask
-from benchmark.task_model import TaskModel
-from benchmark.tiny_backbone import tiny
-from benchmark.trainer import NumericalFault, make_scheduler, train_task
+import benchmark.suite.runner as runner
+from benchmark.core.config import TrainConfig
+from benchmark.suite.config import build_config
+from benchmark.model.backbones import Backbone
+from benchmark.model.encoding import EncodedSplit, EncodedTask
+from benchmark.model.task_model import TaskModel
+from benchmark.model.tiny_backbone import tiny
+from benchmark.engine.trainer import NumericalFault, make_scheduler, train_task
 from strategies.base import STRATEGIES, Strategy
 from strategies.naive import Naive
 
 
-def toy_task(backbone, head: str = "t1") -> EncodedTask:
+def toy_task(backbone: Backbone, head: str = "t1") -> EncodedTask:
     texts = [f"good great fine {i}" if i % 2 else f"bad awful poor {i}" for i in range(32)]
     ids = backbone.tokenizer(texts)["input_ids"]
     split = EncodedSplit(ids, [i % 2 for i in range(32)])
@@ -70,7 +73,7 @@ def test_nan_loss_names_task_and_step() -> None:
 
 
 @pytest.fixture
-def nan_strategy():
+def nan_strategy() -> Iterator[str]:
     STRATEGIES.add("nan_after_test", NanAfter)
     yield "nan_after_test"
     STRATEGIES._entries.pop("nan_after_test")

@@ -15,7 +15,7 @@ def tensors(seed: int, scale: float = 1.0) -> list[torch.Tensor]:
     return [scale * torch.randn(shape, generator=generator, dtype=torch.float64) for shape in SHAPES]
 
 
-def plain(params, centers, weights):
+def plain(params: list[torch.Tensor], centers: list[torch.Tensor], weights: list[torch.Tensor] | None) -> torch.Tensor:
     if weights is None:
         return sum(((p - c) ** 2).sum() for p, c in zip(params, centers))
     return sum((w * (p - c) ** 2).sum() for p, c, w in zip(params, centers, weights))

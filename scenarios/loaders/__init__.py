@@ -16,9 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from benchmark.errors import UserError
-from benchmark.registry import Registry
-from benchmark.typed_yaml import check_value
+from benchmark.core.errors import UserError
+from benchmark.core.registry import Registry
+from benchmark.core.typed_yaml import check_value
 
 Loader = Callable[..., pd.DataFrame]
 

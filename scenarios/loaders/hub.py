@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.errors import UserError
-from benchmark.hub import cache_only, hub_reachable
+from benchmark.core.errors import UserError
+from benchmark.core.hub import cache_only, hub_reachable
 from scenarios.loaders import register_loader
 
 

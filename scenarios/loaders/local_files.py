@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.errors import UserError
+from benchmark.core.errors import UserError
 from scenarios.loaders import register_loader
 
 FORMATS = ("csv", "tsv", "jsonl", "json", "parquet", "senteval", "text", "wikitext")

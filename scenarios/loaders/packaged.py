@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.package_files import find_package_file
+from benchmark.core.package_files import find_package_file
 from scenarios.loaders import register_loader
 from scenarios.loaders.local_files import read_table
 

@@ -1,0 +1,294 @@
+"""Suite configuration: dataclasses, presets, YAML files and command-line overrides.
+
+The dataclass field names are the YAML keys and the ``--set`` paths, so one name
+means one thing everywhere; values are type-checked by :mod:`benchmark.core.typed_yaml`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import dataclasses
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from benchmark.core.errors import UserError
+from benchmark.core.typed_yaml import DuplicateKeyError, from_mapping, load_yaml, read_yaml_file
+
+DEFAULT_STRATEGIES = ["naive"]  # `make run`: naive's forgetting over the default scenario's three seeds (`make compare` adds L2-SP)
+MAX_PROCESSES_OR_THREADS = 4096  # torch.set_num_threads takes a C int; beyond this a count is a typo
+MAX_SEED = 2**32 - 1  # numpy and torch seeds are unsigned 32/64-bit; 32 bits is what both take everywhere
+
+
+@dataclass
+class TrainConfig:
+    """How each task is trained (shared by every strategy of a suite).
+
+    ``layer_lr_decay`` turns on discriminative learning rates (Howard & Ruder 2018):
+    block l of L gets ``lr * layer_lr_decay ** (L + 1 - depth)`` (embeddings lowest).
+    ``unfreeze_every`` > 0 turns on gradual unfreezing: training starts with the top
+    of the backbone (and the heads) and one more block joins every that many steps.
+    ``batch_size`` is the batch of one optimizer step on any hardware: processes
+    started by ``accelerate launch`` and ``grad_accum_steps`` micro-batches share it.
+    ``precision`` bf16 or fp16 is accelerate's mixed precision (fp16 scales the loss
+    on GPUs; it is meant for GPUs without bf16).
+    """
+
+    epochs: int = 1
+    batch_size: int = 16
+    lr: float = 5e-5
+    head_lr: float = 1e-3
+    weight_decay: float = 0.0
+    warmup_ratio: float = 0.1
+    schedule: Literal["linear", "constant"] = "linear"
+    max_grad_norm: float | None = 1.0
+    bucket_batches: int = 50
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    grad_accum_steps: int = 1
+    layer_lr_decay: float | None = None
+    unfreeze_every: int = 0
+
+
+@dataclass
+class EvalConfig:
+    """What is measured after each task."""
+
+    eval_on: Literal["seen_next", "seen", "all"] = "seen_next"
+    batch_size: int = 64
+    ppl_tokens: int = 4096
+    ppl_context: int = 256
+    ppl_batch_size: int = 4
+
+
+@dataclass
+class LaunchConfig:
+    """How a suite's independent runs are executed.
+
+    At equal torch threads per run every launcher gives the same records bit for bit
+    (tested). The thread count is part of a run's float arithmetic: a run at 1 thread
+    and one at 2 differ in the last digits (perplexity by about 1e-5 relative), which is
+    why a checkpoint resumes only at the thread count it was made with.
+
+    ``sequential`` runs them one after another in this process (which may itself be one
+    of several started by ``accelerate launch``); ``local`` runs ``jobs`` of them at a
+    time in worker processes; ``ray`` makes each run a Ray task, on a local Ray
+    instance or the cluster at ``ray_address``, asking for ``cpus_per_run`` CPUs and
+    ``gpus_per_run`` GPUs. A run's torch threads are its CPU share: ``threads``, else
+    ``cpus_per_run``, else the physical cores divided by ``jobs``.
+
+    ``jobs: auto`` picks, once the suite's runs and the model are known, as many
+    single-thread workers as the machine has physical cores, at most one per run and no
+    more than fit in memory (one run at a time with every core if only one fits); a
+    run's thread count, hence its records, then does not depend on the core count. It
+    pays where one run cannot use every core. On the 2-core reference VM it does not:
+    two single-thread SmolLM2-135M runs of the default scenario took 393 and 412 s side
+    by side, one 2-thread run 175-217 s, so the default stays sequential there.
+    """
+
+    launcher: Literal["sequential", "local", "ray"] = "sequential"
+    jobs: int | Literal["auto"] = 1
+    ray_address: str | None = None
+    cpus_per_run: int | None = None
+    gpus_per_run: float = 0.0
+
+
+@dataclass
+class SuiteConfig:
+    """One suite: every (order, strategy, seed) combination of one scenario and model.
+
+    Re-running a suite on the same ``out`` directory skips recorded runs and continues
+    interrupted ones from their checkpoints; ``overwrite`` starts them all again.
+    Checkpoints of finished runs are deleted unless ``keep_checkpoints``.
+    """
+
+    scenario: str = "default"
+    orders: list[int] | Literal["all"] = field(default_factory=lambda: [1])
+    strategies: list[str] = field(default_factory=lambda: list(DEFAULT_STRATEGIES))
+    strategy_args: dict[str, dict[str, Any]] = field(default_factory=dict)
+    measures: list[str] = field(default_factory=lambda: ["accuracy", "perplexity"])  # what is measured after each task
+    model: str = "smollm2-135m"
+    model_kind: Literal["auto", "causal", "encoder"] = "auto"
+    seeds: list[int] = field(default_factory=lambda: [0])
+    out: str = "results"
+    setting: Literal["task_incremental", "class_incremental"] = "task_incremental"
+    device: str = "cpu"
+    threads: int | None = None
+    data_dir: str | None = None
+    train_size: int | None = None
+    test_size: int | None = None
+    progress: bool = True
+    overwrite: bool = False
+    keep_checkpoints: bool = False
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    launch: LaunchConfig = field(default_factory=LaunchConfig)
+
+
+# Presets are partial configs applied before the YAML file and the flags.
+PRESETS: dict[str, dict[str, Any]] = {
+    "smoke": {
+        "model": "tiny",
+        "seeds": [0],
+        "train_size": 64,
+        "test_size": 32,
+        "train": {"batch_size": 16, "lr": 1e-3},
+        "eval": {"ppl_tokens": 1024, "ppl_context": 64},
+    },
+}
+
+
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Recursively merges ``override`` into a copy of ``base`` (nested dicts merge, others replace)."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def read_yaml_config(path: str | Path) -> dict[str, Any]:
+    """Reads a suite config YAML file into a mapping, with one-sentence errors."""
+    data = read_yaml_file(path, what="config file", missing_hint="pass an existing YAML file to --config")
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise UserError(f"config file {str(path)!r} must hold a mapping of keys to values at the top level")
+    return data
+
+
+def parse_set_option(text: str) -> dict[str, Any]:
+    """Turns ``train.lr=1e-4`` into ``{"train": {"lr": 1e-4}}`` (the value is parsed as YAML)."""
+    if "=" not in text:
+        raise UserError(f"--set {text!r} must look like KEY=VALUE, e.g. --set train.lr=1e-4")
+    key, raw = text.split("=", 1)
+    try:
+        value = load_yaml(raw)
+    except DuplicateKeyError as exc:
+        raise UserError(f"--set {text!r}: {exc.problem}; state each key once") from exc
+    except yaml.YAMLError:
+        value = raw  # not YAML: the text itself (a path, a name)
+    node: dict[str, Any] = {}
+    parts = key.strip().split(".")
+    cursor = node
+    for part in parts[:-1]:
+        cursor = cursor.setdefault(part, {})
+    cursor[parts[-1]] = value
+    return node
+
+
+def resolve_config(
+    *,
+    preset: str | None = None,
+    config_file: str | None = None,
+    overrides: list[dict[str, Any]] | None = None,
+    scenario_defaults: Callable[[str], dict[str, Any]] | None = None,
+) -> SuiteConfig:
+    """Resolves defaults < scenario budget < preset < YAML file < command-line overrides into a SuiteConfig.
+
+    ``scenario_defaults(name)`` gives the chosen scenario's recommended settings; the
+    suite layer passes the scenario catalog's (this layer sits below the scenarios).
+    """
+    data: dict[str, Any] = {}
+    source = "defaults"
+    if preset is not None:
+        if preset not in PRESETS:
+            close = difflib.get_close_matches(preset, list(PRESETS), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"choose one of {', '.join(PRESETS)}"
+            raise UserError(f"unknown preset {preset!r} in --preset; {hint}")
+        data = merge(data, PRESETS[preset])
+        source = f"preset {preset!r}"
+    if config_file is not None:
+        data = merge(data, read_yaml_config(config_file))
+        source = f"config file {config_file!r}"
+    for override in overrides or []:
+        data = merge(data, override)
+    if overrides:
+        source = f"{source} with command-line overrides" if source != "defaults" else "the command line"
+    if scenario_defaults is not None:
+        data = merge(scenario_defaults(str(data.get("scenario", SuiteConfig.scenario))), data)
+    config = from_mapping(SuiteConfig, data, source=source)
+    validate(config, source)
+    return config
+
+
+def validate(config: SuiteConfig, source: str) -> None:
+    """Checks value ranges that types alone cannot express."""
+    positive = {
+        "orders": [] if config.orders == "all" else config.orders,
+        "train.epochs": [config.train.epochs],
+        "train.batch_size": [config.train.batch_size],
+        "train.bucket_batches": [config.train.bucket_batches],
+        "eval.batch_size": [config.eval.batch_size],
+        "eval.ppl_context": [config.eval.ppl_context],
+        "eval.ppl_batch_size": [config.eval.ppl_batch_size],
+        "train.grad_accum_steps": [config.train.grad_accum_steps],
+        "launch.jobs": [config.launch.jobs] if config.launch.jobs != "auto" else [],
+    }
+    for name, values in positive.items():
+        if any(v < 1 for v in values):
+            raise UserError(f"{source}: field {name!r} must be at least 1, got {values}; use a positive value")
+    sizes = {"train_size": config.train_size, "test_size": config.test_size, "threads": config.threads, "launch.cpus_per_run": config.launch.cpus_per_run}
+    for name, value in sizes.items():
+        if value is not None and value < 1:
+            raise UserError(f"{source}: field {name!r} must be at least 1, got {value}; use a positive value")
+    counts = {"threads": config.threads, "launch.cpus_per_run": config.launch.cpus_per_run,
+              "launch.jobs": config.launch.jobs if config.launch.jobs != "auto" else None}
+    for name, value in counts.items():
+        if value is not None and value > MAX_PROCESSES_OR_THREADS:
+            raise UserError(f"{source}: field {name!r} is {value}, more than the {MAX_PROCESSES_OR_THREADS} any machine can use; give a smaller number")
+    if config.eval.ppl_tokens < 0:
+        raise UserError(f"{source}: field 'eval.ppl_tokens' must be 0 (no perplexity) or more, got {config.eval.ppl_tokens}")
+    if not config.strategies:
+        raise UserError(f"{source}: field 'strategies' is empty; name at least one strategy, e.g. --strategies naive")
+    if not config.seeds:
+        raise UserError(f"{source}: field 'seeds' is empty; give at least one seed, e.g. --seeds 0")
+    if not 0.0 <= config.train.warmup_ratio < 1.0:
+        raise UserError(f"{source}: field 'train.warmup_ratio' must be in [0, 1), got {config.train.warmup_ratio}")
+    if config.train.layer_lr_decay is not None and not 0 < config.train.layer_lr_decay <= 1:
+        raise UserError(f"{source}: field 'train.layer_lr_decay' must be in (0, 1], got {config.train.layer_lr_decay}")
+    if config.train.unfreeze_every < 0:
+        raise UserError(f"{source}: field 'train.unfreeze_every' must be 0 (off) or a number of steps, got {config.train.unfreeze_every}")
+    if config.train.lr <= 0 or config.train.head_lr <= 0:
+        raise UserError(f"{source}: learning rates 'train.lr' and 'train.head_lr' must be positive")
+    if config.train.weight_decay < 0:
+        raise UserError(f"{source}: field 'train.weight_decay' must be 0 or more, got {config.train.weight_decay}")
+    if config.train.max_grad_norm is not None and config.train.max_grad_norm <= 0:
+        raise UserError(
+            f"{source}: field 'train.max_grad_norm' must be positive (or null for no clipping), got {config.train.max_grad_norm}"
+        )
+    _check_seeds_and_names(config, source)
+    if config.launch.jobs != 1 and config.launch.launcher != "local":
+        raise UserError(f"{source}: launch.jobs is {config.launch.jobs} but the launcher is {config.launch.launcher!r}; jobs apply to --launcher local")
+    if config.launch.gpus_per_run < 0:
+        raise UserError(f"{source}: field 'launch.gpus_per_run' must be 0 or more, got {config.launch.gpus_per_run}")
+    if config.launch.ray_address is not None and config.launch.launcher != "ray":
+        raise UserError(f"{source}: launch.ray_address is set but the launcher is {config.launch.launcher!r}; add --launcher ray")
+    unused = set(config.strategy_args) - {part for s in config.strategies for part in s.split("+")}
+    if unused:
+        raise UserError(
+            f"{source}: strategy_args names {sorted(unused)} which are not in strategies {config.strategies}; "
+            "add them to strategies or remove their arguments"
+        )
+
+
+def _check_seeds_and_names(config: SuiteConfig, source: str) -> None:
+    """Seeds in the range every RNG takes, and no seed, strategy or order listed twice (one record each)."""
+    bad = [s for s in config.seeds if not 0 <= s <= MAX_SEED]
+    if bad:
+        raise UserError(f"{source}: field 'seeds' holds {bad[0]}, but a seed must be from 0 to {MAX_SEED}; use a seed in that range")
+    listed = {"seeds": config.seeds, "strategies": config.strategies, "orders": [] if config.orders == "all" else config.orders}
+    for name, values in listed.items():
+        twice = sorted({v for v in values if values.count(v) > 1}, key=str)
+        if twice:
+            raise UserError(f"{source}: field {name!r} lists {twice[0]!r} twice; each run is recorded once, so list it once")
+
+
+def to_dict(config: SuiteConfig) -> dict[str, Any]:
+    """The config as plain JSON-able data (what a record stores)."""
+    return dataclasses.asdict(config)

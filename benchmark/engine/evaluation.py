@@ -1,0 +1,95 @@
+"""The two evaluations the built-in measures make: accuracy on a task and perplexity on the general corpus.
+
+With several processes (``accelerate launch``) every process scores a share of the
+batches and the counts are summed over processes, so each process gets the same
+accuracy and perplexity as a single process would (up to float summation order).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import dataclass
+
+import torch
+
+from benchmark.model.batching import eval_batch_indices, pad_batch
+from benchmark.model.encoding import EncodedCorpus, EncodedTask
+from benchmark.engine.parallel import Parallel
+from benchmark.model.task_model import TaskModel, eval_mode
+
+MLM_EVAL_SEED = 0
+
+
+HALF_TYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def autocast(precision: str, device: torch.device | str) -> contextlib.AbstractContextManager[object]:
+    """bf16/fp16 autocast when asked for, else a no-op context (the same context accelerate applies)."""
+    if precision in HALF_TYPES:
+        return torch.autocast(device_type=torch.device(device).type, dtype=HALF_TYPES[precision])
+    return contextlib.nullcontext()
+
+
+def _summed(parallel: Parallel | None, *values: float) -> list[float]:
+    """``values`` summed over the run's processes (unchanged with one process)."""
+    if parallel is None or parallel.processes == 1:
+        return list(values)
+    return parallel.sum(torch.tensor(values, dtype=torch.float64, device=parallel.device)).tolist()
+
+
+def model_device(model: torch.nn.Module) -> torch.device:
+    """The device of the model's first parameter."""
+    return next(model.parameters()).device
+
+
+def task_accuracy(
+    model: TaskModel, task: EncodedTask, *, pad_id: int, batch_size: int, precision: str = "fp32", parallel: Parallel | None = None,
+) -> float:
+    """Accuracy of ``model`` on the test split of ``task`` (argmax over the task's head)."""
+    device = model_device(model)
+    correct = 0
+    with eval_mode(model), torch.inference_mode(), autocast(precision, device):
+        batches = eval_batch_indices(task.test.lengths, batch_size)
+        for indices in parallel.shard(batches) if parallel is not None else batches:
+            batch = task.test.batch(indices, pad_id)
+            logits = model(batch["input_ids"].to(device), batch["attention_mask"].to(device), task.head)
+            correct += int((logits.argmax(dim=-1).cpu() == batch["labels"]).sum())
+    (correct_all,) = _summed(parallel, float(correct))
+    return correct_all / len(task.test)
+
+
+@dataclass
+class LanguageModelScore:
+    """Perplexity and bits per byte of the general corpus (bits per byte is None for encoders)."""
+
+    perplexity: float
+    bits_per_byte: float | None
+
+
+def corpus_perplexity(
+    model: TaskModel, corpus: EncodedCorpus, *, pad_id: int, batch_size: int, precision: str = "fp32",
+    mask_token_id: int | None = None, special_ids: list[int] | None = None, parallel: Parallel | None = None,
+) -> LanguageModelScore:
+    """Perplexity of the general corpus; for encoders, masked-LM perplexity over a fixed 15% of tokens.
+
+    Each batch draws its masked positions from its own seed, so the masks do not depend
+    on how batches are shared out between processes.
+    """
+    device = model_device(model)
+    total_nll = 0.0
+    total_tokens = 0
+    batches = list(enumerate(eval_batch_indices([len(w) for w in corpus.windows], batch_size)))
+    with eval_mode(model), torch.inference_mode(), autocast(precision, device):
+        for number, indices in parallel.shard(batches) if parallel is not None else batches:
+            input_ids, attention_mask = pad_batch([corpus.windows[i] for i in indices], pad_id)
+            nll, count = model.lm_nll(
+                input_ids.to(device), attention_mask.to(device), generator=torch.Generator().manual_seed(MLM_EVAL_SEED + number),
+                mask_token_id=mask_token_id, special_ids=special_ids,
+            )
+            total_nll += float(nll)
+            total_tokens += count
+    total_nll, total_tokens = _summed(parallel, total_nll, float(total_tokens))
+    perplexity = math.exp(total_nll / max(total_tokens, 1))
+    bits = total_nll / (math.log(2) * corpus.n_bytes) if model.kind == "causal" else None
+    return LanguageModelScore(perplexity=perplexity, bits_per_byte=bits)

@@ -1,0 +1,21 @@
+"""After-task measures: the contract, the registry, and the built-in ones (importing this registers them).
+
+A new built-in measure is a module here plus one import line below; a third-party one
+registers through the ``forgetbench.measures`` entry-point group.
+"""
+
+from __future__ import annotations
+
+from benchmark.engine.measures import accuracy, perplexity  # noqa: F401  (registration)
+from benchmark.engine.measures.base import (
+    DEFAULT_MEASURES,
+    MEASURES,
+    Measure,
+    MeasureEnv,
+    MeasurePoint,
+    build_measures,
+    measured_rows,
+    register_measure,
+)
+
+__all__ = ["DEFAULT_MEASURES", "MEASURES", "Measure", "MeasureEnv", "MeasurePoint", "build_measures", "measured_rows", "register_measure"]

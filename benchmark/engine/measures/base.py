@@ -1,0 +1,139 @@
+"""The measure contract: what is measured on row 0 and after tasks, and its registry.
+
+A measure watches the model; it never changes it or the loss. It is computed on row 0
+(the pretrained model, once per (order, seed) and shared by every strategy through the
+row-0 cache) and after every task, or only after the last one. It declares the series
+it stores in the record under ``measures``: a ``per_task`` series holds one value per
+task column per row (the accuracy matrix), a ``per_row`` series one value per row
+(perplexity). Metrics (:mod:`benchmark.results.metrics`) name a series as their input,
+which is how a measure's values reach the leaderboard.
+
+The engine hands every measure a :class:`MeasureEnv`: the backbone, the general corpus,
+the suite's settings (batch sizes, precision) and the processes the run is spread over,
+with helpers for the evaluation batches of a task and its pooled features.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import torch
+
+from benchmark.core.config import SuiteConfig
+from benchmark.core.errors import UserError
+from benchmark.core.registry import Registry
+from benchmark.engine.evaluation import autocast, model_device
+from benchmark.engine.parallel import Parallel
+from benchmark.model.backbones import Backbone
+from benchmark.model.batching import eval_batch_indices
+from benchmark.model.encoding import EncodedCorpus, EncodedTask
+from benchmark.model.task_model import TaskModel, eval_mode
+
+SeriesKind = Literal["per_task", "per_row"]
+DEFAULT_MEASURES = ["accuracy", "perplexity"]
+
+
+@dataclass
+class MeasureEnv:
+    """What the engine gives a measure: model-independent facts of the suite and the run's processes."""
+
+    backbone: Backbone
+    corpus: EncodedCorpus | None
+    config: SuiteConfig
+    parallel: Parallel | None = None
+
+    @property
+    def pad_id(self) -> int:
+        """The padding token id."""
+        return self.backbone.pad_id
+
+    @property
+    def precision(self) -> str:
+        """``fp32``, ``bf16`` or ``fp16``: the autocast every forward pass uses."""
+        return self.config.train.precision
+
+    def test_batches(self, task: EncodedTask) -> Iterator[dict[str, torch.Tensor]]:
+        """This process's share of the length-sorted evaluation batches of ``task``'s test split (on the CPU)."""
+        batches = eval_batch_indices(task.test.lengths, self.config.eval.batch_size)
+        for indices in self.parallel.shard(batches) if self.parallel is not None else batches:
+            yield task.test.batch(indices, self.pad_id)
+
+    def pooled_features(self, model: TaskModel, task: EncodedTask) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """(pooled features, labels) of each of this process's test batches of ``task``, in eval mode without gradients."""
+        device = model_device(model)
+        with eval_mode(model), torch.inference_mode(), autocast(self.precision, device):
+            for batch in self.test_batches(task):
+                model.router.activate(task.head)
+                yield model.features(batch["input_ids"].to(device), batch["attention_mask"].to(device)).float().cpu(), batch["labels"]
+
+    def summed(self, *values: float) -> list[float]:
+        """``values`` summed over the run's processes (unchanged with one process)."""
+        if self.parallel is None or self.parallel.processes == 1:
+            return list(values)
+        return self.parallel.sum(torch.tensor(values, dtype=torch.float64, device=self.parallel.device)).tolist()
+
+
+@dataclass(frozen=True)
+class MeasurePoint:
+    """Where a measure is taken: row ``row`` (0: the pretrained model) of a run over ``tasks``.
+
+    Attributes:
+        row: 0 before training, t after the t-th task (the joint reference: the last row).
+        tasks: Every task of the run, in training order.
+        columns: The task columns a per-task series is measured on here (``eval.eval_on``).
+    """
+
+    row: int
+    tasks: list[EncodedTask]
+    columns: list[int]
+
+
+class Measure:
+    """Base class of every measure.
+
+    Attributes:
+        series: Each series it stores, by name, with its kind (``per_task`` or ``per_row``).
+            Names are unique over the measures of a suite: a metric names its input by it.
+        after: ``every_task`` (and row 0), or ``last_task`` (row 0 and the last row only:
+            for measures too costly to take after every task).
+    """
+
+    series: ClassVar[dict[str, SeriesKind]] = {}
+    after: ClassVar[Literal["every_task", "last_task"]] = "every_task"
+
+    def measure(self, model: TaskModel, point: MeasurePoint, env: MeasureEnv) -> dict[str, Any]:
+        """The values at ``point``: for each series, ``{column: value}`` (per task) or one value (per row)."""
+        raise NotImplementedError
+
+    def divergence(self, values: dict[str, Any]) -> tuple[str, Any] | None:
+        """(what, value) if ``values`` after a task show that the model diverged (a run then fails), else None."""
+        return None
+
+
+MEASURES: Registry[type[Measure]] = Registry(
+    "measure", where="--measures", builtin_modules=("benchmark.engine.measures",), entry_point_group="forgetbench.measures"
+)
+register_measure = MEASURES.register
+
+
+def build_measures(names: list[str]) -> dict[str, Measure]:
+    """The measures of a suite by name, in the order given, checked for what every record needs and for clashing series."""
+    if "accuracy" not in names:
+        raise UserError(f"--measures {','.join(names)} leaves out 'accuracy', which every continual-learning metric reads; add it")
+    measures: dict[str, Measure] = {}
+    owners: dict[str, str] = {}
+    for name in names:
+        cls = MEASURES.get(name)
+        for series in cls.series:
+            if series in owners:
+                raise UserError(f"measures {owners[series]!r} and {name!r} both store a series {series!r}; use only one of them")
+            owners[series] = name
+        measures[name] = cls()
+    return measures
+
+
+def measured_rows(measure: Measure, row: int, n_tasks: int) -> bool:
+    """Whether ``measure`` is taken at ``row`` of a run over ``n_tasks`` tasks."""
+    return measure.after == "every_task" or row in (0, n_tasks)

@@ -1,0 +1,85 @@
+"""Taking a run's measures at one row, and the row-0 measures every strategy of a suite shares."""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from benchmark.core import faults
+from benchmark.engine.measures import Measure, MeasureEnv, MeasurePoint, measured_rows
+from benchmark.engine.row0_cache import RowZero
+from benchmark.model.backbones import Backbone
+from benchmark.model.encoding import EncodedTask, head_sizes
+from benchmark.model.task_model import TaskModel
+
+
+def evaluation_columns(t: int, n_tasks: int, eval_on: str) -> list[int]:
+    """Task columns measured after task ``t`` (1-based): the seen tasks, plus the next one, or all."""
+    if eval_on == "all":
+        return list(range(n_tasks))
+    return list(range(min(t + 1, n_tasks) if eval_on == "seen_next" else t))
+
+
+def new_model(backbone: Backbone, tasks: list[EncodedTask], seed: int, device: torch.device) -> TaskModel:
+    """A fresh copy of the pretrained backbone with the seeded heads of ``tasks``."""
+    return TaskModel(copy.deepcopy(backbone.model), kind=backbone.kind, head_sizes=head_sizes(tasks), seed=seed).to(device)
+
+
+@dataclass
+class MeasuredRow:
+    """One row of every measure: the values by series, the seconds by measure, and a divergence if one showed."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    divergence: tuple[str, Any] | None = None
+
+
+def take_measures(measures: dict[str, Measure], model: TaskModel, point: MeasurePoint, env: MeasureEnv, *, fault_point: str | None = None) -> MeasuredRow:
+    """Every measure due at ``point``, in order; after a task, stops at the first that shows the model diverged.
+
+    A per-task series' row is a list over the tasks with None where not measured; a
+    measure not due at this row leaves its series out (the row stays None).
+    """
+    n = len(point.tasks)
+    row = MeasuredRow()
+    for name, measure in measures.items():
+        if not measured_rows(measure, point.row, n):
+            continue
+        tick = time.perf_counter()
+        got = measure.measure(model, point, env)
+        row.seconds[name] = time.perf_counter() - tick
+        if fault_point is not None:
+            faults.reached(fault_point)
+        if point.row > 0 and (divergence := measure.divergence(got)) is not None:
+            row.divergence = divergence
+            return row
+        for series, kind in measure.series.items():
+            if kind == "per_task":
+                cells: list[Any] = [None] * n
+                for column, value in got[series].items():
+                    cells[column] = value
+                row.values[series] = cells
+            else:
+                row.values[series] = got[series]
+    return row
+
+
+def empty_series(measures: dict[str, Measure], row0: RowZero, n_tasks: int) -> dict[str, list[Any]]:
+    """Every series of a run before training: row 0 filled in from ``row0``, the rows after each task empty."""
+    values: dict[str, list[Any]] = {}
+    for measure in measures.values():
+        for series, kind in measure.series.items():
+            later = [[None] * n_tasks for _ in range(n_tasks)] if kind == "per_task" else [None] * n_tasks
+            values[series] = [row0.values.get(series), *later]
+    return values
+
+
+def compute_row0(backbone: Backbone, tasks: list[EncodedTask], seed: int, measures: dict[str, Measure], env: MeasureEnv, device: torch.device) -> RowZero:
+    """Every measure of the untouched pretrained model (with the run's seeded heads) on every task."""
+    model = new_model(backbone, tasks, seed, device)
+    row = take_measures(measures, model, MeasurePoint(row=0, tasks=tasks, columns=list(range(len(tasks)))), env)
+    return RowZero(values=row.values, seconds=0.0)

@@ -1,0 +1,59 @@
+"""A planned run: its name, fingerprint and row-0 key, made once by the suite and never recomputed downstream."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from benchmark.core.config import SuiteConfig, to_dict
+from benchmark.engine.checkpoints import fingerprint
+from benchmark.engine.measures import DEFAULT_MEASURES
+from benchmark.model.backbones import Backbone
+from benchmark.model.encoding import EncodedTask
+from scenarios.spec import ScenarioSpec
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """One run of a suite, named and fingerprinted before anything executes.
+
+    Attributes:
+        order: The 1-based task order of the scenario.
+        seed: The run's seed.
+        strategy: The strategy spec (``naive``, ``ewc+replay``).
+        run_id: ``<scenario>__o<order>__<strategy>__s<seed>``: the record's file name.
+        fingerprint: Hash of everything the run's numbers depend on (a record or
+            checkpoint is reused only if it matches).
+        row0_key: Hash of everything row 0 depends on (shared by the strategies of an (order, seed)).
+    """
+
+    order: int
+    seed: int
+    strategy: str
+    run_id: str
+    fingerprint: str
+    row0_key: str
+
+
+def run_fingerprint(config: SuiteConfig, spec: ScenarioSpec, strategy_name: str, backbone: Backbone, tasks: list[EncodedTask], order: int, seed: int) -> str:
+    """Hash of everything the run's numbers depend on (a checkpoint or record resumes only if it matches)."""
+    parts = {p: config.strategy_args.get(p, {}) for p in strategy_name.split("+")}
+    plain = to_dict(config)
+    hashed = {
+        "scenario": (spec.name, spec.version), "order": order, "seed": seed, "strategy": strategy_name, "strategy_args": parts,
+        "model": backbone.fingerprint, "data": [t.data_hash for t in tasks], "setting": config.setting,
+        "train": plain["train"], "eval": plain["eval"],
+    }
+    if config.measures != DEFAULT_MEASURES:
+        # Only where they differ from the default, so that results directories made before
+        # measures were selectable keep their fingerprints (and are not run again).
+        hashed["measures"] = config.measures
+    return fingerprint(hashed)
+
+
+def row0_key(config: SuiteConfig, backbone: Backbone, tasks: list[EncodedTask], seed: int) -> str:
+    """Hash of everything row 0 depends on: the model, the tasks and their heads' seed, the evaluation and the measures."""
+    return fingerprint({
+        "model": backbone.fingerprint, "tasks": [(t.name, t.head, t.data_hash) for t in tasks], "seed": seed,
+        "setting": config.setting, "eval": to_dict(config)["eval"], "precision": config.train.precision,
+        "measures": config.measures,
+    })

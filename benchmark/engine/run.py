@@ -1,0 +1,44 @@
+"""One run: a strategy over one task order with one seed, checkpointed after every task.
+
+The loop of DESIGN.md, top to bottom: the pretrained model with the run's seeded heads,
+wrapped by the strategy; row 0 comes in precomputed (shared by every strategy); resume
+from the checkpoint if there is one; then for each task the strategy's hooks around
+training, every measure, and a checkpoint; then the record. Every task reseeds torch
+from (seed, task), so a run resumed from a checkpoint produces the same numbers as one
+that never stopped. The steps are in :mod:`benchmark.engine.run_steps`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmark.engine.plan import RunPlan
+from benchmark.engine.row0_cache import RowZero
+from benchmark.engine.run_context import RunContext
+from benchmark.engine.run_steps import RunOutcome, checkpoint, learn, make_record, measure, resume, start_run, steps_of
+
+
+def run_one(plan: RunPlan, context: RunContext, row0: RowZero, results_dir: Path | None = None) -> RunOutcome:
+    """Runs (or continues, from ``results_dir``'s checkpoint) one planned run; writes no record.
+
+    Args:
+        plan: Which run (order, seed, strategy) with its id and fingerprint.
+        context: The run's data, backbone, measures, settings and processes.
+        row0: Every measure of the pretrained model on this run's tasks.
+        results_dir: Where its checkpoint lives (None: no checkpoints).
+
+    Returns:
+        The record (finished, or failed with the reason) and the trained model.
+    """
+    run = start_run(plan, context, results_dir)
+    state = resume(run, row0)
+    failure = None
+    steps = steps_of(run)
+    for t, learning in steps[state.completed:]:
+        failure = learn(run, state, t, learning) or measure(run, state, t, learning)
+        if failure is not None:
+            break
+        state.completed += 1
+        if state.completed < len(steps):
+            checkpoint(run, state, t)
+    return RunOutcome(record=make_record(run, state, failure, row0), model=run.model)

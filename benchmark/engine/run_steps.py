@@ -1,0 +1,185 @@
+"""The steps of one run (:func:`benchmark.engine.run.run_one` calls them in order)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from benchmark.core import faults
+from benchmark.core.config import to_dict
+from benchmark.core.errors import UserError
+from benchmark.core.hashing import derived_seed
+from benchmark.engine.checkpoints import RunState, checkpoint_path, load_checkpoint, save_checkpoint
+from benchmark.engine.measures import MeasurePoint
+from benchmark.engine.measuring import empty_series, evaluation_columns, new_model, take_measures
+from benchmark.engine.plan import RunPlan
+from benchmark.engine.row0_cache import RowZero
+from benchmark.engine.run_context import RunContext
+from benchmark.engine.strategy import Strategy, build_strategy
+from benchmark.engine.trainer import NumericalFault, TrainStats, train_tasks
+from benchmark.model.encoding import EncodedTask
+from benchmark.model.task_model import TaskModel, count_parameters
+from benchmark.results.metrics import compute_metrics
+from benchmark.results.records import RunRecord, TaskTiming
+
+
+@dataclass
+class RunOutcome:
+    """A finished (or failed) run: its record and the model it trained."""
+
+    record: RunRecord
+    model: TaskModel
+
+
+@dataclass
+class ActiveRun:
+    """A run under way: its plan and context, the strategy and model, and where it checkpoints."""
+
+    plan: RunPlan
+    context: RunContext
+    strategy: Strategy
+    model: TaskModel
+    path: Path | None
+    pristine_names: set[str]
+    total_parameters: int
+    start: float
+    tick: float = 0.0  # when the current step's training began
+    stats: TrainStats | None = None  # what the current step's training did
+    resumed_from: int = 0  # steps its checkpoint had finished (0: started afresh)
+
+    def step_name(self, learning: list[EncodedTask]) -> str:
+        """The task a step trains on, or ``joint``."""
+        return "joint" if self.strategy.joint else learning[0].name
+
+
+def start_run(plan: RunPlan, context: RunContext, results_dir: Path | None) -> ActiveRun:
+    """The pretrained model with the run's seeded heads, wrapped by the freshly built and bound strategy."""
+    start = time.perf_counter()
+    strategy = build_strategy(plan.strategy, context.config.strategy_args)
+    torch.manual_seed(derived_seed(plan.seed, 0))
+    model = new_model(context.backbone, context.tasks, plan.seed, context.device)
+    pristine_names, total_parameters = {n for n, _ in model.named_parameters()}, count_parameters(model)
+    strategy.bind(context)
+    model = strategy.wrap_model(model)
+    faults.entering_run(plan.run_id)
+    path = checkpoint_path(results_dir, plan.run_id) if results_dir is not None else None
+    return ActiveRun(plan, context, strategy, model, path, pristine_names, total_parameters, start)
+
+
+def steps_of(run: ActiveRun) -> list[tuple[int, list[EncodedTask]]]:
+    """(row, tasks learned) of every training step: one per task, or one for all (the joint reference)."""
+    tasks = run.context.tasks
+    return [(len(tasks), tasks)] if run.strategy.joint else [(t, [task]) for t, task in enumerate(tasks, 1)]
+
+
+def resume(run: ActiveRun, row0: RowZero) -> RunState:
+    """The run's state: from its checkpoint if there is one (the model and strategy restored), else row 0 only."""
+    fresh = RunState(completed=0, values=empty_series(run.context.measures, row0, len(run.context.tasks)))
+    saved = load_checkpoint(run.path) if run.path is not None else None
+    if saved is None:
+        return fresh
+    rid = run.plan.run_id
+    if saved.fingerprint != run.plan.fingerprint:
+        raise UserError(
+            f"{run.path} is a checkpoint of run {rid} made with a different configuration; pass --overwrite to start it "
+            "again or choose another --out"
+        )
+    if saved.state.threads and saved.state.threads != torch.get_num_threads():  # float sums depend on the thread count
+        raise UserError(
+            f"{run.path} is a checkpoint of run {rid} made with {saved.state.threads} torch thread(s) but this process has "
+            f"{torch.get_num_threads()}, which would change its numbers; pass --threads {saved.state.threads} to continue it, "
+            "or --overwrite to start it again"
+        )
+    run.strategy.load_state_dict(saved.strategy)
+    missing = set(saved.weights) - {n for n, _ in run.model.named_parameters()}
+    if missing:
+        raise RuntimeError(f"checkpoint {run.path} holds weights the model does not have: {sorted(missing)[:3]}")
+    run.model.load_state_dict(saved.weights, strict=False)
+    torch.set_rng_state(saved.rng)
+    run.resumed_from = saved.state.completed
+    return saved.state
+
+
+def learn(run: ActiveRun, state: RunState, t: int, learning: list[EncodedTask]) -> str | None:
+    """The strategy's hooks around training on ``learning`` (step ``t``); why the run failed if the loss diverged."""
+    seed, model, strategy, context = run.plan.seed, run.model, run.strategy, run.context
+    torch.manual_seed(derived_seed(seed, t))
+    generator = torch.Generator().manual_seed(derived_seed(seed, t, 1))
+    run.tick = time.perf_counter()
+    try:
+        for task in learning:
+            strategy.before_task(model, task)
+        state.trainable = max(state.trainable, count_parameters(model, trainable_only=True))
+        state.trained_names = sorted(
+            set(state.trained_names) | {n for n, p in model.named_parameters() if p.requires_grad or n not in run.pristine_names}
+        )
+        train = strategy.trainer() or train_tasks
+        run.stats = train(
+            model, learning, strategy, context.config.train, pad_id=context.pad_id, generator=generator,
+            progress=context.progress, description=f"{run.plan.strategy} s{seed} task {t}/{len(context.tasks)} {run.step_name(learning)}",
+            fault_point=f"task{t}", parallel=context.parallel,
+        )
+        for task in learning:
+            strategy.after_task(model, task)
+    except NumericalFault as fault:
+        return str(fault)
+    return None
+
+
+def measure(run: ActiveRun, state: RunState, t: int, learning: list[EncodedTask]) -> str | None:
+    """Row ``t`` of every measure; why the run failed if a measure shows that the model diverged."""
+    tasks, config = run.context.tasks, run.context.config
+    columns = list(range(len(tasks))) if run.strategy.joint else evaluation_columns(t, len(tasks), config.eval.eval_on)
+    trained = time.perf_counter()
+    row = take_measures(run.context.measures, run.model, MeasurePoint(row=t, tasks=tasks, columns=columns), run.context.measure_env,
+                        fault_point=f"task{t}:eval")
+    for series, value in row.values.items():
+        state.values[series][t] = value
+    if row.divergence is not None:
+        what, value = row.divergence
+        return f"{what} after task {t} ({run.step_name(learning)}) is {value}: the model diverged"
+    seconds = row.seconds
+    state.timings.append(TaskTiming(
+        task=run.step_name(learning), train_s=trained - run.tick, eval_s=seconds.get("accuracy", 0.0),
+        ppl_s=seconds.get("perplexity", 0.0), steps=run.stats.steps if run.stats else 0, measures_s=seconds,
+    ))
+    return None
+
+
+def checkpoint(run: ActiveRun, state: RunState, t: int) -> None:
+    """Saves the run after step ``t`` atomically (one process writes; some strategies cannot be resumed)."""
+    parallel = run.context.parallel
+    writes = parallel is None or parallel.is_main  # every process reads the checkpoint, one writes it
+    if run.path is None or not writes or not run.strategy.resumable:
+        return
+    now = RunState(**{**state.__dict__, "seconds": state.seconds + time.perf_counter() - run.start, "threads": torch.get_num_threads()})
+    trained = set(state.trained_names)  # ever trainable, heads, or added by the strategy: all a run may have changed
+    changed = {n: p for n, p in run.model.named_parameters() if n in trained or n.startswith("heads.")}
+    save_checkpoint(run.path, fingerprint_=run.plan.fingerprint, state=now, weights=changed, strategy=run.strategy.state_dict())
+    faults.reached(f"task{t}:checkpointed")
+
+
+def make_record(run: ActiveRun, state: RunState, failure: str | None, row0: RowZero) -> RunRecord:
+    """The run's record: every measure's series, the metrics, parameter counts, timings and provenance."""
+    context, plan, strategy = run.context, run.plan, run.strategy
+    tasks = context.tasks
+    parameters = {
+        "total": run.total_parameters, "trainable": state.trainable,
+        "added": count_parameters(run.model) - run.total_parameters, "extra_bytes": strategy.extra_memory_bytes(),
+    }
+    extra: dict[str, Any] = {"row0_seconds": row0.seconds, "resumed_from_task": run.resumed_from}
+    return RunRecord(
+        scenario=context.spec.name, scenario_version=context.spec.version, order=plan.order, tasks=[t.name for t in tasks],
+        strategy=plan.strategy, seed=plan.seed, model=context.backbone.name, setting=context.config.setting,
+        measures=state.values, metrics=compute_metrics(state.values) if failure is None else {},
+        parameters=parameters, timings=state.timings, total_seconds=state.seconds + time.perf_counter() - run.start,
+        data_hashes={t.name: t.data_hash for t in tasks}, source_hashes={t.name: t.source_hash for t in tasks},
+        config=to_dict(context.config), environment=context.environment, status="finished" if failure is None else "failed",
+        error=failure, reference=strategy.reference, fingerprint=plan.fingerprint,
+        created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), extra=extra,
+    )

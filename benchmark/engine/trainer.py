@@ -1,0 +1,240 @@
+"""Training on a task (or, for the joint reference, on several at once).
+
+The only place in forgetbench that calls ``backward()`` and ``step()``. The loss is
+cross-entropy on the batch plus whatever the strategy's ``penalty`` returns. The
+model and the optimizer go through ``accelerate`` (:mod:`benchmark.engine.parallel`): with
+several processes the model is DistributedDataParallel, each optimizer step's batch
+is shared out between processes and accumulation micro-batches
+(:func:`benchmark.model.batching.micro_batches`), and mixed precision scales the loss.
+Schedules that apply to every strategy live here: warm-up + linear decay,
+discriminative (layer-wise) learning rates and gradual unfreezing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+from transformers import get_constant_schedule_with_warmup, get_linear_schedule_with_warmup
+
+from benchmark.core import faults
+from benchmark.model.batching import micro_batches, train_batch_indices
+from benchmark.core.config import TrainConfig
+from benchmark.model.encoding import EncodedTask
+from benchmark.engine.evaluation import autocast, model_device
+from benchmark.model.layers import parameter_depths
+from benchmark.engine.parallel import Parallel, make_parallel
+from benchmark.model.task_model import TaskModel
+from benchmark.engine.strategy import Strategy
+
+
+class NumericalFault(RuntimeError):
+    """The loss became NaN or infinite; names the task and the step."""
+
+    def __init__(self, task: str, step: int, value: float) -> None:
+        super().__init__(
+            f"the training loss became {value} on task {task!r} at step {step}; lower the learning rate "
+            "(train.lr) or the strategy's penalty weight, or use precision fp32"
+        )
+        self.task = task
+        self.step = step
+
+
+@dataclass
+class TrainStats:
+    """What one training call did."""
+
+    steps: int
+    examples: int
+    final_loss: float
+
+
+def parameter_groups(model: TaskModel, tasks: list[EncodedTask], config: TrainConfig) -> list[dict[str, object]]:
+    """Optimiser groups: trainable backbone/strategy parameters at ``lr`` (or layer-wise), heads at ``head_lr``.
+
+    Only the heads of ``tasks`` are optimised, so weight decay never touches the heads
+    of other tasks.
+    """
+    head_names = {task.head for task in tasks}
+    all_head_ids = {id(p) for head in model.heads.values() for p in head.parameters()}
+    heads = [p for name in sorted(head_names) for p in model.heads[name].parameters() if p.requires_grad]
+    body = [p for p in model.parameters() if p.requires_grad and id(p) not in all_head_ids]
+    groups: list[dict[str, object]] = []
+    if body and config.layer_lr_decay is not None:
+        depths, n_blocks = parameter_depths(model)
+        by_depth: dict[int, list[torch.nn.Parameter]] = {}
+        for p in body:
+            by_depth.setdefault(depths.get(id(p), n_blocks + 1), []).append(p)
+        for depth in sorted(by_depth):
+            groups.append({"params": by_depth[depth], "lr": config.lr * config.layer_lr_decay ** (n_blocks + 1 - depth)})
+    elif body:
+        groups.append({"params": body, "lr": config.lr})
+    groups.append({"params": heads, "lr": config.head_lr})
+    return groups
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, total_steps: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """Warm-up then linear decay to zero (or constant), from transformers' schedules."""
+    warmup = int(math.ceil(config.warmup_ratio * total_steps))
+    if config.schedule == "linear":
+        return get_linear_schedule_with_warmup(optimizer, warmup, total_steps)
+    return get_constant_schedule_with_warmup(optimizer, warmup)
+
+
+class TrainingStep(torch.nn.Module):
+    """One micro-batch's loss (cross-entropy plus the strategy's penalty) as a module.
+
+    This is what ``Accelerator.prepare`` wraps in DistributedDataParallel: a penalty may
+    touch any parameter (EWC's anchors, replayed batches through other heads), and DDP
+    only handles parameters used inside the forward it wraps.
+    """
+
+    def __init__(self, model: TaskModel, strategy: Strategy) -> None:
+        super().__init__()
+        self.model = model
+        self.strategy = strategy
+
+    def forward(self, batch: dict[str, object], head: str) -> torch.Tensor:
+        logits = self.model(batch["input_ids"], batch["attention_mask"], head)
+        loss = F.cross_entropy(logits.float(), batch["labels"])
+        extra = self.strategy.penalty(self.model, batch, logits)
+        return loss if extra is None else loss + extra
+
+
+class GradualUnfreezing:
+    """Top block first: every ``every`` steps one more depth of the backbone becomes trainable.
+
+    Only parameters that were trainable when training began are touched, so it composes
+    with strategies that freeze (adapters, frozen); ``restore`` puts the flags back.
+    """
+
+    def __init__(self, model: TaskModel, every: int) -> None:
+        depths, n_blocks = parameter_depths(model)
+        self.every = every
+        self.top = n_blocks + 1
+        self.params = [(p, depths[id(p)]) for p in model.backbone.parameters() if p.requires_grad]
+
+    def apply(self, step: int) -> None:
+        """Sets ``requires_grad`` for 0-based ``step``: depths above ``top - step // every`` train."""
+        lowest = self.top - step // self.every
+        for parameter, depth in self.params:
+            parameter.requires_grad_(depth >= lowest)
+
+    def restore(self) -> None:
+        """Makes every originally trainable parameter trainable again."""
+        for parameter, _ in self.params:
+            parameter.requires_grad_(True)
+
+
+def train_tasks(
+    model: TaskModel, tasks: list[EncodedTask], strategy: Strategy, config: TrainConfig, *,
+    pad_id: int, generator: torch.Generator, progress: bool = False, description: str = "", fault_point: str | None = None,
+    parallel: Parallel | None = None,
+) -> TrainStats:
+    """Trains ``model`` for ``config.epochs`` epochs on ``tasks`` with ``strategy``'s penalty.
+
+    One task is the sequential case. Several tasks (the joint reference) are trained
+    together: every batch comes from one task, and batches of all tasks are shuffled.
+
+    Args:
+        model: The (possibly strategy-wrapped) model.
+        tasks: The task(s) to learn.
+        strategy: Supplies the penalty added to the cross-entropy loss.
+        config: Optimiser and schedule settings.
+        pad_id: Padding token id.
+        generator: Drives the batch order (seeded per run and task; equal on every process).
+        progress: Show a tqdm bar.
+        description: The bar's label.
+        fault_point: Prefix of this call's fault-injection points (``<prefix>:step<k>``, see benchmark.core.faults).
+        parallel: The run's processes (default: this process alone).
+    """
+    parallel = parallel or make_parallel(model_device(model).type, config.precision)
+    accelerator = parallel.accelerator
+    schedule = batch_schedule(tasks, config, generator)
+    # The model is placed by the harness (a single-process run may ask for cuda:1), not by accelerate.
+    distributed = accelerator.prepare_model(TrainingStep(model, strategy), device_placement=False)
+    optimizer = accelerator.prepare_optimizer(
+        torch.optim.AdamW(parameter_groups(model, tasks, config), weight_decay=config.weight_decay), device_placement=False,
+    )
+    scheduler = make_scheduler(optimizer.optimizer, config, len(schedule))
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    unfreezing = GradualUnfreezing(model, config.unfreeze_every) if config.unfreeze_every > 0 else None
+    model.train()
+    loss_value = float("nan")
+    bar = tqdm(total=len(schedule), desc=description, disable=not progress or not parallel.is_main, leave=False, unit="step", dynamic_ncols=True)
+    try:
+        for step, (task, indices) in enumerate(schedule, 1):
+            if unfreezing is not None:
+                unfreezing.apply(step - 1)
+            loss_value = accumulate_gradients(distributed, task, indices, step, config, pad_id=pad_id, parallel=parallel)
+            if config.max_grad_norm is not None:
+                accelerator.clip_grad_norm_(params, config.max_grad_norm)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            if fault_point is not None:
+                faults.reached(f"{fault_point}:step{step}")
+            bar.update()
+            bar.set_postfix(loss=f"{loss_value:.3f}", refresh=False)
+    finally:
+        bar.close()
+        if unfreezing is not None:
+            unfreezing.restore()
+        accelerator.unwrap_model(distributed, keep_fp32_wrapper=False)  # undoes accelerate's autocast patch of forward
+        accelerator.free_memory()
+    return TrainStats(steps=len(schedule), examples=sum(len(t.train) for t in tasks) * config.epochs, final_loss=loss_value)
+
+
+def batch_schedule(tasks: list[EncodedTask], config: TrainConfig, generator: torch.Generator) -> list[tuple[EncodedTask, list[int]]]:
+    """Every optimizer step's (task, example indices), epoch after epoch; several tasks' batches are shuffled together."""
+    schedule: list[tuple[EncodedTask, list[int]]] = []
+    for _ in range(config.epochs):
+        epoch = [
+            (task, b) for task in tasks
+            for b in train_batch_indices(task.train.lengths, config.batch_size, generator=generator, bucket_batches=config.bucket_batches)
+        ]
+        order = torch.randperm(len(epoch), generator=generator).tolist() if len(tasks) > 1 else range(len(epoch))
+        schedule.extend(epoch[i] for i in order)
+    return schedule
+
+
+def accumulate_gradients(
+    distributed: torch.nn.Module, task: EncodedTask, indices: list[int], step: int, config: TrainConfig, *, pad_id: int, parallel: Parallel,
+) -> float:
+    """Backpropagates this process's micro-batches of one optimizer step's batch; returns the step's loss.
+
+    Raises:
+        NumericalFault: On every process at once, when any process's loss is not finite.
+    """
+    accelerator = parallel.accelerator
+    device = model_device(distributed)
+    shares = micro_batches(indices, processes=parallel.processes, rank=parallel.index, accumulation=config.grad_accum_steps)
+    loss_value = 0.0
+    for k, (micro, weight) in enumerate(shares, 1):
+        # Gradients are all-reduced once per optimizer step, on each process's last micro-batch.
+        sync = contextlib.nullcontext() if k == len(shares) else accelerator.no_sync(distributed)
+        with sync:
+            batch: dict[str, object] = {key: v.to(device) for key, v in task.train.batch(micro, pad_id).items()}
+            batch["head"], batch["step"] = task.head, step - 1
+            with autocast(config.precision, device):
+                loss = distributed(batch, task.head)
+                if weight != 1.0:
+                    loss = loss * weight
+            value = float(loss.detach())
+            if parallel.any(not math.isfinite(value)):  # every process stops, none waits in an all-reduce
+                raise NumericalFault(task.name, step, value if not math.isfinite(value) else float("nan"))
+            accelerator.backward(loss)
+        loss_value += value
+    return loss_value
+
+
+def train_task(
+    model: TaskModel, task: EncodedTask, strategy: Strategy, config: TrainConfig, *,
+    pad_id: int, generator: torch.Generator, progress: bool = False, description: str = "",
+) -> TrainStats:
+    """Trains ``model`` on one task (see :func:`train_tasks`)."""
+    return train_tasks(model, [task], strategy, config, pad_id=pad_id, generator=generator, progress=progress, description=description)

@@ -1,0 +1,126 @@
+"""Pretrained backbones: named models, local directories and hub ids.
+
+A backbone is a transformers model *with its language-model head* (so perplexity and
+LM-loss strategies work) plus its tokenizer. Named models (``tiny``, ``smollm2-135m``)
+are registered loader functions; anything else given to ``--model`` is a local
+directory or a hub id loaded with ``AutoModelFor{CausalLM,MaskedLM}``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from benchmark.core.hashing import digest
+from benchmark.core.errors import UserError
+from benchmark.core.hub import hub_reachable
+from benchmark.core.registry import Registry
+
+Kind = Literal["causal", "encoder"]
+
+
+@dataclass
+class Backbone:
+    """A pretrained model with its LM head, its tokenizer, and what identifies its weights."""
+
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+    kind: Kind
+    name: str
+    fingerprint: str
+
+    @property
+    def pad_id(self) -> int:
+        """The padding token id (set for every backbone at load time)."""
+        return int(self.tokenizer.pad_token_id)
+
+
+ModelLoader = Callable[..., Backbone]
+
+MODELS: Registry[ModelLoader] = Registry(
+    "model",
+    where="--model",
+    builtin_modules=("benchmark.model.tiny_backbone", "benchmark.model.packaged_model"),
+    entry_point_group="forgetbench.models",
+)
+register_model = MODELS.register
+
+
+def config_fingerprint(model: PreTrainedModel, *extra: str) -> str:
+    """A short hash of a model's config plus ``extra`` strings (file names, revisions)."""
+    return digest(json.dumps(model.config.to_dict(), sort_keys=True, default=str), *extra, length=16)
+
+
+def detect_kind(config: object) -> Kind:
+    """``causal`` for decoder LMs, ``encoder`` for masked-LM encoders, from the config."""
+    if getattr(config, "is_encoder_decoder", False):
+        raise UserError(
+            f"model type {getattr(config, 'model_type', '?')!r} is an encoder-decoder, which forgetbench does not support; "
+            "use a decoder (causal LM) or an encoder (masked LM)"
+        )
+    architectures = getattr(config, "architectures", None) or []
+    if any("CausalLM" in a or "LMHeadModel" in a for a in architectures):
+        return "causal"
+    if any("MaskedLM" in a or a.endswith("ForPreTraining") for a in architectures):
+        return "encoder"
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+
+    return "causal" if getattr(config, "model_type", None) in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES else "encoder"
+
+
+def prepare_tokenizer(tokenizer: PreTrainedTokenizerBase, kind: Kind, name: str) -> PreTrainedTokenizerBase:
+    """Right padding, and a pad token (EOS for decoders that have none)."""
+    tokenizer.padding_side = "right"
+    if tokenizer.pad_token_id is None:
+        if kind == "causal" and tokenizer.eos_token is not None:
+            tokenizer.pad_token = tokenizer.eos_token
+        else:
+            raise UserError(f"model {name!r} has a tokenizer with neither a pad nor an EOS token; choose another model")
+    return tokenizer
+
+
+def _load_pretrained(name: str, kind_hint: Literal["auto", "causal", "encoder"]) -> Backbone:
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForMaskedLM, AutoTokenizer
+
+    online = Path(name).exists() or hub_reachable()
+    try:
+        config = AutoConfig.from_pretrained(name, local_files_only=not online)
+    except (OSError, ValueError) as exc:
+        registered = ", ".join(MODELS.names())
+        where = "a hub id reachable from here" if online else "in the local Hugging Face cache (the hub is unreachable from here)"
+        raise UserError(
+            f"model {name!r} is not a registered name ({registered}), a local model directory, or {where}; "
+            "check the spelling or the path, or download the model where there is a network"
+        ) from exc
+    kind = detect_kind(config) if kind_hint == "auto" else kind_hint
+    model_cls = AutoModelForCausalLM if kind == "causal" else AutoModelForMaskedLM
+    model = model_cls.from_pretrained(name, dtype=torch.float32, local_files_only=not online)
+    tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(name, local_files_only=not online), kind, name)
+    revision = str(getattr(config, "_commit_hash", "") or "")
+    return Backbone(model=model, tokenizer=tokenizer, kind=kind, name=name, fingerprint=config_fingerprint(model, name, revision))
+
+
+def load_backbone(name: str, *, kind: Literal["auto", "causal", "encoder"] = "auto", texts: list[str] | None = None) -> Backbone:
+    """Loads a backbone by registered name, local directory or hub id.
+
+    Args:
+        name: A registered model name, a path to a model directory, or a hub id.
+        kind: Force ``causal`` or ``encoder``; ``auto`` reads the model config.
+        texts: The scenario's texts, for models whose tokenizer is built from data (``tiny``).
+    """
+    if name in MODELS:
+        return MODELS.get(name)(texts=texts or [])
+    looks_like_path = name.startswith((".", "/", "~")) or os.sep in name and Path(name).expanduser().exists()
+    path = Path(name).expanduser()
+    if looks_like_path and not path.exists():
+        raise UserError(f"model path {name!r} does not exist; pass an existing model directory or a registered model name to --model")
+    if path.exists() and not (path / "config.json").is_file():
+        raise UserError(f"model directory {name!r} has no config.json; pass a directory saved with save_pretrained")
+    return _load_pretrained(str(path) if path.exists() else name, kind)

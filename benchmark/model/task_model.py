@@ -1,0 +1,160 @@
+"""The model a run trains: a pretrained backbone (LM head kept) plus classification heads.
+
+Task-incremental runs give every task its own linear head on the shared backbone;
+class-incremental runs use one ``shared`` head over the union of labels. Sentences are
+pooled from the last real token for causal LMs and from the first token for encoders.
+The classification path runs the backbone's body only (the LM head's vocabulary
+projection is skipped); the language-model path runs the whole model.
+
+Every forward pass first tells the model's :class:`HeadRouter` which head it serves
+(``None`` for language modelling), so task-specific modules (per-task adapters, LoRA
+sets) switch with the task and stay out of the language-model path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import zlib
+from collections.abc import Callable, Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers import PreTrainedModel
+
+from benchmark.model.backbones import Kind
+
+HEAD_INIT_STD = 0.02
+MLM_PROBABILITY = 0.15
+
+
+def hidden_size(model: PreTrainedModel) -> int:
+    """Width of the backbone's last hidden state."""
+    size = getattr(model.config, "hidden_size", None)
+    return int(size) if size else int(model.get_input_embeddings().embedding_dim)
+
+
+@contextlib.contextmanager
+def eval_mode(module: nn.Module) -> Iterator[nn.Module]:
+    """``module`` in eval mode inside the block, back in the mode it was in afterwards (even on an error)."""
+    was_training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was_training)
+
+
+class HeadRouter:
+    """Which head the current forward pass serves; ``None`` means language modelling.
+
+    A plain object (not a Module), so modules can hold a reference to it without
+    creating a cycle in the module tree. Listeners are called when the head changes.
+    """
+
+    def __init__(self) -> None:
+        self.active: str | None = None
+        self._listeners: list[Callable[[str | None], None]] = []
+
+    def listen(self, listener: Callable[[str | None], None]) -> None:
+        """Calls ``listener(head)`` whenever the active head changes."""
+        self._listeners.append(listener)
+
+    def activate(self, head: str | None) -> None:
+        """Makes ``head`` the active head (None: the language-model path)."""
+        if head == self.active:
+            return
+        self.active = head
+        for listener in self._listeners:
+            listener(head)
+
+
+class TaskModel(nn.Module):
+    """A backbone with its LM head and one linear classification head per task.
+
+    Args:
+        backbone: A transformers model with an LM head (causal or masked).
+        kind: ``causal`` (pool the last real token) or ``encoder`` (pool the first token).
+        head_sizes: Number of classes of each head, by head name.
+        seed: Seed of the heads' initialisation (the same seed and name give the same head).
+    """
+
+    def __init__(self, backbone: PreTrainedModel, *, kind: Kind, head_sizes: dict[str, int], seed: int) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.kind = kind
+        self.router = HeadRouter()
+        width = hidden_size(backbone)
+        self.heads = nn.ModuleDict()
+        for name, classes in head_sizes.items():
+            # Seeded by (seed, head name): a task's head is the same whatever the task order.
+            generator = torch.Generator().manual_seed(seed * 1_000_003 + zlib.crc32(name.encode("utf-8")))
+            head = nn.Linear(width, classes)
+            with torch.no_grad():
+                head.weight.normal_(0.0, HEAD_INIT_STD, generator=generator)
+                head.bias.zero_()
+            self.heads[name] = head
+
+    def body(self) -> nn.Module:
+        """The backbone without its LM head (unwrapping a peft model if there is one)."""
+        model = self.backbone
+        if hasattr(model, "get_base_model"):
+            model = model.get_base_model()
+        return model.base_model
+
+    def features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Pooled sentence representations, shape (batch, hidden)."""
+        extra = {"use_cache": False} if self.kind == "causal" else {}
+        hidden = self.body()(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
+        if self.kind == "causal":
+            last = attention_mask.sum(dim=1) - 1  # right padding: the last real token
+            return hidden[torch.arange(hidden.size(0), device=hidden.device), last]
+        return hidden[:, 0]
+
+    @contextlib.contextmanager
+    def language_model_path(self) -> Iterator[TaskModel]:
+        """Inside the block the model serves language modelling (task modules off); afterwards the head active before is again."""
+        previous = self.router.active
+        self.router.activate(None)
+        try:
+            yield self
+        finally:
+            self.router.activate(previous)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, head: str) -> torch.Tensor:
+        """Class logits of every example from head ``head``."""
+        self.router.activate(head)
+        return self.heads[head](self.features(input_ids, attention_mask))
+
+    def lm_nll(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, *, generator: torch.Generator | None = None,
+        mask_token_id: int | None = None, special_ids: list[int] | None = None,
+    ) -> tuple[torch.Tensor, int]:
+        """Summed language-model negative log-likelihood (nats) and the number of predicted tokens.
+
+        Causal models predict every real token from its prefix. Encoders predict a
+        random 15% of real tokens replaced by the mask token (``generator`` fixes which).
+        """
+        self.router.activate(None)
+        if self.kind == "causal":
+            logits = self.backbone(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
+            targets = input_ids[:, 1:].masked_fill(attention_mask[:, 1:] == 0, -100)
+            nll = F.cross_entropy(logits[:, :-1].float().flatten(0, 1), targets.flatten(), ignore_index=-100, reduction="sum")
+            return nll, int((targets != -100).sum())
+        if mask_token_id is None:
+            raise ValueError("an encoder's language-model loss needs the tokenizer's mask token id")
+        candidates = attention_mask.bool()
+        for special in special_ids or []:
+            candidates &= input_ids != special
+        draw = torch.rand(input_ids.shape, generator=generator, device="cpu").to(input_ids.device)
+        chosen = candidates & (draw < MLM_PROBABILITY)
+        masked = input_ids.masked_fill(chosen, mask_token_id)
+        logits = self.backbone(input_ids=masked, attention_mask=attention_mask).logits
+        targets = input_ids.masked_fill(~chosen, -100)
+        nll = F.cross_entropy(logits.float().flatten(0, 1), targets.flatten(), ignore_index=-100, reduction="sum")
+        return nll, int(chosen.sum())
+
+
+def count_parameters(module: nn.Module, *, trainable_only: bool = False) -> int:
+    """Number of (trainable) parameters, each shared tensor counted once."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)

@@ -1,0 +1,188 @@
+"""Continual-learning metrics as plain functions of one measured series (the accuracy matrix, perplexities, ...).
+
+``R`` is a (T+1) x T array: ``R[i, j]`` is the accuracy on task j (0-based column)
+after training on the first i tasks; row 0 is the untouched pretrained model. Cells
+that were not evaluated are NaN. Paper indices are 1-based (R[i][j], i, j in 1..T);
+here column j-1 holds paper task j. Every metric declares ``higher_is_better`` and its
+input: the name of a series a measure stores in the record (``accuracy``,
+``perplexity``, ``bits_per_byte``, or a third-party measure's). A metric with a
+``label`` that is not one of the leaderboard's built-in columns gets a column of its
+own wherever a record has a value for it. Golden tests pin each definition to a
+hand-computed matrix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from benchmark.core.registry import Registry
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A registered metric: a function, its input series, which direction is better, and how it is shown.
+
+    Attributes:
+        input: The series it reads: a (T+1) x T matrix for a per-task series, a T+1 vector for a per-row one.
+        label: Its leaderboard header (None: the built-in columns decide whether it is shown).
+        kind: How the leaderboard formats it: ``percent`` (x100), ``ratio``, ``count``.
+    """
+
+    name: str
+    fn: Callable[[np.ndarray], float]
+    higher_is_better: bool
+    input: str
+    description: str
+    label: str | None = None
+    kind: str = "ratio"
+
+
+METRICS: Registry[Metric] = Registry(
+    "metric", where="--metrics", builtin_modules=("benchmark.results.metrics",), entry_point_group="forgetbench.metrics"
+)
+
+
+def register_metric(
+    name: str, *, higher_is_better: bool, input: str = "accuracy", label: str | None = None, kind: str = "ratio",  # noqa: A002
+) -> Callable[[Callable[[np.ndarray], float]], Callable[[np.ndarray], float]]:
+    """Registers a metric function under ``name`` with its direction, input series and leaderboard display."""
+
+    def decorate(fn: Callable[[np.ndarray], float]) -> Callable[[np.ndarray], float]:
+        doc = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
+        METRICS.add(name, Metric(name, fn, higher_is_better, input, doc, label, kind), description=doc)
+        return fn
+
+    return decorate
+
+
+def as_matrix(R: Sequence[Sequence[float | None]] | np.ndarray) -> np.ndarray:
+    """Converts a nested list with None for missing cells into a float array with NaN."""
+    return np.array([[np.nan if v is None else float(v) for v in row] for row in R], dtype=float)
+
+
+def _tasks(R: np.ndarray) -> int:
+    return R.shape[1]
+
+
+def _nan_if_short(R: np.ndarray) -> bool:
+    return _tasks(R) < 2
+
+
+@register_metric("acc", higher_is_better=True)
+def average_accuracy(R: np.ndarray) -> float:
+    """ACC: mean accuracy over all tasks after the last task (Lopez-Paz & Ranzato 2017)."""
+    return float(np.mean(R[-1, :]))
+
+
+@register_metric("learning_acc", higher_is_better=True)
+def learning_accuracy(R: np.ndarray) -> float:
+    """LA: mean accuracy on each task right after training on it, mean_j R[j][j]."""
+    T = _tasks(R)
+    return float(np.mean([R[j, j - 1] for j in range(1, T + 1)]))
+
+
+@register_metric("bwt", higher_is_better=True)
+def backward_transfer(R: np.ndarray) -> float:
+    """BWT: 1/(T-1) sum_{j<T} (R[T][j] - R[j][j]) (Lopez-Paz & Ranzato 2017); negative = forgetting."""
+    T = _tasks(R)
+    if _nan_if_short(R):
+        return float("nan")
+    return float(sum(R[T, j - 1] - R[j, j - 1] for j in range(1, T)) / (T - 1))
+
+
+@register_metric("fwt", higher_is_better=True)
+def forward_transfer(R: np.ndarray) -> float:
+    """FWT: 1/(T-1) sum_{j>=2} (R[j-1][j] - R[0][j]) (Lopez-Paz & Ranzato 2017)."""
+    T = _tasks(R)
+    if _nan_if_short(R):
+        return float("nan")
+    return float(sum(R[j - 1, j - 1] - R[0, j - 1] for j in range(2, T + 1)) / (T - 1))
+
+
+@register_metric("forgetting", higher_is_better=False)
+def forgetting(R: np.ndarray) -> float:
+    """F: 1/(T-1) sum_{j<T} max_{j<=l<T} R[l][j] - R[T][j] (Chaudhry et al. 2018).
+
+    The max runs over the rows after task j was learned (l >= j): Chaudhry et al. write
+    l in 1..T-1, but in their class-incremental setting rows l < j are zero, so the two
+    agree there, and here rows l < j hold pre-training (FWT) evaluations that must not
+    count as knowledge that was later lost. Unevaluated cells are skipped.
+    """
+    T = _tasks(R)
+    if _nan_if_short(R):
+        return float("nan")
+    learned = [R[j:T, j - 1] for j in range(1, T)]
+    if any(np.isnan(column).all() for column in learned):
+        return float("nan")  # e.g. the joint reference, which has no intermediate rows
+    return float(sum(np.nanmax(column) - R[T, j] for j, column in enumerate(learned)) / (T - 1))
+
+
+@register_metric("bwt_gem", higher_is_better=True)
+def backward_transfer_gem(R: np.ndarray) -> float:
+    """BWT as the GEM reference code computes it: the same sum divided by T, not T-1."""
+    T = _tasks(R)
+    return float(sum(R[T, j - 1] - R[j, j - 1] for j in range(1, T)) / T)
+
+
+@register_metric("fwt_gem", higher_is_better=True)
+def forward_transfer_gem(R: np.ndarray) -> float:
+    """FWT as the GEM reference code computes it: the same sum divided by T, not T-1."""
+    T = _tasks(R)
+    return float(sum(R[j - 1, j - 1] - R[0, j - 1] for j in range(2, T + 1)) / T)
+
+
+@register_metric("forgetting_first_last", higher_is_better=False)
+def forgetting_first_last(R: np.ndarray) -> float:
+    """Avalanche-style forgetting: mean_{j<T} (R[j][j] - R[T][j]), accuracy when learned minus final: exactly -BWT."""
+    return 0.0 - backward_transfer(R)  # 0.0 - x: no -0.0 where BWT is 0
+
+
+@register_metric("ppl_ratio", higher_is_better=False, input="perplexity")
+def perplexity_ratio(ppl: np.ndarray) -> float:
+    """Perplexity drift PPL_T / PPL_0 on the held-out general corpus (1.0 = unchanged)."""
+    return float(ppl[-1] / ppl[0])
+
+
+@register_metric("ppl_ratio_max", higher_is_better=False, input="perplexity")
+def perplexity_ratio_max(ppl: np.ndarray) -> float:
+    """Worst perplexity drift over the sequence, max_t PPL_t / PPL_0 (unmeasured steps skipped)."""
+    later = ppl[1:][~np.isnan(ppl[1:])]
+    return float(later.max() / ppl[0]) if len(later) else float("nan")
+
+
+@register_metric("bits_per_byte", higher_is_better=False, input="bits_per_byte")
+def final_bits_per_byte(bpb: np.ndarray) -> float:
+    """Bits per UTF-8 byte of the general corpus after the last task (tokenizer-independent)."""
+    return float(bpb[-1])
+
+
+def series_array(values: Sequence[Any] | None) -> np.ndarray | None:
+    """A stored series as floats with NaN for missing values: a matrix if its rows are lists, else a vector."""
+    if isinstance(values, np.ndarray):
+        return values.astype(float)
+    if not values or all(v is None for v in values):
+        return None
+    if any(isinstance(v, (list, tuple)) for v in values):
+        width = max(len(v) for v in values if isinstance(v, (list, tuple)))
+        return as_matrix([v if isinstance(v, (list, tuple)) else [None] * width for v in values])
+    return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+
+
+def compute_metrics(series: Mapping[str, Sequence[Any] | None]) -> dict[str, float | None]:
+    """Every registered metric on the series it reads (a record's ``measures``); a missing input or NaN gives None."""
+    inputs = {name: series_array(values) for name, values in series.items()}
+    values: dict[str, float | None] = {}
+    for entry in METRICS:
+        metric = entry.obj
+        data = inputs.get(metric.input)
+        if data is None:
+            values[metric.name] = None
+            continue
+        with np.errstate(all="ignore"):
+            value = metric.fn(data)
+        values[metric.name] = None if value is None or not np.isfinite(value) else float(value)
+    return values

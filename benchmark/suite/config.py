@@ -1,0 +1,19 @@
+"""The suite's configuration: the core resolver with the chosen scenario's budget underneath."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from benchmark.core.config import SuiteConfig, resolve_config
+from scenarios.catalog import scenario_budget
+
+
+def build_config(
+    *, preset: str | None = None, config_file: str | None = None, overrides: list[dict[str, Any]] | None = None,
+) -> SuiteConfig:
+    """Resolves defaults < scenario budget < preset < YAML file < command-line overrides into a SuiteConfig.
+
+    The scenario's recommended ``seeds`` and ``train``/``eval`` settings (its YAML
+    file's budget) sit under everything the user states.
+    """
+    return resolve_config(preset=preset, config_file=config_file, overrides=overrides, scenario_defaults=scenario_budget)

@@ -1,0 +1,25 @@
+"""Planning a suite: every (order, seed, strategy) named and fingerprinted before anything runs."""
+
+from __future__ import annotations
+
+from benchmark.core.config import SuiteConfig
+from benchmark.engine.plan import RunPlan, row0_key, run_fingerprint
+from benchmark.results.records import check_run_id_length, run_id
+from benchmark.suite.setup import SuiteSetup
+
+
+def plan_runs(setup: SuiteSetup, config: SuiteConfig, orders: list[int]) -> list[RunPlan]:
+    """Every (order, seed, strategy) of the suite with its run id, fingerprint and row-0 key."""
+    planned = []
+    for order in orders:
+        for seed in config.seeds:
+            tasks = setup.tasks(config, order, seed)
+            key = row0_key(config, setup.backbone, tasks, seed)
+            for name in config.strategies:
+                rid = run_id(setup.spec.name, order, name, seed)
+                check_run_id_length(rid)
+                planned.append(RunPlan(
+                    order=order, seed=seed, strategy=name, run_id=rid,
+                    fingerprint=run_fingerprint(config, setup.spec, name, setup.backbone, tasks, order, seed), row0_key=key,
+                ))
+    return planned
