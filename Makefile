@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh machine:
 #   make run    set up (or reuse) .venv and run the default benchmark
+#   make compare  then add L2-SP to the same results and print the paired comparison with naive
 #   make test   set up (or reuse) .venv and .venv-avalanche and run the test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -16,7 +17,7 @@ AVALANCHE_BIN := $(AVALANCHE_VENV)/bin
 AVALANCHE_STAMP := $(AVALANCHE_VENV)/.forgetbench-installed
 AVALANCHE_TESTS := tests/test_avalanche_bridge.py tests/test_avalanche_optional.py tests/test_strategies.py
 
-.PHONY: setup setup-avalanche run smoke test test-core test-avalanche clean
+.PHONY: setup setup-avalanche run compare smoke test test-core test-avalanche clean
 
 $(STAMP): setup.cfg pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +38,12 @@ setup-avalanche: $(AVALANCHE_STAMP)
 
 run: setup
 	$(BIN)/python run_benchmark.py
+
+# The default suite's results plus L2-SP (naive's records are reused, not run again).
+compare: setup
+	$(BIN)/python run_benchmark.py --strategies naive,l2sp
+	$(BIN)/python run_benchmark.py leaderboard --results results --ci
+	$(BIN)/python run_benchmark.py leaderboard compare --results results --baseline naive
 
 smoke: setup
 	$(BIN)/python run_benchmark.py --preset smoke

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import zlib
 from typing import Any
 
 import torch
 
+from benchmark.core.hashing import derived_seed
 from benchmark.model.encoding import EncodedTask
 from benchmark.core.errors import UserError
 from benchmark.model.task_model import TaskModel, hidden_size
@@ -66,7 +66,7 @@ class Adapters(Strategy):
 
     def add_set(self, key: str) -> None:
         """Adds one adapter per slot under ``key`` (seeded by run seed and key)."""
-        generator = torch.Generator().manual_seed(self.run.seed * 1_000_003 + zlib.crc32(key.encode()))
+        generator = torch.Generator().manual_seed(derived_seed(self.run.seed, "adapters", key))
         device = next(iter(self.slots[0].base.parameters())).device
         for slot in self.slots:
             slot.adapters[key] = Bottleneck(self.width, self.bottleneck, generator).to(device)

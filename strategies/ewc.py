@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 import torch
 
+from benchmark.core.hashing import derived_seed
 from benchmark.model.encoding import EncodedTask
 from benchmark.core.errors import UserError
 from benchmark.model.task_model import TaskModel
@@ -90,7 +91,7 @@ class EWC(Strategy):
     def after_task(self, model: TaskModel, task: EncodedTask) -> None:
         if self.anchor != "tasks" or task.index == len(self.run.tasks) - 1:
             return  # after the last task nothing is trained any more: its Fisher would go unused
-        generator = torch.Generator().manual_seed(self.run.seed * 7919 + task.index)
+        generator = torch.Generator().manual_seed(derived_seed(self.run.seed, "ewc fisher samples", task.index))
         picked = torch.randperm(len(task.train), generator=generator)[: self.fisher_samples].tolist()
         examples = [(task.train.input_ids[i], task.train.labels[i]) for i in picked]
         self.consolidate(self.estimate(model, examples, "classification", task.head), trainable_backbone_parameters(model))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from benchmark.core.hashing import derived_seed
 from benchmark.model.backbones import Backbone
 from benchmark.model.encoding import EncodedTask
 from benchmark.core.errors import UserError
@@ -51,8 +52,9 @@ class LoRA(Strategy):
         from peft import get_peft_model
 
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.run.seed)  # LoRA's A matrices: the same for every run with this seed
             first = self.run.tasks[0].head if self.per_task else "shared"
+            # LoRA's A matrices: seeded by (seed, set), so a task's set is the same whatever the order.
+            torch.manual_seed(derived_seed(self.run.seed, "lora", first))
             model.backbone = get_peft_model(model.backbone, self.config(), adapter_name=first)
         self.peft_model = model.backbone
         model.router.listen(self.follow)
@@ -77,7 +79,7 @@ class LoRA(Strategy):
             import torch
 
             with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(self.run.seed * 1_000_003 + task.index)
+                torch.manual_seed(derived_seed(self.run.seed, "lora", task.head))
                 self.peft_model.add_adapter(task.head, self.config())
         self.follow(task.head)  # trainable before the trainer builds its optimizer
 

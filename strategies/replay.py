@@ -7,6 +7,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from benchmark.core.hashing import derived_seed
 from benchmark.model.batching import pad_batch
 from benchmark.model.encoding import EncodedTask
 from benchmark.model.task_model import TaskModel
@@ -33,10 +34,10 @@ class Replay(Strategy):
         self.sampler = torch.Generator()
 
     def before_task(self, model: TaskModel, task: EncodedTask) -> None:
-        self.sampler.manual_seed(self.run.seed * 7919 + task.index + 104729)
+        self.sampler.manual_seed(derived_seed(self.run.seed, "replay draws", task.index))
 
     def after_task(self, model: TaskModel, task: EncodedTask) -> None:
-        generator = torch.Generator().manual_seed(self.run.seed * 7919 + task.index)
+        generator = torch.Generator().manual_seed(derived_seed(self.run.seed, "replay buffer", task.index))
         for label in sorted(set(task.train.labels)):
             members = [i for i, y in enumerate(task.train.labels) if y == label]
             order = torch.randperm(len(members), generator=generator).tolist()

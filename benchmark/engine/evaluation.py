@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 import torch
 
+from benchmark.core.hashing import derived_seed
 from benchmark.model.batching import eval_batch_indices, pad_batch
 from benchmark.model.encoding import EncodedCorpus, EncodedTask
 from benchmark.engine.parallel import Parallel
 from benchmark.model.task_model import TaskModel, eval_mode
 
-MLM_EVAL_SEED = 0
 
 
 HALF_TYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
@@ -84,7 +84,7 @@ def corpus_perplexity(
         for number, indices in parallel.shard(batches) if parallel is not None else batches:
             input_ids, attention_mask = pad_batch([corpus.windows[i] for i in indices], pad_id)
             nll, count = model.lm_nll(
-                input_ids.to(device), attention_mask.to(device), generator=torch.Generator().manual_seed(MLM_EVAL_SEED + number),
+                input_ids.to(device), attention_mask.to(device), generator=torch.Generator().manual_seed(derived_seed("mlm eval", number)),
                 mask_token_id=mask_token_id, special_ids=special_ids,
             )
             total_nll += float(nll)

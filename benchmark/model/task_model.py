@@ -14,7 +14,6 @@ sets) switch with the task and stay out of the language-model path.
 from __future__ import annotations
 
 import contextlib
-import zlib
 from collections.abc import Callable, Iterator
 
 import torch
@@ -22,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 from transformers import PreTrainedModel
 
+from benchmark.core.hashing import derived_seed
 from benchmark.model.backbones import Kind
 
 HEAD_INIT_STD = 0.02
@@ -88,7 +88,7 @@ class TaskModel(nn.Module):
         self.heads = nn.ModuleDict()
         for name, classes in head_sizes.items():
             # Seeded by (seed, head name): a task's head is the same whatever the task order.
-            generator = torch.Generator().manual_seed(seed * 1_000_003 + zlib.crc32(name.encode("utf-8")))
+            generator = torch.Generator().manual_seed(derived_seed(seed, "head", name))
             head = nn.Linear(width, classes)
             with torch.no_grad():
                 head.weight.normal_(0.0, HEAD_INIT_STD, generator=generator)
