@@ -52,7 +52,7 @@ def main() -> None:
             records[name] = one_run(name, args)
             train_seconds[name].append(sum(t.train_s for t in records[name].timings))
     native, bridged = (statistics.median(train_seconds[name]) for name in PAIR)
-    same = all(records[PAIR[0]].__dict__[k] == records[PAIR[1]].__dict__[k] for k in ("accuracy_matrix", "perplexity"))
+    same = records[PAIR[0]].measures == records[PAIR[1]].measures
     print(f"model {args.model}, default scenario, {args.train_size} train / {args.test_size} test per task, "
           f"{args.repeats} repeats, {physical_cores()} physical cores")
     for name in PAIR:
