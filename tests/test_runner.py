@@ -43,7 +43,8 @@ def test_full_record_with_matrix_perplexity_and_metadata(toy_scenario: Path, tmp
     assert record.environment["packages"]["torch"]
     assert record.config["train"]["lr"] == 3e-3 and record.status == "finished"
     # The toy tasks are learnable: every task is learned well above chance right after training.
-    assert all(matrix[t][t - 1] >= 0.7 for t in range(1, 4))
+    # Each task is learned: right after training on it, 20 points above chance (the toy's tasks have 2, 3 and 2 classes).
+    assert all(matrix[t][t - 1] >= 1 / classes + 0.2 for t, classes in zip(range(1, 4), (2, 3, 2)))
 
 
 @pytest.mark.parametrize(("eval_on", "row1"), [("seen", [True, False, False]), ("all", [True, True, True])])
