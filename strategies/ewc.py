@@ -59,6 +59,7 @@ class EWC(Strategy):
 
     def estimate(self, model: TaskModel, examples: list[Example], objective: str, head: str | None) -> dict[str, torch.Tensor]:
         """The diagonal Fisher of ``objective`` on ``examples`` with the configured estimator."""
+        self.distance = None  # the penalty's two workspace copies must not add to the estimate's peak (memory_profile)
         return shared_fisher(
             model, examples, estimator=self.fisher, objective=objective, head=head, pad_id=self.run.pad_id,
             batch_size=self.fisher_batch_size, parallel=self.run.parallel,

@@ -19,6 +19,7 @@ import yaml
 from benchmark.core.errors import UserError
 from benchmark.core.typed_yaml import DuplicateKeyError, from_mapping, load_yaml, read_yaml_file
 
+DEFAULT_MEASURES = ["accuracy", "perplexity"]  # what a record held before measures were selectable
 DEFAULT_STRATEGIES = ["naive"]  # `make run`: naive's forgetting over the default scenario's three seeds (`make compare` adds L2-SP)
 MAX_PROCESSES_OR_THREADS = 4096  # torch.set_num_threads takes a C int; beyond this a count is a typo
 MAX_SEED = 2**32 - 1  # numpy and torch seeds are unsigned 32/64-bit; 32 bits is what both take everywhere
@@ -109,7 +110,7 @@ class SuiteConfig:
     orders: list[int] | Literal["all"] = field(default_factory=lambda: [1])
     strategies: list[str] = field(default_factory=lambda: list(DEFAULT_STRATEGIES))
     strategy_args: dict[str, dict[str, Any]] = field(default_factory=dict)
-    measures: list[str] = field(default_factory=lambda: ["accuracy", "perplexity"])  # what is measured after each task
+    measures: list[str] = field(default_factory=lambda: list(DEFAULT_MEASURES))  # what is measured after each task
     model: str = "smollm2-135m"
     model_kind: Literal["auto", "causal", "encoder"] = "auto"
     seeds: list[int] = field(default_factory=lambda: [0])

@@ -18,7 +18,6 @@ from typing import Any
 import torch
 
 from benchmark.core.atomic_io import atomic_write_bytes
-from benchmark.core.hashing import stable_hash
 from benchmark.results.records import OUT_FIX, TaskTiming
 
 CHECKPOINT_FORMAT = 1
@@ -64,11 +63,6 @@ class Checkpoint:
     weights: dict[str, torch.Tensor]
     strategy: dict[str, Any]
     rng: torch.Tensor
-
-
-def fingerprint(parts: dict[str, Any]) -> str:
-    """A stable hash of everything a run's numbers depend on."""
-    return stable_hash(parts)
 
 
 def checkpoint_path(results_dir: str | Path, run_id: str) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -31,7 +32,7 @@ def autocast(precision: str, device: torch.device | str) -> contextlib.AbstractC
     return contextlib.nullcontext()
 
 
-def _summed(parallel: Parallel | None, *values: float) -> list[float]:
+def summed_over_processes(parallel: Parallel | None, *values: float) -> list[float]:
     """``values`` summed over the run's processes (unchanged with one process)."""
     if parallel is None or parallel.processes == 1:
         return list(values)
@@ -43,6 +44,13 @@ def model_device(model: torch.nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
+def test_batches(task: EncodedTask, *, pad_id: int, batch_size: int, parallel: Parallel | None = None) -> Iterator[dict[str, torch.Tensor]]:
+    """This process's share of the length-sorted evaluation batches of ``task``'s test split (on the CPU)."""
+    batches = eval_batch_indices(task.test.lengths, batch_size)
+    for indices in parallel.shard(batches) if parallel is not None else batches:
+        yield task.test.batch(indices, pad_id)
+
+
 def task_accuracy(
     model: TaskModel, task: EncodedTask, *, pad_id: int, batch_size: int, precision: str = "fp32", parallel: Parallel | None = None,
 ) -> float:
@@ -50,12 +58,10 @@ def task_accuracy(
     device = model_device(model)
     correct = 0
     with eval_mode(model), torch.inference_mode(), autocast(precision, device):
-        batches = eval_batch_indices(task.test.lengths, batch_size)
-        for indices in parallel.shard(batches) if parallel is not None else batches:
-            batch = task.test.batch(indices, pad_id)
+        for batch in test_batches(task, pad_id=pad_id, batch_size=batch_size, parallel=parallel):
             logits = model(batch["input_ids"].to(device), batch["attention_mask"].to(device), task.head)
             correct += int((logits.argmax(dim=-1).cpu() == batch["labels"]).sum())
-    (correct_all,) = _summed(parallel, float(correct))
+    (correct_all,) = summed_over_processes(parallel, float(correct))
     return correct_all / len(task.test)
 
 
@@ -89,7 +95,7 @@ def corpus_perplexity(
             )
             total_nll += float(nll)
             total_tokens += count
-    total_nll, total_tokens = _summed(parallel, total_nll, float(total_tokens))
+    total_nll, total_tokens = summed_over_processes(parallel, total_nll, float(total_tokens))
     perplexity = math.exp(total_nll / max(total_tokens, 1))
     bits = total_nll / (math.log(2) * corpus.n_bytes) if model.kind == "causal" else None
     return LanguageModelScore(perplexity=perplexity, bits_per_byte=bits)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from benchmark.core.config import SuiteConfig, to_dict
-from benchmark.engine.checkpoints import fingerprint
-from benchmark.engine.measures import DEFAULT_MEASURES
+from benchmark.core.config import DEFAULT_MEASURES, SuiteConfig, to_dict
+from benchmark.core.hashing import stable_hash
 from benchmark.model.backbones import Backbone
 from benchmark.model.encoding import EncodedTask
 from scenarios.spec import ScenarioSpec
@@ -47,12 +46,12 @@ def run_fingerprint(config: SuiteConfig, spec: ScenarioSpec, strategy_name: str,
         # Only where they differ from the default, so that results directories made before
         # measures were selectable keep their fingerprints (and are not run again).
         hashed["measures"] = config.measures
-    return fingerprint(hashed)
+    return stable_hash(hashed)
 
 
 def row0_key(config: SuiteConfig, backbone: Backbone, tasks: list[EncodedTask], seed: int) -> str:
     """Hash of everything row 0 depends on: the model, the tasks and their heads' seed, the evaluation and the measures."""
-    return fingerprint({
+    return stable_hash({
         "model": backbone.fingerprint, "tasks": [(t.name, t.head, t.data_hash) for t in tasks], "seed": seed,
         "setting": config.setting, "eval": to_dict(config)["eval"], "precision": config.train.precision,
         "measures": config.measures,

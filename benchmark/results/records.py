@@ -24,7 +24,7 @@ from benchmark.core.typed_yaml import from_mapping
 
 SCHEMA_VERSION = 2
 READABLE_VERSIONS = (1, 2)
-V1_SERIES = ("accuracy_matrix", "perplexity", "bits_per_byte")  # top-level in version 1, the measures' series since
+V1_SERIES = {"accuracy_matrix": "accuracy", "perplexity": "perplexity", "bits_per_byte": "bits_per_byte"}  # version-1 field: its series
 RECORD_SUFFIX = ".json"
 OUT_FIX = "free space there or pass another --out"
 MAX_RUN_ID_LENGTH = 200  # + ".json" and an atomic write's temporary suffix stays under the OS's 255-byte names
@@ -130,9 +130,7 @@ class RunRecord:
 def upgraded_from_v1(data: dict[str, Any]) -> dict[str, Any]:
     """A version-1 record's data in the version-2 layout (its three series moved under ``measures``)."""
     upgraded = {k: v for k, v in data.items() if k not in V1_SERIES}
-    upgraded["measures"] = {
-        "accuracy": data.get("accuracy_matrix"), "perplexity": data.get("perplexity"), "bits_per_byte": data.get("bits_per_byte"),
-    }
+    upgraded["measures"] = {series: data.get(field_name) for field_name, series in V1_SERIES.items()}
     upgraded["schema_version"] = SCHEMA_VERSION
     return upgraded
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from benchmark.engine.measures import accuracy, perplexity  # noqa: F401  (registration)
 from benchmark.engine.measures.base import (
-    DEFAULT_MEASURES,
     MEASURES,
     Measure,
     MeasureEnv,
@@ -18,4 +17,4 @@ from benchmark.engine.measures.base import (
     register_measure,
 )
 
-__all__ = ["DEFAULT_MEASURES", "MEASURES", "Measure", "MeasureEnv", "MeasurePoint", "build_measures", "measured_rows", "register_measure"]
+__all__ = ["MEASURES", "Measure", "MeasureEnv", "MeasurePoint", "build_measures", "measured_rows", "register_measure"]

@@ -24,15 +24,13 @@ import torch
 from benchmark.core.config import SuiteConfig
 from benchmark.core.errors import UserError
 from benchmark.core.registry import Registry
-from benchmark.engine.evaluation import autocast, model_device
+from benchmark.engine.evaluation import autocast, model_device, summed_over_processes, test_batches
 from benchmark.engine.parallel import Parallel
 from benchmark.model.backbones import Backbone
-from benchmark.model.batching import eval_batch_indices
 from benchmark.model.encoding import EncodedCorpus, EncodedTask
 from benchmark.model.task_model import TaskModel, eval_mode
 
 SeriesKind = Literal["per_task", "per_row"]
-DEFAULT_MEASURES = ["accuracy", "perplexity"]
 
 
 @dataclass
@@ -56,9 +54,7 @@ class MeasureEnv:
 
     def test_batches(self, task: EncodedTask) -> Iterator[dict[str, torch.Tensor]]:
         """This process's share of the length-sorted evaluation batches of ``task``'s test split (on the CPU)."""
-        batches = eval_batch_indices(task.test.lengths, self.config.eval.batch_size)
-        for indices in self.parallel.shard(batches) if self.parallel is not None else batches:
-            yield task.test.batch(indices, self.pad_id)
+        return test_batches(task, pad_id=self.pad_id, batch_size=self.config.eval.batch_size, parallel=self.parallel)
 
     def pooled_features(self, model: TaskModel, task: EncodedTask) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """(pooled features, labels) of each of this process's test batches of ``task``, in eval mode without gradients."""
@@ -70,9 +66,7 @@ class MeasureEnv:
 
     def summed(self, *values: float) -> list[float]:
         """``values`` summed over the run's processes (unchanged with one process)."""
-        if self.parallel is None or self.parallel.processes == 1:
-            return list(values)
-        return self.parallel.sum(torch.tensor(values, dtype=torch.float64, device=self.parallel.device)).tolist()
+        return summed_over_processes(self.parallel, *values)
 
 
 @dataclass(frozen=True)
