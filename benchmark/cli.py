@@ -20,6 +20,7 @@ from benchmark.core.errors import EXIT_USER_ERROR, UserError
 FLAG_PATHS = {
     "scenario": "scenario", "order": "orders", "strategies": "strategies", "model": "model",
     "model_kind": "model_kind", "seeds": "seeds", "out": "out", "setting": "setting",
+    "formulation": "formulation", "decode": "decode",
     "device": "device", "threads": "threads", "data_dir": "data_dir", "train_size": "train_size",
     "test_size": "test_size", "epochs": "train.epochs", "lr": "train.lr", "batch_size": "train.batch_size",
     "precision": "train.precision", "eval_on": "eval.eval_on", "ppl_tokens": "eval.ppl_tokens",
@@ -47,6 +48,8 @@ def run_parser() -> argparse.ArgumentParser:
     add("--seeds", metavar="S[,S]", help="comma-separated seeds (default: the scenario's, else 0; the default scenario's are 0,1,2)")
     add("--out", metavar="DIR", help="results directory for run records (default: results)")
     add("--setting", choices=["task_incremental", "class_incremental"], help="per-task heads or one shared head")
+    add("--formulation", choices=["heads", "text"], help="a linear head per task (default), or tasks as prompts and answer strings")
+    add("--decode", choices=["rank", "greedy"], help="text formulation: rank the answers by log-likelihood (default) or generate greedily")
     add("--eval-on", choices=["seen_next", "seen", "all"], help="tasks evaluated after each task (default: seen_next)")
     add("--epochs", metavar="N", help="epochs per task")
     add("--lr", metavar="LR", help="backbone learning rate")

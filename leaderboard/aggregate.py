@@ -128,12 +128,21 @@ def bootstrap_interval(values: np.ndarray, rng: np.random.Generator) -> tuple[fl
 def scenario_labels(records: list[RunRecord]) -> list[str]:
     """Each record's scenario name, or ``name@version`` where records of several versions of it are shown together.
 
-    Versions of a scenario differ in tasks or budget, so their runs are never averaged together.
+    Versions of a scenario differ in tasks or budget, so their runs are never averaged
+    together; nor are runs of the two formulations (the text one is labelled).
     """
     versions: dict[str, set[int]] = {}
     for record in records:
         versions.setdefault(record.scenario, set()).add(record.scenario_version)
-    return [f"{r.scenario}@{r.scenario_version}" if len(versions[r.scenario]) > 1 else r.scenario for r in records]
+    return [(f"{r.scenario}@{r.scenario_version}" if len(versions[r.scenario]) > 1 else r.scenario) + posed_as(r) for r in records]
+
+
+def posed_as(record: RunRecord) -> str:
+    """`` (text)`` or `` (text, greedy)`` for runs of the text formulation, nothing for heads: they are never averaged together."""
+    config = record.config or {}
+    if config.get("formulation", "heads") != "text":
+        return ""
+    return " (text, greedy)" if config.get("decode") == "greedy" else " (text)"
 
 
 def aggregate(records: list[RunRecord], *, ci: bool = False) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from benchmark.core.errors import UserError
 from benchmark.core.typed_yaml import from_mapping, read_yaml_file
+from scenarios.prompts import validate_prompts
 
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 MAX_NAME_LENGTH = 64  # scenario and task names become parts of file names, which the OS caps at 255 bytes
@@ -53,6 +54,11 @@ class TaskSpec:
     totals split evenly over classes (``train_size``/``test_size``), or, when
     ``train_per_class``/``test_per_class`` are set, up to that many per class
     (fewer where a class has fewer, as with ``select_k_per_class`` in the papers).
+
+    In the text formulation a task is posed by ``prompt`` (a template with ``{text}``
+    and, for pairs, ``{text_pair}``; default: the scenario's), answered by the strings
+    in ``answers`` (label -> answer; default: the label itself) and optionally led by an
+    ``instruction`` (see :mod:`scenarios.prompts`).
     """
 
     name: str
@@ -73,6 +79,9 @@ class TaskSpec:
     max_length: int = 128
     metric: Literal["accuracy"] = "accuracy"
     description: str = ""
+    prompt: str | None = None
+    answers: dict[str, str] = field(default_factory=dict)
+    instruction: str | None = None
 
     def source_for(self, data_dir: object) -> SourceSpec:
         """The local source when a data directory is given and one is defined, else the default source."""
@@ -99,7 +108,10 @@ class ScenarioSpec:
 
     ``train`` and ``eval`` are the scenario's recommended budget (TrainConfig and
     EvalConfig fields), and ``seeds`` the seeds its headline needs to be read with its
-    spread; a preset, a config file and flags all override them. With
+    spread; a preset, a config file and flags all override them. ``prompt`` and
+    ``instruction`` are the defaults of its tasks in the text formulation, and
+    ``prompt_style`` how prompts reach the model (``chat``: the tokenizer's chat
+    template, for instruct models). With
     ``grid: true`` the orders are every ordered pair of distinct tasks (intermediate
     task, then target task), in the order the tasks are listed.
     """
@@ -115,6 +127,9 @@ class ScenarioSpec:
     train: dict[str, Any] = field(default_factory=dict)
     eval: dict[str, Any] = field(default_factory=dict)
     seeds: list[int] | None = None
+    prompt: str | None = None
+    instruction: str | None = None
+    prompt_style: Literal["plain", "chat"] = "plain"
     path: str = ""
 
     def task(self, name: str) -> TaskSpec:
@@ -211,10 +226,13 @@ def parse_scenario(data: Any, *, source: str, path: str = "") -> ScenarioSpec:
             for holder in [task] + [task.get(k) for k in ("source", "local") if isinstance(task.get(k), dict)]:
                 if isinstance(holder.get("label_map"), dict):
                     holder["label_map"] = {str(k): str(v) for k, v in holder["label_map"].items()}
+            if isinstance(task.get("answers"), dict):
+                task["answers"] = {str(k): str(v) for k, v in task["answers"].items()}
             if isinstance(task.get("labels"), list):
                 task["labels"] = [str(v) for v in task["labels"]]
     spec = from_mapping(ScenarioSpec, data, source=source)
     _validate(spec, source)
+    validate_prompts(spec, source)
     return spec
 
 

@@ -35,8 +35,9 @@ class AdapterSlot(nn.Module):
 
     ``per_task`` slots keep one adapter per head and use the one the router names;
     shared slots keep one adapter used for every head. With no active head (the
-    language-model path) no adapter runs, so language modelling sees the pristine
-    backbone.
+    language-model path with heads) no adapter runs, so language modelling sees the
+    pristine backbone; in the text formulation the language-model path keeps the set
+    of the task trained last (:attr:`TaskModel.lm_route`).
     """
 
     SHARED = "shared"

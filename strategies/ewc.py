@@ -94,8 +94,12 @@ class EWC(Strategy):
             return  # after the last task nothing is trained any more: its Fisher would go unused
         generator = torch.Generator().manual_seed(derived_seed(self.run.seed, "ewc fisher samples", task.index))
         picked = torch.randperm(len(task.train), generator=generator)[: self.fisher_samples].tolist()
-        examples = [(task.train.input_ids[i], task.train.labels[i]) for i in picked]
-        self.consolidate(self.estimate(model, examples, "classification", task.head), trainable_backbone_parameters(model))
+        if task.answers is not None:  # text formulation: the Fisher of the answer tokens' loss
+            examples = [(task.train.input_ids[i] + task.answers[task.train.labels[i]], len(task.train.input_ids[i])) for i in picked]
+            objective = "answer"
+        else:
+            examples, objective = [(task.train.input_ids[i], task.train.labels[i]) for i in picked], "classification"
+        self.consolidate(self.estimate(model, examples, objective, task.head), trainable_backbone_parameters(model))
 
     @torch.no_grad()
     def consolidate(self, fisher: dict[str, torch.Tensor], params: dict[str, torch.nn.Parameter]) -> None:

@@ -27,7 +27,11 @@ from benchmark.model.batching import pad_batch
 from benchmark.engine.parallel import Parallel
 from benchmark.model.task_model import TaskModel, eval_mode
 
-Example = tuple[list[int], int]  # token ids, label (labels are ignored for the LM loss)
+Example = tuple[list[int], int]
+"""Token ids and an int: the label (``classification``), ignored (``lm``), or where the answer starts (``answer``).
+
+The ``answer`` objective is the text formulation's task loss: the ids are a prompt
+followed by its gold answer, and only the answer tokens are predicted."""
 
 
 def trainable_backbone_parameters(model: TaskModel) -> dict[str, nn.Parameter]:
@@ -85,7 +89,13 @@ def _example_losses(model: TaskModel, objective: str, head: str | None):  # noqa
         weights = valid[1:]
         return (F.cross_entropy(logits[:-1], ids[1:], reduction="none") * weights).sum() / weights.sum()
 
-    return classification if objective == "classification" else language_model
+    return classification if objective == "classification" else language_model  # "answer" is the LM loss on answer tokens
+
+
+def answer_positions(examples: list[Example], mask: torch.Tensor) -> torch.Tensor:
+    """(B, L) bool: the real tokens at or after each example's answer start."""
+    starts = torch.tensor([e[1] for e in examples], dtype=torch.long)
+    return mask.bool() & (torch.arange(mask.size(1))[None, :] >= starts[:, None])
 
 
 def _inputs(examples: list[Example], pad_id: int, causal: bool, objective: str, device: torch.device) -> tuple[torch.Tensor, ...]:
@@ -93,6 +103,8 @@ def _inputs(examples: list[Example], pad_id: int, causal: bool, objective: str, 
     if objective == "classification":
         index = mask.sum(1) - 1 if causal else torch.zeros(len(examples), dtype=torch.long)
         per_token = F.one_hot(index, ids.size(1)).float()
+    elif objective == "answer":  # the LM loss weighted to the answer tokens only
+        per_token = answer_positions(examples, mask).float()
     else:
         per_token = mask.float()
     labels = torch.tensor([e[1] for e in examples], dtype=torch.long)
@@ -107,7 +119,7 @@ def empirical_fisher(
     Args:
         model: The model at the weights to estimate around.
         examples: (token ids, label) pairs.
-        objective: ``classification`` (cross-entropy of ``head``) or ``lm`` (causal LM loss).
+        objective: ``classification`` (cross-entropy of ``head``), ``lm`` (causal LM loss) or ``answer`` (its answer tokens).
         head: The classification head (ignored for ``lm``).
         pad_id: Padding token id.
         chunk_size: Examples per vmap call (memory grows with it: one gradient copy each).
@@ -144,6 +156,9 @@ def batch_fisher(
             if objective == "classification":
                 labels = torch.tensor([e[1] for e in chunk], device=device)
                 loss = F.cross_entropy(model(ids, mask, head), labels)
+            elif objective == "answer":
+                targets = ids.masked_fill(~answer_positions(chunk, mask.cpu()).to(device), -100)
+                loss, _ = model.answer_loss({"input_ids": ids, "attention_mask": mask, "target_ids": targets}, head)
             else:
                 nll, count = model.lm_nll(ids, mask)
                 loss = nll / count

@@ -8,7 +8,11 @@ from strategies.base import Strategy, register_strategy
 
 @register_strategy("frozen")
 class Frozen(Strategy):
-    """Frozen backbone, only the task heads train: no forgetting of the backbone by construction."""
+    """Frozen backbone, only the task heads train: no forgetting of the backbone by construction.
+
+    In the text formulation there are no heads, so nothing trains: every row is the
+    pretrained model's zero-shot accuracy (R[t] equals R[0]).
+    """
 
     reference = True
     trains_backbone = False

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 
 from benchmark.core.hashing import derived_seed
 from benchmark.model.batching import pad_batch
+from benchmark.model.text_batches import answer_batch
 from benchmark.model.encoding import EncodedTask
 from benchmark.model.task_model import TaskModel
 from strategies.base import Batch, MemoryProfile, Strategy, register_strategy
@@ -21,7 +22,8 @@ class Replay(Strategy):
 
     After each task the buffer is rebalanced so that every class seen so far holds an
     equal share of ``buffer_size`` slots (earlier classes give up random examples).
-    Replayed examples are scored with their own task's head. Replay batches are drawn
+    Replayed examples are scored with their own task's head (text formulation: by the
+    loss of their own task's answer). Replay batches are drawn
     with a generator seeded per task, not torch's global one, so every process of a
     multi-process run draws the same batch whatever its own data did to the global RNG.
     """
@@ -58,8 +60,14 @@ class Replay(Strategy):
         picked = [memory[i] for i in torch.randperm(len(memory), generator=self.sampler)[:size].tolist()]
         device = batch["input_ids"].device
         total = torch.zeros((), device=device)
+        answers = {task.head: task.answers for task in self.run.tasks}
         for head in sorted({item[2] for item in picked}):
             group = [item for item in picked if item[2] == head]
+            if answers.get(head) is not None:  # text formulation: the mean answer-token loss, weighted by the group's examples
+                replayed = answer_batch([item[0] for item in group], [item[1] for item in group], answers[head], self.run.pad_id)
+                loss, _ = model.answer_loss({k: v.to(device) for k, v in replayed.items()}, head)
+                total = total + loss * len(group)
+                continue
             ids, mask = pad_batch([item[0] for item in group], self.run.pad_id)
             labels = torch.tensor([item[1] for item in group], device=device)
             logits = model(ids.to(device), mask.to(device), head)

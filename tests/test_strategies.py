@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import benchmark.suite.runner as runner
+from benchmark.core.errors import UserError
 from benchmark.model.backbones import load_backbone
 from benchmark.suite.setup import prepare_data
 from scenarios.catalog import load_scenario
@@ -53,15 +54,26 @@ def base_weights(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return out
 
 
+@pytest.mark.parametrize("formulation", ["heads", "text"])
 @pytest.mark.parametrize("name", sorted(STRATEGIES.names()))
-def test_every_registered_strategy_runs_to_a_full_record(scenario: Path, tmp_path: Path, name: str) -> None:
+def test_every_registered_strategy_runs_to_a_full_record(scenario: Path, tmp_path: Path, name: str, formulation: str) -> None:
+    cls = STRATEGIES.get(name)
+    if formulation not in cls.formulations:
+        with pytest.raises(UserError, match=f"works only in the {cls.formulations[0]} formulation"):
+            run(scenario, tmp_path / "out", name, formulation=formulation)
+        return
     if name.startswith("avalanche:") and not avalanche_installed():
         pytest.skip("avalanche-lib is not installed in this environment (make test runs these in .venv-avalanche)")
-    record = run(scenario, tmp_path / "out", name).record
+    record = run(scenario, tmp_path / "out", name, formulation=formulation).record
     assert record.status == "finished", record.error
     assert all(v is not None for v in record.accuracy_matrix[-1])
     assert record.metrics["acc"] is not None and record.metrics["ppl_ratio"] is not None
-    assert record.parameters["trainable"] > 0
+    if formulation == "text" and name in ("frozen", "icl"):  # nothing trains without heads
+        assert record.parameters["trainable"] == 0
+    else:
+        assert record.parameters["trainable"] > 0
+    if formulation == "text":
+        assert record.metrics["acc_per_byte"] is not None
 
 
 @pytest.mark.parametrize(("name", "args"), [("frozen", None), ("adapters", {"per_task": True}), ("adapters", {"per_task": False}), ("lora", {"per_task": False}), ("lora", {"per_task": True})])

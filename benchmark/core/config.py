@@ -116,6 +116,8 @@ class SuiteConfig:
     seeds: list[int] = field(default_factory=lambda: [0])
     out: str = "results"
     setting: Literal["task_incremental", "class_incremental"] = "task_incremental"
+    formulation: Literal["heads", "text"] = "heads"  # a linear head per task, or prompts and answer strings
+    decode: Literal["rank", "greedy"] = "rank"  # text formulation: rank the answers by log-likelihood, or generate
     device: str = "cpu"
     threads: int | None = None
     data_dir: str | None = None

@@ -24,9 +24,10 @@ def evaluation_columns(t: int, n_tasks: int, eval_on: str) -> list[int]:
     return list(range(min(t + 1, n_tasks) if eval_on == "seen_next" else t))
 
 
-def new_model(backbone: Backbone, tasks: list[EncodedTask], seed: int, device: torch.device) -> TaskModel:
-    """A fresh copy of the pretrained backbone with the seeded heads of ``tasks``."""
-    return TaskModel(copy.deepcopy(backbone.model), kind=backbone.kind, head_sizes=head_sizes(tasks), seed=seed).to(device)
+def new_model(backbone: Backbone, tasks: list[EncodedTask], seed: int, device: torch.device, formulation: str = "heads") -> TaskModel:
+    """A fresh copy of the pretrained backbone with the seeded heads of ``tasks`` (none in the text formulation)."""
+    sizes = head_sizes(tasks) if formulation == "heads" else {}
+    return TaskModel(copy.deepcopy(backbone.model), kind=backbone.kind, head_sizes=sizes, seed=seed, formulation=formulation).to(device)
 
 
 @dataclass
@@ -80,6 +81,6 @@ def empty_series(measures: dict[str, Measure], row0: RowZero, n_tasks: int) -> d
 
 def compute_row0(backbone: Backbone, tasks: list[EncodedTask], seed: int, measures: dict[str, Measure], env: MeasureEnv, device: torch.device) -> RowZero:
     """Every measure of the untouched pretrained model (with the run's seeded heads) on every task."""
-    model = new_model(backbone, tasks, seed, device)
+    model = new_model(backbone, tasks, seed, device, env.config.formulation)
     row = take_measures(measures, model, MeasurePoint(row=0, tasks=tasks, columns=list(range(len(tasks)))), env)
     return RowZero(values=row.values, seconds=0.0)

@@ -46,7 +46,14 @@ def run_fingerprint(config: SuiteConfig, spec: ScenarioSpec, strategy_name: str,
         # Only where they differ from the default, so that results directories made before
         # measures were selectable keep their fingerprints (and are not run again).
         hashed["measures"] = config.measures
-    return stable_hash(hashed)
+    return stable_hash({**hashed, **posing(config, tasks)})
+
+
+def posing(config: SuiteConfig, tasks: list[EncodedTask]) -> dict[str, object]:
+    """What the text formulation adds to a fingerprint (nothing with heads, so older fingerprints hold)."""
+    if config.formulation == "heads":
+        return {}
+    return {"formulation": config.formulation, "decode": config.decode, "prompts": [t.text.prompt_hash for t in tasks]}
 
 
 def row0_key(config: SuiteConfig, backbone: Backbone, tasks: list[EncodedTask], seed: int) -> str:
@@ -54,5 +61,5 @@ def row0_key(config: SuiteConfig, backbone: Backbone, tasks: list[EncodedTask], 
     return stable_hash({
         "model": backbone.fingerprint, "tasks": [(t.name, t.head, t.data_hash) for t in tasks], "seed": seed,
         "setting": config.setting, "eval": to_dict(config)["eval"], "precision": config.train.precision,
-        "measures": config.measures,
+        "measures": config.measures, **posing(config, tasks),
     })

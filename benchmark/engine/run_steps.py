@@ -62,7 +62,7 @@ def start_run(plan: RunPlan, context: RunContext, results_dir: Path | None) -> A
     start = time.perf_counter()
     strategy = build_strategy(plan.strategy, context.config.strategy_args)
     torch.manual_seed(derived_seed(plan.seed, 0))
-    model = new_model(context.backbone, context.tasks, plan.seed, context.device)
+    model = new_model(context.backbone, context.tasks, plan.seed, context.device, context.config.formulation)
     pristine_names, total_parameters = {n for n, _ in model.named_parameters()}, count_parameters(model)
     strategy.bind(context)
     model = strategy.wrap_model(model)
@@ -111,6 +111,8 @@ def learn(run: ActiveRun, state: RunState, t: int, learning: list[EncodedTask]) 
     torch.manual_seed(derived_seed(seed, t))
     generator = torch.Generator().manual_seed(derived_seed(seed, t, 1))
     run.tick = time.perf_counter()
+    if model.formulation == "text":
+        model.lm_route = learning[-1].head  # the language model is the task modules' model now (see TaskModel)
     try:
         for task in learning:
             strategy.before_task(model, task)

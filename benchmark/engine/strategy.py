@@ -78,6 +78,7 @@ class Strategy:
             run then starts again instead of continuing).
         checks_own_arguments: True if the constructor takes ``**kwargs`` and validates
             them itself (the Avalanche bridge), instead of :func:`build_strategy`.
+        formulations: The task formulations (``heads``, ``text``) the strategy works in.
 
     A strategy whose :meth:`trainer` returns a training loop trains with that loop
     instead of forgetbench's trainer; only the Avalanche bridge does.
@@ -88,6 +89,7 @@ class Strategy:
     trains_backbone: ClassVar[bool] = True
     resumable: ClassVar[bool] = True
     checks_own_arguments: ClassVar[bool] = False
+    formulations: ClassVar[tuple[str, ...]] = ("heads", "text")
 
     def check_backbone(self, backbone: Backbone) -> None:
         """Raises a UserError, before any work, if the strategy's arguments cannot apply to ``backbone``.
@@ -206,6 +208,10 @@ class Composite(Strategy):
     def trains_backbone(self) -> bool:  # type: ignore[override]
         return all(part.trains_backbone for part in self.parts)
 
+    @property
+    def formulations(self) -> tuple[str, ...]:  # type: ignore[override]
+        return tuple(f for f in ("heads", "text") if all(f in part.formulations for part in self.parts))
+
 
 def accepted_arguments(cls: type[Strategy]) -> list[str]:
     """Names of the keyword arguments a strategy's constructor accepts."""
@@ -246,3 +252,14 @@ def build_strategy(spec: str, strategy_args: dict[str, dict[str, Any]] | None = 
     if len(parts) > 1 and any(part.joint for part in parts):
         raise UserError(f"strategy {spec!r} composes a joint (multitask) reference, which trains differently; run it on its own")
     return parts[0] if len(parts) == 1 else Composite(parts=parts)
+
+
+def check_formulation(spec: str, formulation: str) -> None:
+    """Raises a UserError if a part of strategy ``spec`` does not work in ``formulation`` (checked before it is built)."""
+    for name in (part.strip() for part in spec.split("+")):
+        allowed = STRATEGIES.get(name).formulations
+        if formulation not in allowed:
+            raise UserError(
+                f"strategy {name!r} works only in the {' and '.join(allowed)} formulation, not with --formulation {formulation}; "
+                f"run it with --formulation {allowed[0]} or leave it out"
+            )

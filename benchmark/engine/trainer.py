@@ -59,7 +59,7 @@ def parameter_groups(model: TaskModel, tasks: list[EncodedTask], config: TrainCo
     Only the heads of ``tasks`` are optimised, so weight decay never touches the heads
     of other tasks.
     """
-    head_names = {task.head for task in tasks}
+    head_names = {task.head for task in tasks if task.head in model.heads}  # none in the text formulation
     all_head_ids = {id(p) for head in model.heads.values() for p in head.parameters()}
     heads = [p for name in sorted(head_names) for p in model.heads[name].parameters() if p.requires_grad]
     body = [p for p in model.parameters() if p.requires_grad and id(p) not in all_head_ids]
@@ -73,7 +73,8 @@ def parameter_groups(model: TaskModel, tasks: list[EncodedTask], config: TrainCo
             groups.append({"params": by_depth[depth], "lr": config.lr * config.layer_lr_decay ** (n_blocks + 1 - depth)})
     elif body:
         groups.append({"params": body, "lr": config.lr})
-    groups.append({"params": heads, "lr": config.head_lr})
+    if heads:  # the text formulation has none
+        groups.append({"params": heads, "lr": config.head_lr})
     return groups
 
 
@@ -88,6 +89,9 @@ def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, total_
 class TrainingStep(torch.nn.Module):
     """One micro-batch's loss (cross-entropy plus the strategy's penalty) as a module.
 
+    With heads the cross-entropy is over the head's classes; in the text formulation it
+    is the mean over the answer tokens of the batch (prompt tokens carry no loss).
+
     This is what ``Accelerator.prepare`` wraps in DistributedDataParallel: a penalty may
     touch any parameter (EWC's anchors, replayed batches through other heads), and DDP
     only handles parameters used inside the forward it wraps.
@@ -99,8 +103,11 @@ class TrainingStep(torch.nn.Module):
         self.strategy = strategy
 
     def forward(self, batch: dict[str, object], head: str) -> torch.Tensor:
-        logits = self.model(batch["input_ids"], batch["attention_mask"], head)
-        loss = F.cross_entropy(logits.float(), batch["labels"])
+        if self.model.formulation == "text":  # the answer tokens' loss; the penalty sees their vocabulary logits
+            loss, logits = self.model.answer_loss(batch, head)
+        else:
+            logits = self.model(batch["input_ids"], batch["attention_mask"], head)
+            loss = F.cross_entropy(logits.float(), batch["labels"])
         extra = self.strategy.penalty(self.model, batch, logits)
         return loss if extra is None else loss + extra
 
@@ -152,6 +159,9 @@ def train_tasks(
         fault_point: Prefix of this call's fault-injection points (``<prefix>:step<k>``, see benchmark.core.faults).
         parallel: The run's processes (default: this process alone).
     """
+    if not any(p.requires_grad for p in model.parameters()):
+        # Nothing to train (frozen or icl in the text formulation, which have no heads).
+        return TrainStats(steps=0, examples=0, final_loss=float("nan"))
     parallel = parallel or make_parallel(model_device(model).type, config.precision)
     accelerator = parallel.accelerator
     schedule = batch_schedule(tasks, config, generator)

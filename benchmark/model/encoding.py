@@ -7,27 +7,38 @@ and later suites on the same scenario tokenise each split once.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import torch
 
 from benchmark.core.atomic_io import atomic_write_bytes
 from benchmark.model.backbones import Backbone
 from benchmark.model.batching import pad_batch
+from benchmark.model.text_batches import answer_batch
 from benchmark.core.cache import CACHE_FIX, cache_dir
 from benchmark.core.hashing import digest
 from benchmark.core.errors import UserError
 from benchmark.core.notices import notice
 from scenarios.prepare import TaskDataset, TextSplit
 
+if TYPE_CHECKING:
+    from benchmark.model.prompt_encoding import TextTask
+
 
 @dataclass
 class EncodedSplit:
-    """Token id lists with class labels (indices into the head's outputs)."""
+    """Token id lists with class labels (indices into the head's outputs, or into the answers).
+
+    In the text formulation ``input_ids`` are the prompts and ``answers`` the answer
+    token ids of every class: a batch is then each prompt followed by its gold answer,
+    with the answer tokens as the only targets (:func:`benchmark.model.text_batches.answer_batch`).
+    """
 
     input_ids: list[list[int]]
     labels: list[int]
+    answers: list[list[int]] | None = None
     lengths: list[int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -37,7 +48,9 @@ class EncodedSplit:
         return len(self.input_ids)
 
     def batch(self, indices: list[int], pad_id: int) -> dict[str, torch.Tensor]:
-        """Padded tensors for the examples at ``indices``."""
+        """Padded tensors for the examples at ``indices`` (with ``target_ids`` in the text formulation)."""
+        if self.answers is not None:
+            return answer_batch([self.input_ids[i] for i in indices], [self.labels[i] for i in indices], self.answers, pad_id)
         input_ids, attention_mask = pad_batch([self.input_ids[i] for i in indices], pad_id)
         labels = torch.tensor([self.labels[i] for i in indices], dtype=torch.long)
         return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
@@ -56,6 +69,8 @@ class EncodedTask:
         test: Test split.
         data_hash: SHA-256 of the exact examples.
         source_hash: SHA-256 of everything loaded for the task (before sampling).
+        text: In the text formulation, how the task is posed (prompt, answers, raw
+            examples for in-context demonstrations); None with heads.
     """
 
     name: str
@@ -66,6 +81,12 @@ class EncodedTask:
     test: EncodedSplit
     data_hash: str
     source_hash: str = ""
+    text: TextTask | None = None
+
+    @property
+    def answers(self) -> list[list[int]] | None:
+        """The answer token ids of every class (text formulation), else None."""
+        return self.train.answers
 
 
 @dataclass
@@ -109,8 +130,18 @@ def _matches(cached: object, dataset: TaskDataset) -> bool:
     return True
 
 
-def _cached_token_ids(backbone: Backbone, dataset: TaskDataset) -> tuple[list[list[int]], list[list[int]]]:
-    key = digest(f"{backbone.fingerprint}|{dataset.data_hash}|{dataset.spec.max_length}", length=32)
+def cached_token_ids(
+    backbone: Backbone, dataset: TaskDataset, *, tokenize: Callable[[TextSplit], list[list[int]]] | None = None, variant: str = "",
+) -> tuple[list[list[int]], list[list[int]]]:
+    """Token ids of the train and test split, from the on-disk cache when it holds them.
+
+    Args:
+        backbone: The model whose tokenizer is used.
+        dataset: The task's examples.
+        tokenize: Tokenises one split (default: the texts, cut to the task's max_length).
+        variant: What else the ids depend on (a prompt's hash); part of the cache key.
+    """
+    key = digest(f"{backbone.fingerprint}|{dataset.data_hash}|{dataset.spec.max_length}", *([variant] if variant else []), length=32)
     path = cache_dir() / "tokens" / f"{key}.json"
     if path.is_file():
         try:
@@ -121,8 +152,8 @@ def _cached_token_ids(backbone: Backbone, dataset: TaskDataset) -> tuple[list[li
             return cached["train"], cached["test"]
         notice(f"the tokenised-data cache file {path} was damaged; it has been rebuilt")
     where = f"task {dataset.spec.name!r}"
-    train = _tokenize(backbone, dataset.train, dataset.spec.max_length, where)
-    test = _tokenize(backbone, dataset.test, dataset.spec.max_length, where)
+    tokenize = tokenize or (lambda split: _tokenize(backbone, split, dataset.spec.max_length, where))
+    train, test = tokenize(dataset.train), tokenize(dataset.test)
     atomic_write_bytes(path, json.dumps({"train": train, "test": test}).encode("utf-8"), fix=CACHE_FIX)
     return train, test
 
@@ -142,7 +173,7 @@ def encode_tasks(
     shared = union_labels(datasets) if setting == "class_incremental" else None
     tasks = []
     for index, dataset in enumerate(datasets):
-        train_ids, test_ids = _cached_token_ids(backbone, dataset)
+        train_ids, test_ids = cached_token_ids(backbone, dataset)
         names = dataset.spec.labels
         remap = [shared.index(n) for n in names] if shared else list(range(len(names)))
         tasks.append(

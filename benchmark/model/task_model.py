@@ -9,6 +9,11 @@ projection is skipped); the language-model path runs the whole model.
 Every forward pass first tells the model's :class:`HeadRouter` which head it serves
 (``None`` for language modelling), so task-specific modules (per-task adapters, LoRA
 sets) switch with the task and stay out of the language-model path.
+
+In the text formulation there are no heads: a task is learned and scored through the
+LM head itself (:meth:`TaskModel.answer_loss`, :mod:`benchmark.engine.text_scoring`).
+The task's modules then *are* the language model, so the language-model path keeps
+the set of the task trained last (``lm_route``) instead of switching modules off.
 """
 
 from __future__ import annotations
@@ -75,14 +80,24 @@ class TaskModel(nn.Module):
     Args:
         backbone: A transformers model with an LM head (causal or masked).
         kind: ``causal`` (pool the last real token) or ``encoder`` (pool the first token).
-        head_sizes: Number of classes of each head, by head name.
+        head_sizes: Number of classes of each head, by head name (none in the text formulation).
         seed: Seed of the heads' initialisation (the same seed and name give the same head).
+        formulation: ``heads`` or ``text``.
+
+    Attributes:
+        lm_route: The task modules the language-model path uses: None (none) with heads;
+            in the text formulation the head of the task trained last (set by the engine).
+        contexts: Text formulation: test prompts that replace a task's own, by task name
+            (the ``icl`` reference puts in-context demonstrations there); not weights.
     """
 
-    def __init__(self, backbone: PreTrainedModel, *, kind: Kind, head_sizes: dict[str, int], seed: int) -> None:
+    def __init__(self, backbone: PreTrainedModel, *, kind: Kind, head_sizes: dict[str, int], seed: int, formulation: str = "heads") -> None:
         super().__init__()
         self.backbone = backbone
         self.kind = kind
+        self.formulation = formulation
+        self.lm_route: str | None = None
+        self.contexts: dict[str, list[list[int]]] = {}
         self.router = HeadRouter()
         width = hidden_size(backbone)
         self.heads = nn.ModuleDict()
@@ -115,7 +130,7 @@ class TaskModel(nn.Module):
     def language_model_path(self) -> Iterator[TaskModel]:
         """Inside the block the model serves language modelling (task modules off); afterwards the head active before is again."""
         previous = self.router.active
-        self.router.activate(None)
+        self.router.activate(self.lm_route)
         try:
             yield self
         finally:
@@ -126,6 +141,28 @@ class TaskModel(nn.Module):
         self.router.activate(head)
         return self.heads[head](self.features(input_ids, attention_mask))
 
+    def output_layer(self) -> nn.Module:
+        """The LM head (the vocabulary projection), unwrapping a peft model if there is one."""
+        model = self.backbone.get_base_model() if hasattr(self.backbone, "get_base_model") else self.backbone
+        return model.get_output_embeddings()
+
+    def answer_logits(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, target_ids: torch.Tensor, head: str) -> torch.Tensor:
+        """Text formulation: vocabulary logits at the positions that predict an answer token, shape (answer tokens, vocab).
+
+        Only those positions go through the LM head: the vocabulary projection of every
+        prompt position would cost memory and time and carries no loss.
+        """
+        self.router.activate(head)
+        hidden = self.body()(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
+        predicts = target_ids[:, 1:] != -100  # position i predicts token i + 1
+        return self.output_layer()(hidden[:, :-1][predicts])
+
+    def answer_loss(self, batch: dict[str, torch.Tensor], head: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """Text formulation: mean negative log-likelihood of the answer tokens (prompt tokens carry none), and the logits."""
+        logits = self.answer_logits(batch["input_ids"], batch["attention_mask"], batch["target_ids"], head)
+        targets = batch["target_ids"][:, 1:][batch["target_ids"][:, 1:] != -100]
+        return F.cross_entropy(logits.float(), targets), logits
+
     def lm_nll(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, *, generator: torch.Generator | None = None,
         mask_token_id: int | None = None, special_ids: list[int] | None = None,
@@ -135,7 +172,7 @@ class TaskModel(nn.Module):
         Causal models predict every real token from its prefix. Encoders predict a
         random 15% of real tokens replaced by the mask token (``generator`` fixes which).
         """
-        self.router.activate(None)
+        self.router.activate(self.lm_route)
         if self.kind == "causal":
             logits = self.backbone(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
             targets = input_ids[:, 1:].masked_fill(attention_mask[:, 1:] == 0, -100)

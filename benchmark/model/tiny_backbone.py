@@ -17,6 +17,11 @@ from benchmark.core.hashing import digest
 from benchmark.model.backbones import Backbone, register_model
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[BOS]", "[EOS]", "[SEP]"]
+# A chat template in plain words (the text formulation's ``prompt_style: chat`` on the tiny model).
+CHAT_TEMPLATE = (
+    "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}{% if m['role'] == 'assistant' %} [EOS]{% endif %}{{ '\\n' }}{% endfor %}"
+    "{% if add_generation_prompt %}assistant:{% endif %}"
+)
 MAX_VOCAB = 4000
 MODEL_SEED = 1234
 
@@ -37,7 +42,8 @@ def build_word_tokenizer(texts: list[str], max_vocab: int = MAX_VOCAB) -> PreTra
         single="$A", pair="$A [SEP] $B", special_tokens=[("[SEP]", vocab["[SEP]"])]
     )
     return PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer, pad_token="[PAD]", unk_token="[UNK]", bos_token="[BOS]", eos_token="[EOS]", sep_token="[SEP]"
+        tokenizer_object=tokenizer, pad_token="[PAD]", unk_token="[UNK]", bos_token="[BOS]", eos_token="[EOS]", sep_token="[SEP]",
+        chat_template=CHAT_TEMPLATE,
     )
 
 

@@ -160,6 +160,18 @@ def final_bits_per_byte(bpb: np.ndarray) -> float:
     return float(bpb[-1])
 
 
+@register_metric("acc_per_byte", higher_is_better=True, input="accuracy_per_byte", label="ACC/byte ↑ (%)", kind="percent")
+def average_accuracy_per_byte(R: np.ndarray) -> float:
+    """ACC of the text formulation's length-normalised rank classification (log-likelihood per byte of the answer)."""
+    return float(np.mean(R[-1, :]))
+
+
+@register_metric("invalid_outputs", higher_is_better=False, input="invalid_outputs", label="invalid ↓ (%)", kind="percent")
+def final_invalid_outputs(R: np.ndarray) -> float:
+    """Greedy decoding: mean share of generated outputs after the last task that match no answer."""
+    return float(np.mean(R[-1, :]))
+
+
 def series_array(values: Sequence[Any] | None) -> np.ndarray | None:
     """A stored series as floats with NaN for missing values: a matrix if its rows are lists, else a vector."""
     if isinstance(values, np.ndarray):

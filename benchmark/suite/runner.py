@@ -31,7 +31,7 @@ from benchmark.suite.setup import SuiteSetup, resolve_device, setup_suite
 from benchmark.engine.measures import build_measures
 from scenarios.catalog import load_scenario
 from scenarios.spec import ScenarioSpec
-from benchmark.engine.strategy import Strategy, build_strategy
+from benchmark.engine.strategy import Strategy, build_strategy, check_formulation
 
 MAX_STEPS_PER_RUN = 100_000_000  # about a year at 0.3 s a step: beyond this a plan is a typo, not an experiment
 
@@ -87,10 +87,12 @@ def _existing_record(config: SuiteConfig, rid: str, fingerprint_: str) -> RunRec
 
 def _validate(config: SuiteConfig, spec: ScenarioSpec, parallel: Parallel) -> tuple[list[int], list[Strategy]]:
     """Checks names, orders, strategies, measures and the launch before any work; returns the orders and the strategies."""
-    build_measures(config.measures)  # names and series clashes
+    build_measures(config.measures, config)  # names and series clashes
     orders = list(range(1, len(spec.orders) + 1)) if config.orders == "all" else config.orders
     for order in orders:
         spec.ordered_tasks(order)
+    for name in config.strategies:
+        check_formulation(name, config.formulation)
     strategies = [build_strategy(name, config.strategy_args) for name in config.strategies]  # validates names and arguments
     if parallel.processes > 1:
         if config.launch.launcher != "sequential":
@@ -132,6 +134,11 @@ def run_suite(config: SuiteConfig, *, on_run: Callable[[RunOutcome, Path], None]
         transformers_logging.disable_progress_bar()
     setup = setup_suite(config, threads=config.threads or physical_cores(), parallel=parallel, launcher=config.launch.launcher, spec=spec)
     check_plan_size(setup, config, orders)
+    if config.formulation == "text" and setup.backbone.kind != "causal":
+        raise UserError(
+            f"--formulation text scores answers with a language model's head, but model {config.model!r} is a masked-LM "
+            f"{setup.backbone.kind}; use a causal LM (e.g. smollm2-135m) or --formulation heads"
+        )
     for strategy in strategies:
         strategy.check_backbone(setup.backbone)
     longest = max(d.spec.max_length for tasks in setup.data.by_seed.values() for d in tasks.values())

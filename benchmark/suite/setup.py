@@ -20,7 +20,9 @@ from benchmark.engine.measures import Measure, MeasureEnv, build_measures
 from benchmark.engine.parallel import Parallel
 from benchmark.model.backbones import Backbone, load_backbone
 from benchmark.model.encoding import EncodedCorpus, EncodedTask, encode_corpus, encode_tasks
+from benchmark.model.text_encoding import encode_text_tasks
 from scenarios.prepare import TaskDataset, prepare_corpus, prepare_task
+from scenarios.prompts import task_prompt
 from scenarios.spec import ScenarioSpec
 
 VOCAB_CORPUS_DOCUMENTS = 200
@@ -34,10 +36,17 @@ class PreparedData:
     by_seed: dict[int, dict[str, TaskDataset]]
     corpus_documents: list[str] = field(default_factory=list)
 
-    def vocabulary_texts(self) -> list[str]:
-        """Texts a data-built tokenizer (the tiny model's) learns its words from; seed-independent."""
+    def vocabulary_texts(self, formulation: str = "heads") -> list[str]:
+        """Texts a data-built tokenizer (the tiny model's) learns its words from; seed-independent.
+
+        In the text formulation the prompts' templates, instructions and answers (and the
+        roles of a chat template) are among them, so that their words are in the vocabulary.
+        """
         first = next(iter(self.by_seed.values()))
         texts = [t for dataset in first.values() for t in dataset.pool_texts]
+        if formulation == "text":
+            prompts = [task_prompt(self.spec, task) for task in self.spec.tasks]
+            texts += ["system user assistant"] + [" ".join([p.template, p.instruction or "", *p.answers]) for p in prompts]
         return texts + self.corpus_documents[:VOCAB_CORPUS_DOCUMENTS]
 
 
@@ -94,7 +103,10 @@ class SuiteSetup:
 
     def tasks(self, config: SuiteConfig, order: int, seed: int) -> list[EncodedTask]:
         """The encoded tasks of one (order, seed), in training order."""
-        datasets = [self.data.by_seed[seed][task.name] for task in self.spec.ordered_tasks(order)]
+        ordered = self.spec.ordered_tasks(order)
+        datasets = [self.data.by_seed[seed][task.name] for task in ordered]
+        if config.formulation == "text":
+            return encode_text_tasks(self.backbone, datasets, [task_prompt(self.spec, t) for t in ordered], config.setting)
         return encode_tasks(self.backbone, datasets, config.setting)
 
 
@@ -117,7 +129,7 @@ def setup_suite(
         raise ValueError("setup_suite needs the scenario or the prepared data")
     device = parallel.device if parallel.processes > 1 else resolve_device(config.device)
     data = data if data is not None else prepare_data(config, spec)
-    backbone = load_backbone(config.model, kind=config.model_kind, texts=data.vocabulary_texts())
+    backbone = load_backbone(config.model, kind=config.model_kind, texts=data.vocabulary_texts(config.formulation))
     torch.set_num_threads(threads)
     corpus = (
         encode_corpus(backbone, data.corpus_documents, context=config.eval.ppl_context, budget=config.eval.ppl_tokens)
@@ -127,7 +139,7 @@ def setup_suite(
     return SuiteSetup(
         spec=data.spec, data=data, backbone=backbone, corpus=corpus,
         general_texts=data.corpus_documents[corpus.documents_used:] if corpus else [],
-        measures=build_measures(config.measures), measure_env=MeasureEnv(backbone=backbone, corpus=corpus, config=config, parallel=parallel),
+        measures=build_measures(config.measures, config), measure_env=MeasureEnv(backbone=backbone, corpus=corpus, config=config, parallel=parallel),
         device=device, parallel=parallel, environment=environment,
     )
 

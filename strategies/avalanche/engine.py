@@ -61,6 +61,7 @@ class AvalancheStrategy(Strategy):
     avalanche_name: ClassVar[str]
     resumable: ClassVar[bool] = False
     checks_own_arguments: ClassVar[bool] = True
+    formulations: ClassVar[tuple[str, ...]] = ("heads",)  # Avalanche's loops train classifiers on class logits
 
     def __init__(self, **hyperparameters: Any) -> None:
         label = f"avalanche:{self.avalanche_name}"

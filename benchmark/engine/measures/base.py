@@ -97,6 +97,11 @@ class Measure:
     series: ClassVar[dict[str, SeriesKind]] = {}
     after: ClassVar[Literal["every_task", "last_task"]] = "every_task"
 
+    @classmethod
+    def series_for(cls, config: SuiteConfig | None) -> dict[str, SeriesKind]:
+        """The series this measure stores under ``config`` (by default always :attr:`series`)."""
+        return dict(cls.series)
+
     def measure(self, model: TaskModel, point: MeasurePoint, env: MeasureEnv) -> dict[str, Any]:
         """The values at ``point``: for each series, ``{column: value}`` (per task) or one value (per row)."""
         raise NotImplementedError
@@ -112,19 +117,24 @@ MEASURES: Registry[type[Measure]] = Registry(
 register_measure = MEASURES.register
 
 
-def build_measures(names: list[str]) -> dict[str, Measure]:
-    """The measures of a suite by name, in the order given, checked for what every record needs and for clashing series."""
+def build_measures(names: list[str], config: SuiteConfig | None = None) -> dict[str, Measure]:
+    """The measures of a suite by name, in the order given, checked for what every record needs and for clashing series.
+
+    Each measure's ``series`` become the ones it stores under ``config`` (:meth:`Measure.series_for`).
+    """
     if "accuracy" not in names:
         raise UserError(f"--measures {','.join(names)} leaves out 'accuracy', which every continual-learning metric reads; add it")
     measures: dict[str, Measure] = {}
     owners: dict[str, str] = {}
     for name in names:
         cls = MEASURES.get(name)
-        for series in cls.series:
+        declared = cls.series_for(config)
+        for series in declared:
             if series in owners:
                 raise UserError(f"measures {owners[series]!r} and {name!r} both store a series {series!r}; use only one of them")
             owners[series] = name
         measures[name] = cls()
+        measures[name].series = declared  # type: ignore[misc] - the instance's series under this config
     return measures
 
 

@@ -1,0 +1,49 @@
+"""Greedy decoding of answers (``--decode greedy``): the O-LoRA / TRACE convention of exact match.
+
+Generation goes through transformers' ``generate`` (greedy, no sampling) on left-padded
+prompts, which is the padding side ``generate`` continues correctly. An output counts
+as an answer when it equals one, after :func:`normalise`.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Sequence
+
+import torch
+from transformers import GenerationConfig, PreTrainedTokenizerBase
+
+from benchmark.model.task_model import TaskModel
+
+MARGIN_TOKENS = 2  # generated beyond the longest answer target, so a longer wrong output is seen as wrong, not cut to a right one
+
+
+def normalise(text: str) -> str:
+    """Lower case, surrounding whitespace and punctuation stripped, inner whitespace collapsed."""
+    return re.sub(r"\s+", " ", text.strip().strip(string.punctuation + " \n\t").lower())
+
+
+def left_padded(prompts: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Prompts padded on the left: (input_ids, attention_mask)."""
+    width = max(len(p) for p in prompts)
+    ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    for row, prompt in enumerate(prompts):
+        ids[row, width - len(prompt):] = torch.as_tensor(list(prompt), dtype=torch.long)
+        mask[row, width - len(prompt):] = 1
+    return ids, mask
+
+
+def greedy_outputs(
+    model: TaskModel, prompts: Sequence[Sequence[int]], tokenizer: PreTrainedTokenizerBase, *, max_new_tokens: int, head: str,
+) -> list[str]:
+    """The greedily generated continuation of every prompt, decoded without special tokens."""
+    device = next(model.parameters()).device
+    model.router.activate(head)
+    ids, mask = (t.to(device) for t in left_padded(prompts, int(tokenizer.pad_token_id)))
+    settings = GenerationConfig(
+        max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=int(tokenizer.pad_token_id), eos_token_id=int(tokenizer.eos_token_id),
+    )
+    generated = model.backbone.generate(input_ids=ids, attention_mask=mask, generation_config=settings)
+    return tokenizer.batch_decode(generated[:, ids.size(1):], skip_special_tokens=True)

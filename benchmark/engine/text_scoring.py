@@ -1,0 +1,88 @@
+"""Scoring a task posed as text: rank classification over its answers by log-likelihood.
+
+Shared-prompt scoring (:func:`shared_prompt_loglik`) runs each prompt through the model
+once with its keys and values cached; the first token of every answer is read from the
+prompt's last position, and each answer's remaining tokens are run over the cache (all
+examples of a batch share the candidate's tokens, so that pass has no padding), after
+which the cache is cropped back to the prompt. K answers cost one prompt pass plus K
+passes over answer tokens instead of K passes over prompt + answer
+(:func:`full_pass_loglik`, kept as the reference it is tested and benchmarked against).
+Only positions that predict an answer token go through the vocabulary projection.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from benchmark.model.batching import pad_batch
+from benchmark.model.task_model import TaskModel
+
+
+def _cache_argument(body: torch.nn.Module) -> str:
+    """The name a model's forward takes its key/value cache by (``cache`` in transformers 5.2x, ``past_key_values`` before)."""
+    return "cache" if "cache" in inspect.signature(body.forward).parameters else "past_key_values"
+
+
+def _token_logprobs(model: TaskModel, hidden: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+    """log p(tokens) from the hidden states that predict them: (..., H) and (...) -> (...)."""
+    logits = model.output_layer()(hidden).float()
+    return F.log_softmax(logits, dim=-1).gather(-1, tokens[..., None]).squeeze(-1)
+
+
+def shared_prompt_loglik(model: TaskModel, prompts: Sequence[Sequence[int]], candidates: Sequence[Sequence[int]], pad_id: int, head: str) -> torch.Tensor:
+    """Summed log-likelihood of every candidate answer after every prompt, shape (prompts, candidates).
+
+    Args:
+        model: The model (in eval mode, under no_grad or inference_mode).
+        prompts: Prompt token ids (right-padded here).
+        candidates: Answer token ids of each candidate.
+        pad_id: Padding token id.
+        head: The task modules to use (per-task adapters, LoRA sets).
+    """
+    from transformers import DynamicCache
+
+    device = next(model.parameters()).device
+    model.router.activate(head)
+    body = model.body()
+    ids, mask = (t.to(device) for t in pad_batch(prompts, pad_id))
+    lengths = mask.sum(dim=1)
+    rows = torch.arange(ids.size(0), device=device)
+    cache = DynamicCache(config=body.config)
+    cached = {_cache_argument(body): cache, "use_cache": True}
+    prompt_out = body(input_ids=ids, attention_mask=mask, **cached)
+    last = prompt_out.last_hidden_state[rows, lengths - 1]
+    first = F.log_softmax(model.output_layer()(last).float(), dim=-1)
+    scores = []
+    for candidate in candidates:
+        tokens = torch.as_tensor(list(candidate), dtype=torch.long, device=device)
+        score = first[:, tokens[0]]
+        if len(candidate) > 1:
+            feed = tokens[:-1].expand(ids.size(0), -1)
+            steps = torch.arange(feed.size(1), device=device)
+            full_mask = torch.cat([mask, torch.ones_like(feed)], dim=1)
+            out = body(input_ids=feed, attention_mask=full_mask, position_ids=lengths[:, None] + steps, **cached)
+            score = score + _token_logprobs(model, out.last_hidden_state, tokens[1:].expand(ids.size(0), -1)).sum(dim=1)
+            cache.crop(-feed.size(1))  # back to the prompt for the next candidate
+        scores.append(score)
+    return torch.stack(scores, dim=1)
+
+
+def full_pass_loglik(model: TaskModel, prompts: Sequence[Sequence[int]], candidates: Sequence[Sequence[int]], pad_id: int, head: str) -> torch.Tensor:
+    """The same scores as :func:`shared_prompt_loglik` from one full pass over prompt + answer per candidate."""
+    device = next(model.parameters()).device
+    model.router.activate(head)
+    body = model.body()
+    scores = []
+    for candidate in candidates:
+        ids, mask = (t.to(device) for t in pad_batch([list(p) + list(candidate) for p in prompts], pad_id))
+        hidden = body(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state
+        starts = torch.as_tensor([len(p) for p in prompts], device=device)
+        where = starts[:, None] - 1 + torch.arange(len(candidate), device=device)  # positions predicting the answer
+        picked = hidden.gather(1, where[..., None].expand(-1, -1, hidden.size(-1)))
+        tokens = torch.as_tensor(list(candidate), dtype=torch.long, device=device).expand(len(prompts), -1)
+        scores.append(_token_logprobs(model, picked, tokens).sum(dim=1))
+    return torch.stack(scores, dim=1)

@@ -1,0 +1,64 @@
+"""Tasks of the text formulation: prompts as token ids, each class an answer string.
+
+Task-incremental: a task's classes are its own answers. Class-incremental: the classes
+are the answer strings of all tasks in order of first appearance (equal strings are one
+class, as equal label names are with heads); each task records which of them are its
+own, so that scoring can let exactly the answers of the tasks seen so far compete.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from benchmark.model.backbones import Backbone
+from benchmark.model.encoding import EncodedSplit, EncodedTask, cached_token_ids
+from benchmark.model.prompt_encoding import PromptEncoder, TextTask, prompt_hash
+from scenarios.prepare import TaskDataset, TextSplit
+from scenarios.prompts import TaskPrompt
+
+
+def union_answers(prompts: list[TaskPrompt]) -> list[str]:
+    """Answer strings of all tasks in order of first appearance."""
+    names: list[str] = []
+    for prompt in prompts:
+        names.extend(a for a in prompt.answers if a not in names)
+    return names
+
+
+def encode_text_tasks(
+    backbone: Backbone, datasets: list[TaskDataset], prompts: list[TaskPrompt],
+    setting: Literal["task_incremental", "class_incremental"],
+) -> list[EncodedTask]:
+    """Tokenises the prompts and answers of one run's tasks in order.
+
+    Args:
+        backbone: The model (a causal LM) whose tokenizer is used.
+        datasets: The tasks' examples, in training order.
+        prompts: How each task is posed (:func:`scenarios.prompts.task_prompt`), in the same order.
+        setting: ``task_incremental`` or ``class_incremental``.
+    """
+    shared = union_answers(prompts) if setting == "class_incremental" else None
+    tasks = []
+    for index, (dataset, prompt) in enumerate(zip(datasets, prompts)):
+        classes = shared or list(prompt.answers)
+        remap = [classes.index(a) for a in prompt.answers]
+        encoder = PromptEncoder(backbone.tokenizer, prompt, dataset.spec.max_length, backbone.name)
+        answers = [encoder.answer_ids(a) for a in classes]
+        hashed = prompt_hash(prompt, classes, dataset.spec.max_length)
+
+        def tokenize(split: TextSplit, encoder: PromptEncoder = encoder) -> list[list[int]]:
+            return encoder.prompts(split.texts, split.pairs)
+
+        train_ids, test_ids = cached_token_ids(backbone, dataset, tokenize=tokenize, variant=f"text:{hashed}")
+        train, test = dataset.train, dataset.test
+        raw = [(t, train.pairs[k] if train.pairs is not None else None, remap[y]) for k, (t, y) in enumerate(zip(train.texts, train.labels))]
+        raw_test = [(t, test.pairs[k] if test.pairs is not None else None) for k, t in enumerate(test.texts)]
+        tasks.append(EncodedTask(
+            name=dataset.spec.name, index=index, head="shared" if shared else dataset.spec.name, label_names=classes,
+            train=EncodedSplit(train_ids, [remap[y] for y in train.labels], answers),
+            test=EncodedSplit(test_ids, [remap[y] for y in dataset.test.labels], answers),
+            data_hash=dataset.data_hash, source_hash=dataset.source_hash,
+            text=TextTask(prompt=prompt, answer_texts=classes, own_classes=sorted(set(remap)), max_length=dataset.spec.max_length,
+                          train_texts=raw, test_texts=raw_test, prompt_hash=hashed),
+        ))
+    return tasks
