@@ -44,7 +44,7 @@ def run_parser() -> argparse.ArgumentParser:
     add("--strategies", metavar="A,B", help="comma-separated strategies; `a+b` composes two (default: naive)")
     add("--measures", metavar="A,B", help="what is measured on row 0 and after each task (default: accuracy,perplexity; --list shows all)")
     add("--model", metavar="NAME|PATH|HUB_ID", help="registered model, local model directory or hub id (default: smollm2-135m)")
-    add("--model-kind", choices=["auto", "causal", "encoder"], help="force the backbone kind instead of reading the config")
+    add("--model-kind", choices=["auto", "causal", "encoder", "seq2seq"], help="force the backbone kind instead of reading the config (seq2seq: T5-like, text formulation only)")
     add("--seeds", metavar="S[,S]", help="comma-separated seeds (default: the scenario's, else 0; the default scenario's are 0,1,2)")
     add("--out", metavar="DIR", help="results directory for run records (default: results)")
     add("--setting", choices=["task_incremental", "class_incremental"], help="per-task heads or one shared head")

@@ -22,6 +22,7 @@ DEFAULT_TARGETS = {
     "gpt2": [r"\.attn\.c_proj$", r"\.mlp\.c_proj$"],
     "bert": [r"\.attention\.output\.dense$", r"\.layer\.\d+\.output\.dense$"],
     "roberta": [r"\.attention\.output\.dense$", r"\.layer\.\d+\.output\.dense$"],
+    "t5": [r"\.SelfAttention\.o$", r"\.EncDecAttention\.o$", r"\.DenseReluDense$"],  # T5 reads wo.weight: wrap the whole feed-forward
 }
 
 

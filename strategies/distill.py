@@ -17,7 +17,8 @@ class Distill(Strategy):
 
     The cross-entropy regulariser of the NAACL 2019 transfer-learning tutorial: a frozen
     copy of the pretrained model is the teacher, and every real token position of the
-    task's text contributes KL(p_teacher || p_student) at temperature ``temperature``.
+    task's text contributes KL(p_teacher || p_student) at temperature ``temperature``
+    (seq2seq models: every answer position of the decoder).
     """
 
     def __init__(self, *, weight: float = 1.0, temperature: float = 1.0) -> None:
@@ -35,13 +36,16 @@ class Distill(Strategy):
             return None
         ids, mask = batch["input_ids"], batch["attention_mask"]
         extra = {"use_cache": False} if model.kind == "causal" else {}
+        real = mask.bool()
+        if model.kind == "seq2seq":  # the decoder's distributions over the answer positions
+            extra = {"decoder_input_ids": self.teacher.prepare_decoder_input_ids_from_labels(labels=batch["target_ids"]), "use_cache": False}
+            real = batch["target_ids"] != -100
         with torch.no_grad():
             teacher = self.teacher(input_ids=ids, attention_mask=mask, **extra).logits.float()
         with model.language_model_path():
             student = model.backbone(input_ids=ids, attention_mask=mask, **extra).logits.float()
         t = self.temperature
         kl = F.kl_div(F.log_softmax(student / t, -1), F.log_softmax(teacher / t, -1), log_target=True, reduction="none").sum(-1)
-        real = mask.bool()
         return self.weight * (t * t) * kl[real].mean()
 
     def memory_profile(self, batch_size: int) -> MemoryProfile:

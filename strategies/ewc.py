@@ -57,12 +57,14 @@ class EWC(Strategy):
         self.constant = 0.0
         self.distance: WeightPenalty | None = None  # built from (importance, center) at first use
 
-    def estimate(self, model: TaskModel, examples: list[Example], objective: str, head: str | None) -> dict[str, torch.Tensor]:
+    def estimate(
+        self, model: TaskModel, examples: list[Example], objective: str, head: str | None, answers: list[list[int]] | None = None,
+    ) -> dict[str, torch.Tensor]:
         """The diagonal Fisher of ``objective`` on ``examples`` with the configured estimator."""
         self.distance = None  # the penalty's two workspace copies must not add to the estimate's peak (memory_profile)
         return shared_fisher(
             model, examples, estimator=self.fisher, objective=objective, head=head, pad_id=self.run.pad_id,
-            batch_size=self.fisher_batch_size, parallel=self.run.parallel,
+            batch_size=self.fisher_batch_size, parallel=self.run.parallel, answers=answers,
         )
 
     def wrap_model(self, model: TaskModel) -> TaskModel:
@@ -94,12 +96,14 @@ class EWC(Strategy):
             return  # after the last task nothing is trained any more: its Fisher would go unused
         generator = torch.Generator().manual_seed(derived_seed(self.run.seed, "ewc fisher samples", task.index))
         picked = torch.randperm(len(task.train), generator=generator)[: self.fisher_samples].tolist()
-        if task.answers is not None:  # text formulation: the Fisher of the answer tokens' loss
-            examples = [(task.train.input_ids[i] + task.answers[task.train.labels[i]], len(task.train.input_ids[i])) for i in picked]
-            objective = "answer"
+        plain = [(task.train.input_ids[i], task.train.labels[i]) for i in picked]
+        if task.answers is None:
+            fisher = self.estimate(model, plain, "classification", task.head)
+        elif model.kind == "seq2seq":  # text formulation: the Fisher of the answer tokens' loss
+            fisher = self.estimate(model, plain, "answer", task.head, answers=task.answers)
         else:
-            examples, objective = [(task.train.input_ids[i], task.train.labels[i]) for i in picked], "classification"
-        self.consolidate(self.estimate(model, examples, objective, task.head), trainable_backbone_parameters(model))
+            fisher = self.estimate(model, [(ids + task.answers[y], len(ids)) for ids, y in plain], "answer", task.head)
+        self.consolidate(fisher, trainable_backbone_parameters(model))
 
     @torch.no_grad()
     def consolidate(self, fisher: dict[str, torch.Tensor], params: dict[str, torch.nn.Parameter]) -> None:

@@ -24,6 +24,7 @@ from torch import nn
 from torch.func import functional_call, grad, vmap
 
 from benchmark.model.batching import pad_batch
+from benchmark.model.text_batches import answer_batch
 from benchmark.engine.parallel import Parallel
 from benchmark.model.task_model import TaskModel, eval_mode
 
@@ -141,8 +142,12 @@ def empirical_fisher(
 
 def batch_fisher(
     model: TaskModel, examples: list[Example], *, objective: str, head: str | None, pad_id: int, batch_size: int = 8,
+    answers: list[list[int]] | None = None,
 ) -> dict[str, torch.Tensor]:
-    """Mean over mini-batches of the squared mini-batch gradient (Avalanche's EWC estimate)."""
+    """Mean over mini-batches of the squared mini-batch gradient (Avalanche's EWC estimate).
+
+    With ``answers`` (a seq2seq model's ``answer`` objective) the examples are (prompt, class).
+    """
     params = trainable_backbone_parameters(model)
     names = list(params)
     fisher = {k: torch.zeros_like(p) for k, p in params.items()}
@@ -156,6 +161,9 @@ def batch_fisher(
             if objective == "classification":
                 labels = torch.tensor([e[1] for e in chunk], device=device)
                 loss = F.cross_entropy(model(ids, mask, head), labels)
+            elif objective == "answer" and answers is not None:
+                batch = answer_batch([e[0] for e in chunk], [e[1] for e in chunk], answers, pad_id, "seq2seq")
+                loss, _ = model.answer_loss({k: v.to(device) for k, v in batch.items()}, head)
             elif objective == "answer":
                 targets = ids.masked_fill(~answer_positions(chunk, mask.cpu()).to(device), -100)
                 loss, _ = model.answer_loss({"input_ids": ids, "attention_mask": mask, "target_ids": targets}, head)
@@ -172,9 +180,13 @@ def batch_fisher(
 
 def shared_fisher(
     model: TaskModel, examples: list[Example], *, estimator: str, objective: str, head: str | None, pad_id: int,
-    batch_size: int, parallel: Parallel | None = None,
+    batch_size: int, parallel: Parallel | None = None, answers: list[list[int]] | None = None,
 ) -> dict[str, torch.Tensor]:
     """The ``estimator`` Fisher of ``examples``, computed by all of a run's processes together.
+
+    ``answers``: a seq2seq model's answer token ids by class (its ``answer`` examples are
+    (prompt, class)); its empirical Fisher is the batch estimate over batches of one
+    example, which is the same quantity (``torch.func`` is not used on encoder-decoders).
 
     Each process estimates on its share of the units that are averaged (examples for
     ``empirical``, mini-batches for ``batch``); the shares are weighted by their unit
@@ -185,10 +197,11 @@ def shared_fisher(
     units = [examples[k : k + size] for k in range(0, len(examples), size)]
     mine = parallel.shard(units) if parallel is not None else units
     flat = [example for unit in mine for example in unit]
-    if flat and estimator == "empirical":
+    if flat and estimator == "empirical" and answers is None:
         local = empirical_fisher(model, flat, objective=objective, head=head, pad_id=pad_id, chunk_size=batch_size)
     elif flat:
-        local = batch_fisher(model, flat, objective=objective, head=head, pad_id=pad_id, batch_size=batch_size)
+        per_batch = batch_size if estimator == "batch" else 1
+        local = batch_fisher(model, flat, objective=objective, head=head, pad_id=pad_id, batch_size=per_batch, answers=answers)
     else:  # more processes than units: this process contributes nothing
         local = {k: torch.zeros_like(p) for k, p in trainable_backbone_parameters(model).items()}
     if parallel is None or parallel.processes == 1:

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import benchmark.suite.runner as runner
+from benchmark.core.errors import UserError
 from benchmark.engine.run_steps import RunOutcome
 from benchmark.engine.text_evaluation import TextEval, competing_classes, text_task_accuracy
 from benchmark.engine.text_generation import normalise
@@ -30,8 +31,13 @@ def backbone() -> Backbone:
     return load_backbone("tiny", texts=[" ".join(WORDS)] * 3)
 
 
+@pytest.fixture(scope="module")
+def t5() -> Backbone:
+    return load_backbone("tiny-t5", texts=[" ".join(WORDS)] * 3)
+
+
 def text_model(backbone: Backbone) -> TaskModel:
-    return TaskModel(copy.deepcopy(backbone.model), kind="causal", head_sizes={}, seed=0, formulation="text").eval()
+    return TaskModel(copy.deepcopy(backbone.model), kind=backbone.kind, head_sizes={}, seed=0, formulation="text").eval()
 
 
 def ids(backbone: Backbone, text: str) -> list[int]:
@@ -74,17 +80,25 @@ def test_only_positions_that_predict_an_answer_token_reach_the_lm_head(backbone:
     assert seen == [len(answers[0]) + len(answers[1])]
 
 
-@pytest.mark.parametrize("precision", ["fp32"])
-def test_shared_prompt_scoring_equals_one_full_pass_per_answer(backbone: Backbone, precision: str) -> None:
+def one_at_a_time(model: TaskModel, prompt: list[int], candidate: list[int]) -> float:
+    """log p(candidate | prompt) from the plain transformers model, one unpadded example."""
+    if model.kind == "seq2seq":
+        logits = model.backbone(input_ids=torch.tensor([prompt]), decoder_input_ids=torch.tensor([[0, *candidate[:-1]]])).logits[0]
+        return float(torch.log_softmax(logits.float(), -1)[torch.arange(len(candidate)), torch.tensor(candidate)].sum())
+    logits = model.backbone(input_ids=torch.tensor([prompt + candidate])).logits[0]
+    return float(torch.log_softmax(logits.float(), -1)[len(prompt) - 1 + torch.arange(len(candidate)), torch.tensor(candidate)].sum())
+
+
+@pytest.mark.parametrize("kind", ["causal", "seq2seq"])
+def test_shared_prompt_scoring_equals_one_full_pass_per_answer(backbone: Backbone, t5: Backbone, kind: str) -> None:
+    backbone = t5 if kind == "seq2seq" else backbone
     model = text_model(backbone)
     prompts = [ids(backbone, "the a of and to in is it answer"), ids(backbone, "answer"), ids(backbone, "we there can an your which answer")]
     candidates = [ids(backbone, "yes") + [3], ids(backbone, "very good bad red") + [3], [3], ids(backbone, "no maybe") + [3]]
     with torch.inference_mode():
         shared = shared_prompt_loglik(model, prompts, candidates, backbone.pad_id, "t")
         full = full_pass_loglik(model, prompts, candidates, backbone.pad_id, "t")
-        alone = torch.tensor([[
-            float(torch.log_softmax(model.backbone(input_ids=torch.tensor([p + c])).logits[0].float(), -1)[len(p) - 1 + torch.arange(len(c)), torch.tensor(c)].sum())
-            for c in candidates] for p in prompts])
+        alone = torch.tensor([[one_at_a_time(model, p, c) for c in candidates] for p in prompts])
     assert shared.shape == (3, 4)
     assert torch.allclose(shared, full, atol=1e-5) and torch.allclose(shared, alone, atol=1e-5)
 
@@ -166,3 +180,16 @@ def test_icl_changes_no_weight_and_only_the_seen_tasks_prompts(scenario: Path, t
     assert sorted(outcome.model.contexts) == sorted(outcome.record.tasks)
     R = outcome.record.accuracy_matrix
     assert [R[1][1], R[1][2]] == [R[0][1], R[0][2]]  # tasks not yet shown are scored zero-shot
+
+
+@pytest.mark.parametrize("strategy", ["naive", "ewc", "lora", "adapters", "replay", "distill", "aux_lm"])
+def test_a_seq2seq_model_learns_tasks_as_text_with_each_strategy(scenario: Path, tmp_path: Path, strategy: str) -> None:
+    record = run_text(scenario, tmp_path / "out", strategy, model="tiny-t5").record
+    assert record.status == "finished", record.error
+    assert all(v is not None for v in record.accuracy_matrix[-1]) and record.metrics["ppl_ratio"] is not None
+    assert record.parameters["trainable"] > 0
+
+
+def test_seq2seq_models_pose_tasks_as_text_only(scenario: Path, tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="is an encoder-decoder .seq2seq., which poses tasks as text only; add --formulation text"):
+        run_text(scenario, tmp_path / "out", "naive", model="tiny-t5", formulation="heads")

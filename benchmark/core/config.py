@@ -112,7 +112,7 @@ class SuiteConfig:
     strategy_args: dict[str, dict[str, Any]] = field(default_factory=dict)
     measures: list[str] = field(default_factory=lambda: list(DEFAULT_MEASURES))  # what is measured after each task
     model: str = "smollm2-135m"
-    model_kind: Literal["auto", "causal", "encoder"] = "auto"
+    model_kind: Literal["auto", "causal", "encoder", "seq2seq"] = "auto"
     seeds: list[int] = field(default_factory=lambda: [0])
     out: str = "results"
     setting: Literal["task_incremental", "class_incremental"] = "task_incremental"

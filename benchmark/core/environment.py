@@ -81,3 +81,14 @@ def describe_environment(threads: int, device: str) -> dict[str, object]:
         "device": device,
         "packages": package_versions(),
     }
+
+
+def cpu_model() -> str:
+    """The CPU's model name (Linux /proc/cpuinfo; else what the platform module knows), for benchmark print-outs."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

@@ -1,7 +1,8 @@
 """Greedy decoding of answers (``--decode greedy``): the O-LoRA / TRACE convention of exact match.
 
 Generation goes through transformers' ``generate`` (greedy, no sampling) on left-padded
-prompts, which is the padding side ``generate`` continues correctly. An output counts
+prompts, which is the padding side ``generate`` continues correctly (a seq2seq model's
+encoder takes them right-padded as usual). An output counts
 as an answer when it equals one, after :func:`normalise`.
 """
 
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 import torch
 from transformers import GenerationConfig, PreTrainedTokenizerBase
 
+from benchmark.model.batching import pad_batch
 from benchmark.model.task_model import TaskModel
 
 MARGIN_TOKENS = 2  # generated beyond the longest answer target, so a longer wrong output is seen as wrong, not cut to a right one
@@ -41,9 +43,9 @@ def greedy_outputs(
     """The greedily generated continuation of every prompt, decoded without special tokens."""
     device = next(model.parameters()).device
     model.router.activate(head)
-    ids, mask = (t.to(device) for t in left_padded(prompts, int(tokenizer.pad_token_id)))
-    settings = GenerationConfig(
-        max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=int(tokenizer.pad_token_id), eos_token_id=int(tokenizer.eos_token_id),
-    )
+    pad = int(tokenizer.pad_token_id)
+    ids, mask = (t.to(device) for t in (pad_batch(prompts, pad) if model.kind == "seq2seq" else left_padded(prompts, pad)))
+    settings = GenerationConfig(max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=pad, eos_token_id=int(tokenizer.eos_token_id))
     generated = model.backbone.generate(input_ids=ids, attention_mask=mask, generation_config=settings)
-    return tokenizer.batch_decode(generated[:, ids.size(1):], skip_special_tokens=True)
+    new = generated if model.kind == "seq2seq" else generated[:, ids.size(1):]  # a decoder's output is only the answer
+    return tokenizer.batch_decode(new, skip_special_tokens=True)

@@ -8,6 +8,7 @@ which the cache is cropped back to the prompt. K answers cost one prompt pass pl
 passes over answer tokens instead of K passes over prompt + answer
 (:func:`full_pass_loglik`, kept as the reference it is tested and benchmarked against).
 Only positions that predict an answer token go through the vocabulary projection.
+A seq2seq model encodes each prompt once and runs only its decoder for every answer.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ def shared_prompt_loglik(model: TaskModel, prompts: Sequence[Sequence[int]], can
     """
     from transformers import DynamicCache
 
+    if model.kind == "seq2seq":
+        return _seq2seq_loglik(model, prompts, candidates, pad_id, head, shared=True)
     device = next(model.parameters()).device
     model.router.activate(head)
     body = model.body()
@@ -73,6 +76,8 @@ def shared_prompt_loglik(model: TaskModel, prompts: Sequence[Sequence[int]], can
 
 def full_pass_loglik(model: TaskModel, prompts: Sequence[Sequence[int]], candidates: Sequence[Sequence[int]], pad_id: int, head: str) -> torch.Tensor:
     """The same scores as :func:`shared_prompt_loglik` from one full pass over prompt + answer per candidate."""
+    if model.kind == "seq2seq":
+        return _seq2seq_loglik(model, prompts, candidates, pad_id, head, shared=False)
     device = next(model.parameters()).device
     model.router.activate(head)
     body = model.body()
@@ -85,4 +90,21 @@ def full_pass_loglik(model: TaskModel, prompts: Sequence[Sequence[int]], candida
         picked = hidden.gather(1, where[..., None].expand(-1, -1, hidden.size(-1)))
         tokens = torch.as_tensor(list(candidate), dtype=torch.long, device=device).expand(len(prompts), -1)
         scores.append(_token_logprobs(model, picked, tokens).sum(dim=1))
+    return torch.stack(scores, dim=1)
+
+
+def _seq2seq_loglik(model: TaskModel, prompts: Sequence[Sequence[int]], candidates: Sequence[Sequence[int]], pad_id: int, head: str, *, shared: bool) -> torch.Tensor:
+    """Encoder-decoder scores: the encoder's output reused for every candidate (``shared``) or recomputed for each."""
+    device = next(model.parameters()).device
+    model.router.activate(head)
+    seq2seq = model.backbone
+    ids, mask = (t.to(device) for t in pad_batch(prompts, pad_id))
+    encoded = seq2seq.get_encoder()(input_ids=ids, attention_mask=mask) if shared else None
+    scores = []
+    for candidate in candidates:
+        tokens = torch.as_tensor(list(candidate), dtype=torch.long, device=device).expand(ids.size(0), -1)
+        decoder_ids = seq2seq.prepare_decoder_input_ids_from_labels(labels=tokens)
+        inputs = {"encoder_outputs": encoded} if shared else {"input_ids": ids}
+        logits = seq2seq(**inputs, attention_mask=mask, decoder_input_ids=decoder_ids, use_cache=False).logits.float()
+        scores.append(F.log_softmax(logits, dim=-1).gather(-1, tokens[..., None]).squeeze(-1).sum(dim=1))
     return torch.stack(scores, dim=1)

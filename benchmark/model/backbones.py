@@ -1,9 +1,10 @@
 """Pretrained backbones: named models, local directories and hub ids.
 
 A backbone is a transformers model *with its language-model head* (so perplexity and
-LM-loss strategies work) plus its tokenizer. Named models (``tiny``, ``smollm2-135m``)
-are registered loader functions; anything else given to ``--model`` is a local
-directory or a hub id loaded with ``AutoModelFor{CausalLM,MaskedLM}``.
+LM-loss strategies work) plus its tokenizer. Named models (``tiny``, ``tiny-t5``,
+``smollm2-135m``) are registered loader functions; anything else given to ``--model``
+is a local directory or a hub id loaded with ``AutoModelFor{CausalLM,MaskedLM,Seq2SeqLM}``.
+Encoder-decoder models (T5, Flan-T5) are ``seq2seq``: they pose tasks as text only.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from benchmark.core.errors import UserError
 from benchmark.core.hub import hub_reachable
 from benchmark.core.registry import Registry
 
-Kind = Literal["causal", "encoder"]
+Kind = Literal["causal", "encoder", "seq2seq"]
 
 
 @dataclass
@@ -47,7 +48,7 @@ ModelLoader = Callable[..., Backbone]
 MODELS: Registry[ModelLoader] = Registry(
     "model",
     where="--model",
-    builtin_modules=("benchmark.model.tiny_backbone", "benchmark.model.packaged_model"),
+    builtin_modules=("benchmark.model.tiny_backbone", "benchmark.model.tiny_seq2seq", "benchmark.model.packaged_model"),
     entry_point_group="forgetbench.models",
 )
 register_model = MODELS.register
@@ -59,12 +60,9 @@ def config_fingerprint(model: PreTrainedModel, *extra: str) -> str:
 
 
 def detect_kind(config: object) -> Kind:
-    """``causal`` for decoder LMs, ``encoder`` for masked-LM encoders, from the config."""
+    """``causal`` for decoder LMs, ``encoder`` for masked-LM encoders, ``seq2seq`` for encoder-decoders, from the config."""
     if getattr(config, "is_encoder_decoder", False):
-        raise UserError(
-            f"model type {getattr(config, 'model_type', '?')!r} is an encoder-decoder, which forgetbench does not support; "
-            "use a decoder (causal LM) or an encoder (masked LM)"
-        )
+        return "seq2seq"
     architectures = getattr(config, "architectures", None) or []
     if any("CausalLM" in a or "LMHeadModel" in a for a in architectures):
         return "causal"
@@ -86,8 +84,8 @@ def prepare_tokenizer(tokenizer: PreTrainedTokenizerBase, kind: Kind, name: str)
     return tokenizer
 
 
-def _load_pretrained(name: str, kind_hint: Literal["auto", "causal", "encoder"]) -> Backbone:
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForMaskedLM, AutoTokenizer
+def _load_pretrained(name: str, kind_hint: Literal["auto", "causal", "encoder", "seq2seq"]) -> Backbone:
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForMaskedLM, AutoModelForSeq2SeqLM, AutoTokenizer
 
     online = Path(name).exists() or hub_reachable()
     try:
@@ -100,19 +98,19 @@ def _load_pretrained(name: str, kind_hint: Literal["auto", "causal", "encoder"])
             "check the spelling or the path, or download the model where there is a network"
         ) from exc
     kind = detect_kind(config) if kind_hint == "auto" else kind_hint
-    model_cls = AutoModelForCausalLM if kind == "causal" else AutoModelForMaskedLM
+    model_cls = {"causal": AutoModelForCausalLM, "encoder": AutoModelForMaskedLM, "seq2seq": AutoModelForSeq2SeqLM}[kind]
     model = model_cls.from_pretrained(name, dtype=torch.float32, local_files_only=not online)
     tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(name, local_files_only=not online), kind, name)
     revision = str(getattr(config, "_commit_hash", "") or "")
     return Backbone(model=model, tokenizer=tokenizer, kind=kind, name=name, fingerprint=config_fingerprint(model, name, revision))
 
 
-def load_backbone(name: str, *, kind: Literal["auto", "causal", "encoder"] = "auto", texts: list[str] | None = None) -> Backbone:
+def load_backbone(name: str, *, kind: Literal["auto", "causal", "encoder", "seq2seq"] = "auto", texts: list[str] | None = None) -> Backbone:
     """Loads a backbone by registered name, local directory or hub id.
 
     Args:
         name: A registered model name, a path to a model directory, or a hub id.
-        kind: Force ``causal`` or ``encoder``; ``auto`` reads the model config.
+        kind: Force ``causal``, ``encoder`` or ``seq2seq``; ``auto`` reads the model config.
         texts: The scenario's texts, for models whose tokenizer is built from data (``tiny``).
     """
     if name in MODELS:

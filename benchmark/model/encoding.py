@@ -32,13 +32,15 @@ class EncodedSplit:
     """Token id lists with class labels (indices into the head's outputs, or into the answers).
 
     In the text formulation ``input_ids`` are the prompts and ``answers`` the answer
-    token ids of every class: a batch is then each prompt followed by its gold answer,
-    with the answer tokens as the only targets (:func:`benchmark.model.text_batches.answer_batch`).
+    token ids of every class: a batch is then each prompt with its gold answer (after
+    it, or for the decoder with ``layout: seq2seq``), with the answer tokens as the only
+    targets (:func:`benchmark.model.text_batches.answer_batch`).
     """
 
     input_ids: list[list[int]]
     labels: list[int]
     answers: list[list[int]] | None = None
+    layout: str = "causal"
     lengths: list[int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -50,7 +52,7 @@ class EncodedSplit:
     def batch(self, indices: list[int], pad_id: int) -> dict[str, torch.Tensor]:
         """Padded tensors for the examples at ``indices`` (with ``target_ids`` in the text formulation)."""
         if self.answers is not None:
-            return answer_batch([self.input_ids[i] for i in indices], [self.labels[i] for i in indices], self.answers, pad_id)
+            return answer_batch([self.input_ids[i] for i in indices], [self.labels[i] for i in indices], self.answers, pad_id, self.layout)
         input_ids, attention_mask = pad_batch([self.input_ids[i] for i in indices], pad_id)
         labels = torch.tensor([self.labels[i] for i in indices], dtype=torch.long)
         return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}

@@ -62,14 +62,15 @@ class PromptEncoder:
         prompt: How the task is posed.
         max_length: Tokens each text (and text pair) is cut to.
         model: The model's name, for error messages.
+        seq2seq: The answer is the decoder's (no space before it: it does not continue the prompt).
     """
 
-    def __init__(self, tokenizer: PreTrainedTokenizerBase, prompt: TaskPrompt, max_length: int, model: str = "") -> None:
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, prompt: TaskPrompt, max_length: int, model: str = "", *, seq2seq: bool = False) -> None:
         if prompt.style == "chat" and not getattr(tokenizer, "chat_template", None):
             raise UserError(f"model {model!r} has no chat template, so prompt_style: chat cannot apply; set prompt_style: plain in the scenario")
         if tokenizer.eos_token_id is None:
             raise UserError(f"model {model!r} has no end-of-sequence token to close an answer; the text formulation needs one")
-        self.tokenizer, self.prompt, self.max_length = tokenizer, prompt, max_length
+        self.tokenizer, self.prompt, self.max_length, self.seq2seq = tokenizer, prompt, max_length, seq2seq
 
     def cut(self, texts: Sequence[str | None]) -> list[str | None]:
         """Each text cut after its ``max_length``-th token (at that token's end in the original string)."""
@@ -102,5 +103,5 @@ class PromptEncoder:
 
     def answer_ids(self, answer: str) -> list[int]:
         """The target token ids of one answer: its tokens, then end-of-sequence."""
-        text = f" {answer}" if self.prompt.style == "plain" else answer
+        text = f" {answer}" if self.prompt.style == "plain" and not self.seq2seq else answer
         return [*self.tokenizer(text, add_special_tokens=False)["input_ids"], int(self.tokenizer.eos_token_id)]

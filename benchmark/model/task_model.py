@@ -153,6 +153,10 @@ class TaskModel(nn.Module):
         prompt position would cost memory and time and carries no loss.
         """
         self.router.activate(head)
+        if self.kind == "seq2seq":  # the prompt to the encoder, the answer (shifted right) to the decoder
+            decoder_ids = self.backbone.prepare_decoder_input_ids_from_labels(labels=target_ids)
+            logits = self.backbone(input_ids=input_ids, attention_mask=attention_mask, decoder_input_ids=decoder_ids, use_cache=False).logits
+            return logits[target_ids != -100]
         hidden = self.body()(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
         predicts = target_ids[:, 1:] != -100  # position i predicts token i + 1
         return self.output_layer()(hidden[:, :-1][predicts])
@@ -160,8 +164,8 @@ class TaskModel(nn.Module):
     def answer_loss(self, batch: dict[str, torch.Tensor], head: str) -> tuple[torch.Tensor, torch.Tensor]:
         """Text formulation: mean negative log-likelihood of the answer tokens (prompt tokens carry none), and the logits."""
         logits = self.answer_logits(batch["input_ids"], batch["attention_mask"], batch["target_ids"], head)
-        targets = batch["target_ids"][:, 1:][batch["target_ids"][:, 1:] != -100]
-        return F.cross_entropy(logits.float(), targets), logits
+        targets = batch["target_ids"] if self.kind == "seq2seq" else batch["target_ids"][:, 1:]
+        return F.cross_entropy(logits.float(), targets[targets != -100]), logits
 
     def lm_nll(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, *, generator: torch.Generator | None = None,
@@ -171,8 +175,12 @@ class TaskModel(nn.Module):
 
         Causal models predict every real token from its prefix. Encoders predict a
         random 15% of real tokens replaced by the mask token (``generator`` fixes which).
+        Seq2seq models predict the second half of each window from its first half (a
+        prefix language model: the first half to the encoder, the rest decoded).
         """
         self.router.activate(self.lm_route)
+        if self.kind == "seq2seq":
+            return prefix_lm_nll(self.backbone, input_ids, attention_mask)
         if self.kind == "causal":
             logits = self.backbone(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
             targets = input_ids[:, 1:].masked_fill(attention_mask[:, 1:] == 0, -100)
@@ -190,6 +198,27 @@ class TaskModel(nn.Module):
         targets = input_ids.masked_fill(~chosen, -100)
         nll = F.cross_entropy(logits.float().flatten(0, 1), targets.flatten(), ignore_index=-100, reduction="sum")
         return nll, int(chosen.sum())
+
+
+def prefix_lm_nll(model: PreTrainedModel, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """Summed NLL of the second half of every window given its first half, for an encoder-decoder, and the tokens predicted."""
+    rows = [ids[: int(n)].tolist() for ids, n in zip(input_ids, attention_mask.sum(dim=1))]
+    cut = [max(1, len(r) // 2) for r in rows]
+    pad = int(model.config.pad_token_id)
+    width = max(len(r) for r in rows)
+    sources = torch.full((len(rows), width), pad, dtype=torch.long)
+    mask = torch.zeros_like(sources)
+    targets = torch.full((len(rows), width), -100, dtype=torch.long)
+    for k, (row, c) in enumerate(zip(rows, cut)):
+        sources[k, :c], mask[k, :c] = torch.tensor(row[:c]), 1
+        targets[k, : len(row) - c] = torch.tensor(row[c:])
+    targets = targets[:, : max(1, int((targets != -100).sum(dim=1).max()))]
+    device = input_ids.device
+    sources, mask, targets = sources.to(device), mask.to(device), targets.to(device)
+    decoder_ids = model.prepare_decoder_input_ids_from_labels(labels=targets)
+    logits = model(input_ids=sources, attention_mask=mask, decoder_input_ids=decoder_ids, use_cache=False).logits
+    nll = F.cross_entropy(logits.float().flatten(0, 1), targets.flatten(), ignore_index=-100, reduction="sum")
+    return nll, int((targets != -100).sum())
 
 
 def count_parameters(module: nn.Module, *, trainable_only: bool = False) -> int:

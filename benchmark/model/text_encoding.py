@@ -32,17 +32,18 @@ def encode_text_tasks(
     """Tokenises the prompts and answers of one run's tasks in order.
 
     Args:
-        backbone: The model (a causal LM) whose tokenizer is used.
+        backbone: The model (a causal LM or a seq2seq model) whose tokenizer is used.
         datasets: The tasks' examples, in training order.
         prompts: How each task is posed (:func:`scenarios.prompts.task_prompt`), in the same order.
         setting: ``task_incremental`` or ``class_incremental``.
     """
     shared = union_answers(prompts) if setting == "class_incremental" else None
+    layout = "seq2seq" if backbone.kind == "seq2seq" else "causal"
     tasks = []
     for index, (dataset, prompt) in enumerate(zip(datasets, prompts)):
         classes = shared or list(prompt.answers)
         remap = [classes.index(a) for a in prompt.answers]
-        encoder = PromptEncoder(backbone.tokenizer, prompt, dataset.spec.max_length, backbone.name)
+        encoder = PromptEncoder(backbone.tokenizer, prompt, dataset.spec.max_length, backbone.name, seq2seq=backbone.kind == "seq2seq")
         answers = [encoder.answer_ids(a) for a in classes]
         hashed = prompt_hash(prompt, classes, dataset.spec.max_length)
 
@@ -55,8 +56,8 @@ def encode_text_tasks(
         raw_test = [(t, test.pairs[k] if test.pairs is not None else None) for k, t in enumerate(test.texts)]
         tasks.append(EncodedTask(
             name=dataset.spec.name, index=index, head="shared" if shared else dataset.spec.name, label_names=classes,
-            train=EncodedSplit(train_ids, [remap[y] for y in train.labels], answers),
-            test=EncodedSplit(test_ids, [remap[y] for y in dataset.test.labels], answers),
+            train=EncodedSplit(train_ids, [remap[y] for y in train.labels], answers, layout),
+            test=EncodedSplit(test_ids, [remap[y] for y in dataset.test.labels], answers, layout),
             data_hash=dataset.data_hash, source_hash=dataset.source_hash,
             text=TextTask(prompt=prompt, answer_texts=classes, own_classes=sorted(set(remap)), max_length=dataset.spec.max_length,
                           train_texts=raw, test_texts=raw_test, prompt_hash=hashed),

@@ -109,6 +109,17 @@ def _validate(config: SuiteConfig, spec: ScenarioSpec, parallel: Parallel) -> tu
     return orders, strategies
 
 
+def check_kind(config: SuiteConfig, kind: str) -> None:
+    """Refuses a model the formulation cannot use: masked LMs cannot pose tasks as text, seq2seq models only can."""
+    if config.formulation == "text" and kind == "encoder":
+        raise UserError(
+            f"--formulation text scores answers with a language model's head, but model {config.model!r} is a masked-LM "
+            "encoder; use a causal LM (e.g. smollm2-135m), a seq2seq model (e.g. a T5), or --formulation heads"
+        )
+    if config.formulation == "heads" and kind == "seq2seq":
+        raise UserError(f"model {config.model!r} is an encoder-decoder (seq2seq), which poses tasks as text only; add --formulation text")
+
+
 def run_suite(config: SuiteConfig, *, on_run: Callable[[RunOutcome, Path], None] | None = None) -> list[RunRecord]:
     """Runs every (order, seed, strategy) of ``config`` and writes one record per run.
 
@@ -134,11 +145,7 @@ def run_suite(config: SuiteConfig, *, on_run: Callable[[RunOutcome, Path], None]
         transformers_logging.disable_progress_bar()
     setup = setup_suite(config, threads=config.threads or physical_cores(), parallel=parallel, launcher=config.launch.launcher, spec=spec)
     check_plan_size(setup, config, orders)
-    if config.formulation == "text" and setup.backbone.kind != "causal":
-        raise UserError(
-            f"--formulation text scores answers with a language model's head, but model {config.model!r} is a masked-LM "
-            f"{setup.backbone.kind}; use a causal LM (e.g. smollm2-135m) or --formulation heads"
-        )
+    check_kind(config, setup.backbone.kind)
     for strategy in strategies:
         strategy.check_backbone(setup.backbone)
     longest = max(d.spec.max_length for tasks in setup.data.by_seed.values() for d in tasks.values())
