@@ -17,7 +17,7 @@ AVALANCHE_BIN := $(AVALANCHE_VENV)/bin
 AVALANCHE_STAMP := $(AVALANCHE_VENV)/.forgetbench-installed
 AVALANCHE_TESTS := tests/test_avalanche_bridge.py tests/test_avalanche_optional.py tests/test_strategies.py
 
-.PHONY: setup setup-avalanche run compare smoke test test-core test-avalanche clean
+.PHONY: setup setup-avalanche run run-text compare smoke test test-core test-avalanche clean
 
 $(STAMP): setup.cfg pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ compare: setup
 	$(BIN)/python run_benchmark.py --strategies naive,l2sp
 	$(BIN)/python run_benchmark.py leaderboard --results results --ci
 	$(BIN)/python run_benchmark.py leaderboard compare --results results --baseline naive
+
+# The default scenario posed as text (--formulation text): zero-shot row 0, frozen (every
+# row equals it), naive, EWC, L2-SP, LoRA, replay and the in-context reference.
+run-text: setup
+	$(BIN)/python run_benchmark.py --formulation text --eval-on seen_next --strategies frozen,naive,icl,ewc,l2sp,lora,replay --out results-text
+	$(BIN)/python run_benchmark.py leaderboard --results results-text --ci
 
 smoke: setup
 	$(BIN)/python run_benchmark.py --preset smoke
