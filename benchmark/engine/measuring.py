@@ -47,9 +47,18 @@ def take_measures(measures: dict[str, Measure], model: TaskModel, point: Measure
     """
     n = len(point.tasks)
     row = MeasuredRow()
-    for name, measure in measures.items():
-        if not measured_rows(measure, point.row, n):
-            continue
+    due = {name: measure for name, measure in measures.items() if measured_rows(measure, point.row, n)}
+    env.begin_point(shares_features=any(measure.reads_features for measure in due.values()))
+    try:
+        _take(due, model, point, env, row, fault_point)
+    finally:
+        env.end_point()
+    return row
+
+
+def _take(due: dict[str, Measure], model: TaskModel, point: MeasurePoint, env: MeasureEnv, row: MeasuredRow, fault_point: str | None) -> None:
+    n = len(point.tasks)
+    for name, measure in due.items():
         tick = time.perf_counter()
         got = measure.measure(model, point, env)
         row.seconds[name] = time.perf_counter() - tick
@@ -57,7 +66,7 @@ def take_measures(measures: dict[str, Measure], model: TaskModel, point: Measure
             faults.reached(fault_point)
         if point.row > 0 and (divergence := measure.divergence(got)) is not None:
             row.divergence = divergence
-            return row
+            return
         for series, kind in measure.series.items():
             if kind == "per_task":
                 cells: list[Any] = [None] * n
@@ -66,7 +75,6 @@ def take_measures(measures: dict[str, Measure], model: TaskModel, point: Measure
                 row.values[series] = cells
             else:
                 row.values[series] = got[series]
-    return row
 
 
 def empty_series(measures: dict[str, Measure], row0: RowZero, n_tasks: int) -> dict[str, list[Any]]:

@@ -27,15 +27,17 @@ class Metric:
     """A registered metric: a function, its input series, which direction is better, and how it is shown.
 
     Attributes:
-        input: The series it reads: a (T+1) x T matrix for a per-task series, a T+1 vector for a per-row one.
+        input: The series it reads: a (T+1) x T matrix for a per-task series, a T+1 vector for a per-row one
+            (a (T+1) x L matrix where each row's value is a list, e.g. one value per layer).
+            A tuple of names: the function takes one array per series, in that order.
         label: Its leaderboard header (None: the built-in columns decide whether it is shown).
         kind: How the leaderboard formats it: ``percent`` (x100), ``ratio``, ``count``.
     """
 
     name: str
-    fn: Callable[[np.ndarray], float]
+    fn: Callable[..., float]
     higher_is_better: bool
-    input: str
+    input: str | tuple[str, ...]
     description: str
     label: str | None = None
     kind: str = "ratio"
@@ -47,11 +49,11 @@ METRICS: Registry[Metric] = Registry(
 
 
 def register_metric(
-    name: str, *, higher_is_better: bool, input: str = "accuracy", label: str | None = None, kind: str = "ratio",  # noqa: A002
-) -> Callable[[Callable[[np.ndarray], float]], Callable[[np.ndarray], float]]:
+    name: str, *, higher_is_better: bool, input: str | tuple[str, ...] = "accuracy", label: str | None = None, kind: str = "ratio",  # noqa: A002
+) -> Callable[[Callable[..., float]], Callable[..., float]]:
     """Registers a metric function under ``name`` with its direction, input series and leaderboard display."""
 
-    def decorate(fn: Callable[[np.ndarray], float]) -> Callable[[np.ndarray], float]:
+    def decorate(fn: Callable[..., float]) -> Callable[..., float]:
         doc = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
         METRICS.add(name, Metric(name, fn, higher_is_better, input, doc, label, kind), description=doc)
         return fn
@@ -172,6 +174,48 @@ def final_invalid_outputs(R: np.ndarray) -> float:
     return float(np.mean(R[-1, :]))
 
 
+@register_metric("probe_acc", higher_is_better=True, input="probe", label="probe ACC ↑ (%)", kind="percent")
+def probe_average_accuracy(P: np.ndarray) -> float:
+    """Probe ACC: mean linear-probe accuracy over all tasks after the last task, mean_j P[T][j]."""
+    return average_accuracy(P)
+
+
+@register_metric("probe_bwt", higher_is_better=True, input="probe", label="probe BWT ↑ (%)", kind="percent")
+def probe_backward_transfer(P: np.ndarray) -> float:
+    """Probe BWT: BWT of the probe matrix, 1/(T-1) sum_{j<T} (P[T][j] - P[j][j]); negative = representation forgetting."""
+    return backward_transfer(P)
+
+
+@register_metric("probe_fwt", higher_is_better=True, input="probe", label="probe FWT ↑ (%)", kind="percent")
+def probe_forward_transfer(P: np.ndarray) -> float:
+    """Probe FWT: 1/(T-1) sum_{j>=2} (P[j-1][j] - P[0][j]): whether earlier tasks made the features better for task j."""
+    return forward_transfer(P)
+
+
+@register_metric("readout_gap", higher_is_better=False, input=("probe", "accuracy"), label="readout gap (%)", kind="percent")
+def readout_gap(P: np.ndarray, R: np.ndarray) -> float:
+    """Readout gap: mean_j (P[T][j] - R[T][j]), accuracy linearly present in the features but not read out."""
+    return float(np.mean(P[-1, :] - R[-1, :]))
+
+
+@register_metric("cka_corpus_top", higher_is_better=True, input="cka_corpus", label="CKA top (corpus)")
+def cka_corpus_top(cka: np.ndarray) -> float:
+    """Linear CKA of the final layer with the pretrained model on general-corpus tokens, after the last task (1 = unchanged)."""
+    return float(cka[-1, -1])
+
+
+@register_metric("cka_corpus_mean", higher_is_better=True, input="cka_corpus", label="CKA mean (corpus)")
+def cka_corpus_mean(cka: np.ndarray) -> float:
+    """Linear CKA with the pretrained model on general-corpus tokens after the last task, averaged over layers (embeddings included)."""
+    return float(np.mean(cka[-1, :]))
+
+
+@register_metric("cka_tasks_top", higher_is_better=True, input="cka_tasks", label="CKA top (tasks)")
+def cka_tasks_top(cka: np.ndarray) -> float:
+    """Linear CKA of the final layer with the pretrained model on every task's test texts, after the last task."""
+    return float(cka[-1, -1])
+
+
 def series_array(values: Sequence[Any] | None) -> np.ndarray | None:
     """A stored series as floats with NaN for missing values: a matrix if its rows are lists, else a vector."""
     if isinstance(values, np.ndarray):
@@ -190,11 +234,12 @@ def compute_metrics(series: Mapping[str, Sequence[Any] | None]) -> dict[str, flo
     values: dict[str, float | None] = {}
     for entry in METRICS:
         metric = entry.obj
-        data = inputs.get(metric.input)
-        if data is None:
+        names = metric.input if isinstance(metric.input, tuple) else (metric.input,)
+        data = [inputs.get(name) for name in names]
+        if any(array is None for array in data):
             values[metric.name] = None
             continue
         with np.errstate(all="ignore"):
-            value = metric.fn(data)
+            value = metric.fn(*data)
         values[metric.name] = None if value is None or not np.isfinite(value) else float(value)
     return values

@@ -28,7 +28,7 @@ from benchmark.engine.run_steps import RunOutcome
 from benchmark.engine.measuring import compute_row0
 from benchmark.suite.planning import plan_runs
 from benchmark.suite.setup import SuiteSetup, resolve_device, setup_suite
-from benchmark.engine.measures import build_measures
+from benchmark.engine.measures import build_measures, check_model_kind
 from scenarios.catalog import load_scenario
 from scenarios.spec import ScenarioSpec
 from benchmark.engine.strategy import Strategy, build_strategy, check_formulation
@@ -146,6 +146,7 @@ def run_suite(config: SuiteConfig, *, on_run: Callable[[RunOutcome, Path], None]
     setup = setup_suite(config, threads=config.threads or physical_cores(), parallel=parallel, launcher=config.launch.launcher, spec=spec)
     check_plan_size(setup, config, orders)
     check_kind(config, setup.backbone.kind)
+    check_model_kind(setup.measures, setup.backbone.kind)
     for strategy in strategies:
         strategy.check_backbone(setup.backbone)
     longest = max(d.spec.max_length for tasks in setup.data.by_seed.values() for d in tasks.values())

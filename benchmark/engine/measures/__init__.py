@@ -6,15 +6,16 @@ registers through the ``forgetbench.measures`` entry-point group.
 
 from __future__ import annotations
 
-from benchmark.engine.measures import accuracy, perplexity  # noqa: F401  (registration)
+from benchmark.engine.measures import accuracy, cka, perplexity, probe  # noqa: F401  (registration)
 from benchmark.engine.measures.base import (
     MEASURES,
     Measure,
     MeasureEnv,
     MeasurePoint,
     build_measures,
+    check_model_kind,
     measured_rows,
     register_measure,
 )
 
-__all__ = ["MEASURES", "Measure", "MeasureEnv", "MeasurePoint", "build_measures", "measured_rows", "register_measure"]
+__all__ = ["MEASURES", "Measure", "MeasureEnv", "MeasurePoint", "build_measures", "check_model_kind", "measured_rows", "register_measure"]

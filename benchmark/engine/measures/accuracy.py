@@ -10,11 +10,25 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
+
 from benchmark.core.config import SuiteConfig
-from benchmark.engine.evaluation import task_accuracy
+from benchmark.engine.evaluation import autocast, model_device, task_accuracy
 from benchmark.engine.measures.base import Measure, MeasureEnv, MeasurePoint, SeriesKind, register_measure
+from benchmark.model.encoding import EncodedTask
 from benchmark.engine.text_evaluation import TextEval, competing_classes, text_task_accuracy
-from benchmark.model.task_model import TaskModel
+from benchmark.model.task_model import TaskModel, eval_mode
+
+
+def shared_pass_accuracy(model: TaskModel, task: EncodedTask, env: MeasureEnv) -> float:
+    """The task's head on the final-layer features other measures of this point read too (one pass over the test split, not two)."""
+    features = env.task_features(model, task, "test")
+    device = model_device(model)
+    head = model.heads[task.head]
+    # The head under the same autocast as the plain pass, so the accuracy is the one it gives.
+    with eval_mode(model), torch.inference_mode(), autocast(env.precision, device):
+        logits = head(features.final.to(device))
+    return int((logits.argmax(dim=-1).cpu() == features.labels).sum()) / len(task.test)
 
 
 @register_measure("accuracy")
@@ -31,6 +45,8 @@ class Accuracy(Measure):
 
     def measure(self, model: TaskModel, point: MeasurePoint, env: MeasureEnv) -> dict[str, Any]:
         config = env.config
+        if config.formulation == "heads" and env.shares_features and (env.parallel is None or env.parallel.processes == 1):
+            return {"accuracy": {j: shared_pass_accuracy(model, point.tasks[j], env) for j in point.columns}}
         if config.formulation == "heads":
             return {"accuracy": {
                 j: task_accuracy(model, point.tasks[j], pad_id=env.pad_id, batch_size=config.eval.batch_size,

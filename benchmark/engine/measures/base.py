@@ -16,7 +16,7 @@ with helpers for the evaluation batches of a task and its pooled features.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import torch
@@ -27,6 +27,7 @@ from benchmark.core.registry import Registry
 from benchmark.engine.evaluation import autocast, model_device, summed_over_processes, test_batches
 from benchmark.engine.parallel import Parallel
 from benchmark.model.backbones import Backbone
+from benchmark.engine.representations import LayerFeatures, split_features
 from benchmark.model.encoding import EncodedCorpus, EncodedTask
 from benchmark.model.task_model import TaskModel, eval_mode
 
@@ -41,6 +42,35 @@ class MeasureEnv:
     corpus: EncodedCorpus | None
     config: SuiteConfig
     parallel: Parallel | None = None
+    shares_features: bool = field(default=False, init=False)
+    _features: dict[tuple[Any, ...], LayerFeatures] = field(default_factory=dict, init=False, repr=False)
+
+    def begin_point(self, shares_features: bool) -> None:
+        """Starts a measure point: no features cached yet; ``shares_features`` if a due measure reads them."""
+        self._features.clear()
+        self.shares_features = shares_features
+
+    def end_point(self) -> None:
+        """Frees the point's cached features."""
+        self._features.clear()
+        self.shares_features = False
+
+    def task_features(self, model: TaskModel, task: EncodedTask, split: str = "test", *, limit: int | None = None) -> LayerFeatures:
+        """Per-layer pooled features of the first ``limit`` examples (all: None) of ``task``'s split, through the task's path.
+
+        Computed once per measure point and shared by every measure that asks the same
+        (accuracy and probes read one pass over a test split). Every process computes
+        the whole split (features are not sharded). In the text formulation the inputs
+        are the prompts alone.
+        """
+        examples = getattr(task, split)
+        n = len(examples) if limit is None else min(limit, len(examples))
+        key = (task.index, split, n)
+        if key not in self._features:
+            self._features[key] = split_features(
+                model, examples, n, route=task.head, pad_id=self.pad_id, batch_size=self.config.eval.batch_size, precision=self.precision,
+            )
+        return self._features[key]
 
     @property
     def pad_id(self) -> int:
@@ -92,10 +122,15 @@ class Measure:
             Names are unique over the measures of a suite: a metric names its input by it.
         after: ``every_task`` (and row 0), or ``last_task`` (row 0 and the last row only:
             for measures too costly to take after every task).
+        reads_features: Whether it reads :meth:`MeasureEnv.task_features` (then accuracy
+            reads the same pass instead of running the model again).
+        model_kinds: The model kinds it can measure; a suite with another is refused before any work.
     """
 
     series: ClassVar[dict[str, SeriesKind]] = {}
     after: ClassVar[Literal["every_task", "last_task"]] = "every_task"
+    reads_features: ClassVar[bool] = False
+    model_kinds: ClassVar[tuple[str, ...]] = ("causal", "encoder", "seq2seq")
 
     @classmethod
     def series_for(cls, config: SuiteConfig | None) -> dict[str, SeriesKind]:
@@ -136,6 +171,13 @@ def build_measures(names: list[str], config: SuiteConfig | None = None) -> dict[
         measures[name] = cls()
         measures[name].series = declared  # type: ignore[misc] - the instance's series under this config
     return measures
+
+
+def check_model_kind(measures: dict[str, Measure], kind: str) -> None:
+    """Refuses, in one sentence, a measure that cannot measure a ``kind`` model."""
+    for name, measure in measures.items():
+        if kind not in measure.model_kinds:
+            raise UserError(f"measure {name!r} cannot measure a {kind} model (it measures {', '.join(measure.model_kinds)} models); leave it out of --measures")
 
 
 def measured_rows(measure: Measure, row: int, n_tasks: int) -> bool:

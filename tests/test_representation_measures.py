@@ -1,0 +1,131 @@
+"""Why a model forgot: linear CKA and linear probes, their properties and their mechanisms in whole runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import benchmark.suite.runner as runner
+from benchmark.cli import main
+from benchmark.core.errors import UserError
+from benchmark.engine.probing import probe_accuracy
+from benchmark.engine.representations import linear_cka
+from benchmark.engine.run_steps import RunOutcome
+from benchmark.results.metrics import compute_metrics
+from benchmark.suite.config import build_config
+from tests.conftest import write_toy_scenario
+
+MEASURES = ["accuracy", "perplexity", "probe", "cka"]
+
+
+def test_cka_of_a_representation_with_itself_is_one() -> None:
+    X = torch.randn(200, 16, generator=torch.Generator().manual_seed(0))
+    assert linear_cka(X, X) == 1.0
+    assert linear_cka(X, X.clone() + 0.0) == 1.0
+
+
+def test_cka_is_invariant_to_an_orthogonal_rotation_and_isotropic_scaling() -> None:
+    generator = torch.Generator().manual_seed(1)
+    X = torch.randn(300, 24, generator=generator, dtype=torch.float64)
+    Q, _ = torch.linalg.qr(torch.randn(24, 24, generator=generator, dtype=torch.float64))
+    assert linear_cka(X, X @ Q) == pytest.approx(1.0, abs=1e-12)
+    assert linear_cka(X, 7.5 * X) == pytest.approx(1.0, abs=1e-12)
+    assert linear_cka(X, 0.3 * (X @ Q) + 4.0) == pytest.approx(1.0, abs=1e-12)  # a shift is centred away
+    Y = torch.randn(300, 24, generator=generator, dtype=torch.float64)
+    assert linear_cka(X, Y) == pytest.approx(linear_cka(X @ Q, 2 * Y), abs=1e-12)
+
+
+def test_cka_of_independent_random_features_goes_to_zero_as_n_grows() -> None:
+    generator = torch.Generator().manual_seed(2)
+    small = linear_cka(torch.randn(50, 8, generator=generator), torch.randn(50, 8, generator=generator))
+    large = linear_cka(torch.randn(20000, 8, generator=generator), torch.randn(20000, 8, generator=generator))
+    assert large < 0.01 < small  # the finite-n bias of linear CKA shrinks like p/n
+
+
+def test_the_probe_reads_planted_linearly_separable_features_perfectly_and_shuffled_labels_at_chance() -> None:
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 20)) * 6
+    labels = rng.integers(0, 3, size=600)
+    features = centres[labels] + rng.normal(size=(600, 20))
+    assert probe_accuracy(features[:400], labels[:400], features[400:], labels[400:], seed=0) == 1.0
+    shuffled = rng.permutation(labels[:400])
+    chance = probe_accuracy(features[:400], shuffled, features[400:], labels[400:], seed=0)
+    assert abs(chance - 1 / 3) < 0.1
+    # Deterministic: the same features give the same probe.
+    assert probe_accuracy(features[:400], shuffled, features[400:], labels[400:], seed=0) == chance
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_toy_scenario(tmp_path_factory.mktemp("toy"), n_tasks=3, n_per_class=40, train_size=48, test_size=24)
+
+
+def run(scenario: Path, out: Path, strategy: str, **overrides: object) -> RunOutcome:
+    config = build_config(overrides=[{
+        "scenario": str(scenario), "model": "tiny", "out": str(out), "progress": False, "strategies": [strategy], "measures": MEASURES,
+        "train": {"lr": 3e-3, "batch_size": 8, "epochs": 1}, "eval": {"ppl_tokens": 256, "ppl_context": 64, "eval_on": "all"},
+    }, overrides])
+    outcomes: list[RunOutcome] = []
+    runner.run_suite(config, on_run=lambda outcome, path: outcomes.append(outcome))
+    return outcomes[0]
+
+
+def test_frozen_gives_identical_probe_rows_and_cka_exactly_one_at_every_layer(scenario: Path, tmp_path: Path) -> None:
+    record = run(scenario, tmp_path / "out", "frozen").record
+    P = record.measures["probe"]
+    assert all(row == P[0] for row in P[1:]) and all(v is not None for v in P[0])
+    layers = len(record.measures["cka_corpus"][0])
+    assert layers >= 3  # embeddings, the blocks, the final layer
+    for series in ("cka_corpus", "cka_tasks"):
+        assert record.measures[series] == [[1.0] * layers] * (len(record.tasks) + 1)
+
+
+@pytest.fixture(scope="module")
+def naive(scenario: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, RunOutcome]:
+    out = tmp_path_factory.mktemp("naive")
+    return out, run(scenario, out, "naive")
+
+
+def test_naive_moves_the_representation_and_its_record_recomputes_every_new_metric(naive: tuple[Path, RunOutcome]) -> None:
+    out, outcome = naive
+    record = outcome.record
+    assert record.measures["cka_tasks"][0] == [1.0] * len(record.measures["cka_tasks"][0])
+    assert record.measures["cka_tasks"][-1][-1] < 1.0 and record.measures["cka_corpus"][-1][-1] < 1.0
+    # Training a task makes its own features more linearly readable than the pretrained ones were.
+    P = np.array(record.measures["probe"], dtype=float)
+    assert P[1, 0] > P[0, 0]
+    metrics = compute_metrics(record.measures)
+    for name in ("probe_acc", "probe_bwt", "probe_fwt", "readout_gap", "cka_corpus_top", "cka_corpus_mean", "cka_tasks_top"):
+        assert metrics[name] is not None and metrics[name] == record.metrics[name], name
+    R = np.array(record.accuracy_matrix, dtype=float)
+    assert metrics["readout_gap"] == pytest.approx(float(np.mean(P[-1] - R[-1])))
+    assert main(["leaderboard", "validate", "--results", str(out)]) == 0
+    # validate recomputes the new metrics from the stored raw values: a tampered probe cell is caught.
+    path = next(out.glob("*.json"))
+    data = json.loads(path.read_text())
+    data["measures"]["probe"][-1][0] = 1.0 - data["measures"]["probe"][-1][0]
+    tampered = out.parent / "tampered"
+    tampered.mkdir()
+    (tampered / path.name).write_text(json.dumps(data))
+    assert main(["leaderboard", "validate", "--results", str(tampered)]) == 1
+
+
+def test_accuracy_read_from_the_shared_feature_pass_equals_the_plain_pass(scenario: Path, naive: tuple[Path, RunOutcome], tmp_path: Path) -> None:
+    plain = run(scenario, tmp_path / "plain", "naive", measures=["accuracy", "perplexity"]).record
+    assert naive[1].record.accuracy_matrix == plain.accuracy_matrix
+
+
+def test_lora_with_heads_leaves_the_language_model_path_untouched_cka_one(scenario: Path, tmp_path: Path) -> None:
+    record = run(scenario, tmp_path / "out", "lora").record
+    assert all(value == 1.0 for row in record.measures["cka_corpus"] for value in row)
+    assert record.measures["cka_tasks"][-1][-1] < 1.0  # the tasks' own path does move
+
+
+def test_a_measure_that_cannot_read_a_seq2seq_model_is_refused_before_any_work(scenario: Path, tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="measure 'probe' cannot measure a seq2seq model"):
+        run(scenario, tmp_path / "out", "naive", model="tiny-t5", formulation="text", measures=["accuracy", "probe"])
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").glob("*.json"))
