@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from benchmark.results.metrics import METRICS, as_matrix, compute_metrics
+from benchmark.results.metrics import METRICS, as_matrix, compute_metrics, series_array
 
 NAN = None
 # Row 0 = pretrained model; row t = after task t; columns = tasks 1..3. Row 1 also holds
@@ -92,3 +92,30 @@ def test_forgetting_first_last_is_exactly_minus_bwt() -> None:
     assert first_last(R) == -bwt(R)
     flat = as_matrix([[0.5, 0.5], [0.7, 0.5], [0.7, 0.6]])
     assert bwt(flat) == 0.0 and str(first_last(flat)) == "0.0"  # no negative zero in records
+
+
+def test_probe_and_cka_metrics_match_hand_computation() -> None:
+    # The probe matrix P read like R; the readout gap on R's cells after the last task.
+    P = as_matrix([[0.60, 0.40, 0.30], [0.80, 0.90, NAN], [0.85, 0.85, 0.50], [0.80, 0.80, 0.90]])
+    assert METRICS.get("probe_acc").fn(P) == pytest.approx((0.80 + 0.80 + 0.90) / 3)
+    assert METRICS.get("probe_bwt").fn(P) == pytest.approx(((0.80 - 0.80) + (0.80 - 0.85)) / 2)
+    assert METRICS.get("probe_fwt").fn(P) == pytest.approx(((0.90 - 0.40) + (0.50 - 0.30)) / 2)
+    # (0.80 - 0.60) + (0.80 - 0.75) + (0.90 - 0.85), over 3
+    assert METRICS.get("readout_gap").fn(P, R) == pytest.approx(0.30 / 3)
+    # CKA rows: one value per layer (embeddings, block 1, final); row 0 is the pretrained model.
+    cka = np.array([[1.0, 1.0, 1.0], [0.99, 0.9, 0.7], [0.98, 0.8, 0.5]])
+    assert METRICS.get("cka_corpus_top").fn(cka) == 0.5
+    assert METRICS.get("cka_corpus_mean").fn(cka) == pytest.approx((0.98 + 0.8 + 0.5) / 3)
+    assert METRICS.get("cka_tasks_top").fn(cka) == 0.5
+    both = compute_metrics({"probe": P.tolist(), "accuracy": R.tolist(), "cka_corpus": cka.tolist()})
+    assert both["readout_gap"] == pytest.approx(0.1) and both["cka_corpus_top"] == 0.5 and both["cka_tasks_top"] is None
+
+
+def test_layer_probe_metrics_read_a_layer_by_task_table_per_row() -> None:
+    # Rows 0 and T measured (a list over 3 layers per task), the rows between not.
+    series = [[[0.5, 0.6, 0.7], [0.4, 0.5, 0.6]], [None, None], [[0.5, 0.6, 0.5], [0.4, 0.3, 0.2]]]
+    cube = series_array(series)
+    assert cube.shape == (3, 2, 3) and np.isnan(cube[1]).all()
+    assert METRICS.get("layer_probe_top_change").fn(cube) == pytest.approx(((0.5 - 0.7) + (0.2 - 0.6)) / 2)
+    # Mean absolute change per layer: 0, 0.1, 0.3 -> the final layer (depth 2 of 2) moved most.
+    assert METRICS.get("layer_probe_most_changed_depth").fn(cube) == 1.0

@@ -12,14 +12,14 @@ import torch
 import benchmark.suite.runner as runner
 from benchmark.cli import main
 from benchmark.core.errors import UserError
-from benchmark.engine.probing import probe_accuracy
+from benchmark.engine.probing import cross_fitted_probe_accuracy, probe_accuracy
 from benchmark.engine.representations import linear_cka
 from benchmark.engine.run_steps import RunOutcome
 from benchmark.results.metrics import compute_metrics
 from benchmark.suite.config import build_config
 from tests.conftest import write_toy_scenario
 
-MEASURES = ["accuracy", "perplexity", "probe", "cka"]
+MEASURES = ["accuracy", "perplexity", "probe", "cka", "layer_probe"]
 
 
 def test_cka_of_a_representation_with_itself_is_one() -> None:
@@ -57,11 +57,17 @@ def test_the_probe_reads_planted_linearly_separable_features_perfectly_and_shuff
     assert abs(chance - 1 / 3) < 0.1
     # Deterministic: the same features give the same probe.
     assert probe_accuracy(features[:400], shuffled, features[400:], labels[400:], seed=0) == chance
+    # Cross-fitted over one split (what the measure runs): every example is scored by a probe that never saw it.
+    assert cross_fitted_probe_accuracy(features, labels, seed=0) == 1.0
+    cross_chance = cross_fitted_probe_accuracy(features, rng.permutation(labels), seed=0)
+    assert abs(cross_chance - 1 / 3) < 0.08
+    assert cross_fitted_probe_accuracy(features, rng.permutation(labels), seed=3) != 1.0
 
 
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_toy_scenario(tmp_path_factory.mktemp("toy"), n_tasks=3, n_per_class=40, train_size=48, test_size=24)
+    # Two tasks: the tiny model's 3 layer entries then differ from the task count, as in real runs (validate tells them apart).
+    return write_toy_scenario(tmp_path_factory.mktemp("toy"), n_tasks=2, n_per_class=40, train_size=48, test_size=24)
 
 
 def run(scenario: Path, out: Path, strategy: str, **overrides: object) -> RunOutcome:
@@ -82,6 +88,10 @@ def test_frozen_gives_identical_probe_rows_and_cka_exactly_one_at_every_layer(sc
     assert layers >= 3  # embeddings, the blocks, the final layer
     for series in ("cka_corpus", "cka_tasks"):
         assert record.measures[series] == [[1.0] * layers] * (len(record.tasks) + 1)
+    by_layer = record.measures["layer_probe"]
+    assert by_layer[-1] == by_layer[0] and all(len(cell) == layers for cell in by_layer[0])
+    assert all(cell is None for row in by_layer[1:-1] for cell in row)  # taken at row 0 and after the last task only
+    assert record.metrics["layer_probe_top_change"] == 0.0
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +109,12 @@ def test_naive_moves_the_representation_and_its_record_recomputes_every_new_metr
     P = np.array(record.measures["probe"], dtype=float)
     assert P[1, 0] > P[0, 0]
     metrics = compute_metrics(record.measures)
-    for name in ("probe_acc", "probe_bwt", "probe_fwt", "readout_gap", "cka_corpus_top", "cka_corpus_mean", "cka_tasks_top"):
+    # The layer probes' final layer is the probe matrix's row 0 and last row (same features, same C, same folds).
+    by_layer = record.measures["layer_probe"]
+    assert [cell[-1] for cell in by_layer[0]] == record.measures["probe"][0]
+    assert [cell[-1] for cell in by_layer[-1]] == record.measures["probe"][-1]
+    for name in ("probe_acc", "probe_bwt", "probe_fwt", "readout_gap", "cka_corpus_top", "cka_corpus_mean", "cka_tasks_top",
+                 "layer_probe_top_change", "layer_probe_most_changed_depth"):
         assert metrics[name] is not None and metrics[name] == record.metrics[name], name
     R = np.array(record.accuracy_matrix, dtype=float)
     assert metrics["readout_gap"] == pytest.approx(float(np.mean(P[-1] - R[-1])))

@@ -1,14 +1,18 @@
 """A linear probe: how much of a task is linearly readable from a representation.
 
 Protocol (Davari et al. 2022's linear probe, made deterministic): features are
-standardised with the training split's mean and deviation; a multinomial logistic
-regression (scikit-learn, L-BFGS, L2 penalty) is fitted on the training split; its
-inverse regularisation C is chosen once per fit from :data:`C_GRID` on a held-out
-fifth of the training split (a fixed seeded split, so the same features give the same
-choice), then the probe is refitted on the whole training split with that C and scored
-on the test split. scikit-learn rather than a hand-written optimiser: its L-BFGS
-logistic regression is the standard, well-tested probe and is deterministic for fixed
-inputs.
+standardised with the fitting examples' mean and deviation; a multinomial logistic
+regression (scikit-learn, L-BFGS, L2 penalty) is fitted; its inverse regularisation C
+is chosen from :data:`C_GRID` on a held-out fifth of the fitting examples (a fixed
+seeded split, so the same features give the same choice), then the probe is refitted
+on all of them with that C and scored on examples it has not seen.
+
+:func:`cross_fitted_probe_accuracy` is what the ``probe`` measure uses: k-fold over the
+test split's features, which the accuracy pass has already computed, so a probe costs
+no forward pass (fitting on the training split would cost one more pass over training
+examples for every evaluated task after every task). C is chosen once per probe, on the
+fitting part of the first fold. scikit-learn rather than a hand-written optimiser: its L-BFGS logistic
+regression is the standard, well-tested probe and deterministic for fixed inputs.
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
 C_GRID = (0.01, 0.1, 1.0, 10.0)
 HELD_OUT_FRACTION = 0.2
+FOLDS = 5
 MAX_ITER = 500
 
 
@@ -43,14 +49,47 @@ def choose_c(features: np.ndarray, labels: np.ndarray, seed: int) -> float:
     return -max(scores)[1]  # best accuracy; ties go to the strongest regularisation
 
 
-def probe_accuracy(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray, *, seed: int) -> float:
-    """Test accuracy of a linear probe fitted on (``train_x``, ``train_y``) by the protocol above.
+def probe_correct(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray, *, seed: int, c: float | None = None) -> int:
+    """How many of the test examples a linear probe fitted on (``train_x``, ``train_y``) gets right (C chosen here if None).
 
-    A training split with one class only gives the accuracy of predicting that class.
+    Fitting examples of one class only give the predictions of that class.
     """
     if len(np.unique(train_y)) < 2:
-        return float(np.mean(test_y == train_y[0]))
+        return int(np.sum(test_y == train_y[0]))
     scaler = StandardScaler().fit(train_x)
     train, test = scaler.transform(train_x), scaler.transform(test_x)
-    c = choose_c(train, train_y, seed)
-    return float(_fit(train, train_y, c).score(test, test_y))
+    chosen = choose_c(train, train_y, seed) if c is None else c
+    return int(np.sum(_fit(train, train_y, chosen).predict(test) == test_y))
+
+
+def probe_accuracy(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray, *, seed: int) -> float:
+    """Test accuracy of a linear probe fitted on (``train_x``, ``train_y``) by the protocol above."""
+    return probe_correct(train_x, train_y, test_x, test_y, seed=seed) / len(test_y)
+
+
+def folds_of(labels: np.ndarray, *, seed: int, folds: int = FOLDS) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(fit, held-out) index pairs of ``folds`` seeded folds, stratified by class where every class has ``folds`` examples."""
+    _, counts = np.unique(labels, return_counts=True)
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=seed) if counts.min() >= folds else KFold(folds, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(len(labels)), labels))
+
+
+def first_fold_c(features: np.ndarray, labels: np.ndarray, *, seed: int, folds: int = FOLDS) -> float:
+    """The C the cross-fitted probe uses: chosen on the fitting part of the first fold only."""
+    fit, _ = folds_of(labels, seed=seed, folds=folds)[0]
+    if len(np.unique(labels[fit])) < 2:
+        return 1.0
+    return choose_c(StandardScaler().fit_transform(features[fit]), labels[fit], seed)
+
+
+def cross_fitted_probe_accuracy(features: np.ndarray, labels: np.ndarray, *, seed: int, folds: int = FOLDS, c: float | None = None) -> float:
+    """Accuracy of linear probes over ``folds`` seeded folds of one split: each example scored by a probe fitted without it.
+
+    C is :func:`first_fold_c`'s unless given (the layer probes reuse the final layer's).
+    """
+    chosen = first_fold_c(features, labels, seed=seed, folds=folds) if c is None else c
+    correct = sum(
+        probe_correct(features[fit], labels[fit], features[held], labels[held], seed=seed, c=chosen)
+        for fit, held in folds_of(labels, seed=seed, folds=folds)
+    )
+    return correct / len(labels)

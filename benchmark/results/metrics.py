@@ -162,37 +162,37 @@ def final_bits_per_byte(bpb: np.ndarray) -> float:
     return float(bpb[-1])
 
 
-@register_metric("acc_per_byte", higher_is_better=True, input="accuracy_per_byte", label="ACC/byte ↑ (%)", kind="percent")
+@register_metric("acc_per_byte", higher_is_better=True, input="accuracy_per_byte", label="ACC/byte", kind="percent")
 def average_accuracy_per_byte(R: np.ndarray) -> float:
     """ACC of the text formulation's length-normalised rank classification (log-likelihood per byte of the answer)."""
     return float(np.mean(R[-1, :]))
 
 
-@register_metric("invalid_outputs", higher_is_better=False, input="invalid_outputs", label="invalid ↓ (%)", kind="percent")
+@register_metric("invalid_outputs", higher_is_better=False, input="invalid_outputs", label="invalid", kind="percent")
 def final_invalid_outputs(R: np.ndarray) -> float:
     """Greedy decoding: mean share of generated outputs after the last task that match no answer."""
     return float(np.mean(R[-1, :]))
 
 
-@register_metric("probe_acc", higher_is_better=True, input="probe", label="probe ACC ↑ (%)", kind="percent")
+@register_metric("probe_acc", higher_is_better=True, input="probe", label="probe ACC", kind="percent")
 def probe_average_accuracy(P: np.ndarray) -> float:
     """Probe ACC: mean linear-probe accuracy over all tasks after the last task, mean_j P[T][j]."""
     return average_accuracy(P)
 
 
-@register_metric("probe_bwt", higher_is_better=True, input="probe", label="probe BWT ↑ (%)", kind="percent")
+@register_metric("probe_bwt", higher_is_better=True, input="probe", label="probe BWT", kind="percent")
 def probe_backward_transfer(P: np.ndarray) -> float:
     """Probe BWT: BWT of the probe matrix, 1/(T-1) sum_{j<T} (P[T][j] - P[j][j]); negative = representation forgetting."""
     return backward_transfer(P)
 
 
-@register_metric("probe_fwt", higher_is_better=True, input="probe", label="probe FWT ↑ (%)", kind="percent")
+@register_metric("probe_fwt", higher_is_better=True, input="probe", label="probe FWT", kind="percent")
 def probe_forward_transfer(P: np.ndarray) -> float:
     """Probe FWT: 1/(T-1) sum_{j>=2} (P[j-1][j] - P[0][j]): whether earlier tasks made the features better for task j."""
     return forward_transfer(P)
 
 
-@register_metric("readout_gap", higher_is_better=False, input=("probe", "accuracy"), label="readout gap (%)", kind="percent")
+@register_metric("readout_gap", higher_is_better=False, input=("probe", "accuracy"), label="readout gap", kind="percent")
 def readout_gap(P: np.ndarray, R: np.ndarray) -> float:
     """Readout gap: mean_j (P[T][j] - R[T][j]), accuracy linearly present in the features but not read out."""
     return float(np.mean(P[-1, :] - R[-1, :]))
@@ -216,12 +216,47 @@ def cka_tasks_top(cka: np.ndarray) -> float:
     return float(cka[-1, -1])
 
 
+@register_metric("layer_probe_top_change", higher_is_better=True, input="layer_probe", label="final-layer probe Δ", kind="percent")
+def layer_probe_top_change(probes: np.ndarray) -> float:
+    """mean_j (LP[T][j][final] - LP[0][j][final]): how the final layer's probe accuracy moved from row 0 to the last row."""
+    return float(np.nanmean(probes[-1, :, -1] - probes[0, :, -1]))
+
+
+@register_metric("layer_probe_most_changed_depth", higher_is_better=False, input="layer_probe", label="most-changed layer depth")
+def layer_probe_most_changed_depth(probes: np.ndarray) -> float:
+    """l* / L, l* the layer whose probe accuracy moved most from row 0 to the last row (mean_j |LP[T][j][l] - LP[0][j][l]|; 0 embeddings, 1 final)."""
+    change = np.nanmean(np.abs(probes[-1] - probes[0]), axis=0)
+    return float(np.argmax(change) / (len(change) - 1))
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, (list, tuple))
+
+
+def _cube(values: Sequence[Any]) -> np.ndarray:
+    """A per-task series whose measured cells are lists (one value per layer): (rows, tasks, layers) with NaN where unmeasured."""
+    rows = [row for row in values if _is_list(row)]
+    tasks = max(len(row) for row in rows)
+    depth = max(len(cell) for row in rows for cell in row if _is_list(cell))
+    cube = np.full((len(values), tasks, depth), np.nan)
+    for i, row in enumerate(values):
+        for j, cell in enumerate(row if _is_list(row) else []):
+            if _is_list(cell):
+                cube[i, j, : len(cell)] = [np.nan if v is None else float(v) for v in cell]
+    return cube
+
+
 def series_array(values: Sequence[Any] | None) -> np.ndarray | None:
-    """A stored series as floats with NaN for missing values: a matrix if its rows are lists, else a vector."""
+    """A stored series as floats with NaN for missing values: a matrix if its rows are lists, else a vector.
+
+    A per-task series whose cells are lists (a value per layer) becomes a (rows, tasks, layers) array.
+    """
     if isinstance(values, np.ndarray):
         return values.astype(float)
     if not values or all(v is None for v in values):
         return None
+    if any(_is_list(cell) for row in values if _is_list(row) for cell in row):
+        return _cube(values)
     if any(isinstance(v, (list, tuple)) for v in values):
         width = max(len(v) for v in values if isinstance(v, (list, tuple)))
         return as_matrix([v if isinstance(v, (list, tuple)) else [None] * width for v in values])

@@ -49,7 +49,8 @@ class RunRecord:
     ``measures`` holds every measured series by name, one entry per row (row 0: the
     pretrained model; row i: after training on the first i tasks): a per-task series
     (``accuracy``) holds a list over the order's tasks per row, a per-row series
-    (``perplexity``, ``bits_per_byte``) one value per row; None = not measured.
+    (``perplexity``, ``bits_per_byte``) one value per row; None = not measured. A value
+    may itself be a list (one number per layer: ``cka_corpus`` rows, ``layer_probe`` cells).
     ``accuracy_matrix[i][j]``, ``perplexity[i]`` and ``bits_per_byte[i]`` read them.
     ``reference`` marks the reference rows every leaderboard shows (joint, frozen).
     """
@@ -62,7 +63,7 @@ class RunRecord:
     seed: int
     model: str
     setting: str
-    measures: dict[str, list[float | list[float | None] | None]]
+    measures: dict[str, list[float | list[float | list[float | None] | None] | None]]
     metrics: dict[str, float | None]
     parameters: dict[str, int]
     timings: list[TaskTiming]
@@ -160,10 +161,15 @@ def series_problems(name: str, values: list[Any], n: int) -> list[str]:
     """What is wrong with one stored series: a value per row, each a number or null, or a list over the tasks."""
     if len(values) != n + 1:
         return [f"{name} must be {n + 1} numbers or nulls (one per row)"]
-    per_task = [v for v in values if isinstance(v, list)]
-    if per_task and (len(per_task) + values.count(None) != len(values) or any(len(v) != n for v in per_task)):
-        return [f"measures.{name} mixes rows of {n} values with other values"]
+    lists = [v for v in values if isinstance(v, list)]
+    # Rows that are lists are a per-task series' (n values) or a per-row series' lists over layers: one width either way.
+    widths = {len(v) for v in lists}
+    if lists and (len(lists) + values.count(None) != len(values) or len(widths) != 1):
+        return [f"measures.{name} mixes rows of different widths or rows with single values"]
+    if any(isinstance(c, list) for v in lists for c in v) and widths != {n}:
+        return [f"measures.{name} has cells that are lists, so its rows must hold {n} cells (one per task)"]
     cells = [c for v in values for c in (v if isinstance(v, list) else [v])]
+    cells = [x for c in cells for x in (c if isinstance(c, list) else [c])]  # a cell may be a list over layers
     if any(not (c is None or (isinstance(c, (int, float)) and not isinstance(c, bool))) for c in cells):
         return [f"measures.{name} holds a value that is not a number or null"]
     return []

@@ -5,7 +5,7 @@ model and the current one, layer by layer (embeddings first, final layer last), 
 fixed input sets that are the same at every row:
 
 - ``cka_corpus``: the hidden states at :data:`CORPUS_TOKENS` seeded token positions of
-  the general-corpus windows, on the language-model path (the modules the perplexity
+  the first :data:`CORPUS_WINDOWS` general-corpus windows, on the language-model path (the modules the perplexity
   is measured with; with heads: none, so adapters and LoRA leave it at 1).
 - ``cka_tasks``: the pooled features of the first :data:`TASK_EXAMPLES` test examples of
   every task of the run (seen or not), each through its task's own path.
@@ -28,6 +28,7 @@ from benchmark.model.encoding import EncodedTask
 from benchmark.model.task_model import TaskModel
 
 CORPUS_TOKENS = 512
+CORPUS_WINDOWS = 4  # 4 x 256 tokens by default: enough positions for n = 512, a small share of a run's passes
 TASK_EXAMPLES = 32
 
 
@@ -63,14 +64,14 @@ class Cka(Measure):
     def _corpus(self, model: TaskModel, pretrained: TaskModel, env: MeasureEnv) -> list[float] | None:
         if env.corpus is None:
             return None
-        windows = env.corpus.windows
+        windows = env.corpus.windows[:CORPUS_WINDOWS]
         positions = corpus_positions([len(w) for w in windows], CORPUS_TOKENS)
         batch = env.config.eval.ppl_batch_size
 
         def features(of: TaskModel, route: str | None) -> torch.Tensor:
             return token_features(of, windows, positions, route=route, precision=env.precision, batch_size=batch)
 
-        key = ("corpus", env.corpus.n_tokens, tuple(positions))
+        key = ("corpus", tuple(map(tuple, windows)), tuple(positions))
         if key not in self._reference:
             self._reference[key] = features(pretrained, None)
         return per_layer_cka(self._reference[key], features(model, model.lm_route))

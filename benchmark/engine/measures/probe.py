@@ -1,12 +1,13 @@
 """``probe``: linear-probe accuracy P, with the shape of R (Davari et al. 2022, representation forgetting).
 
-After row 0 and each task, for every evaluated task j, a fresh linear probe is fitted on
-the current model's final-layer pooled features of the first :data:`TRAIN_EXAMPLES`
-examples of task j's training split and scored on its test split (protocol:
-:mod:`benchmark.engine.probing`). The features are the ones the task's head reads (the
-task's own path), from the same pass as accuracy; in the text formulation they are
-those of the prompt's last token, where the answer is predicted. P - R is the readout
-gap: what is still linearly present in the representation but not read out.
+After row 0 and each task, for every evaluated task j, fresh linear probes are fitted
+on the current model's final-layer pooled features of task j's test split and score
+it by 5-fold cross-fitting (each example scored by a probe that never saw it; protocol
+and why: :mod:`benchmark.engine.probing`). The features are the ones the task's head
+reads (the task's own path), from the same pass as accuracy, so probes cost no forward
+pass; in the text formulation they are those of the prompt's last token, where the
+answer is predicted. P - R is the readout gap on the same examples: what is still
+linearly present in the representation but not read out.
 """
 
 from __future__ import annotations
@@ -15,10 +16,8 @@ from typing import Any
 
 from benchmark.core.hashing import derived_seed
 from benchmark.engine.measures.base import Measure, MeasureEnv, MeasurePoint, register_measure
-from benchmark.engine.probing import probe_accuracy
+from benchmark.engine.probing import cross_fitted_probe_accuracy
 from benchmark.model.task_model import TaskModel
-
-TRAIN_EXAMPLES = 256
 
 
 @register_measure("probe")
@@ -33,9 +32,6 @@ class Probe(Measure):
         values: dict[int, float] = {}
         for j in point.columns:
             task = point.tasks[j]
-            train = env.task_features(model, task, "train", limit=TRAIN_EXAMPLES)
             test = env.task_features(model, task, "test")
-            values[j] = probe_accuracy(
-                train.final.numpy(), train.labels.numpy(), test.final.numpy(), test.labels.numpy(), seed=derived_seed("probe", task.name),
-            )
+            values[j] = cross_fitted_probe_accuracy(test.final.numpy(), test.labels.numpy(), seed=derived_seed("probe", task.name))
         return {"probe": values}

@@ -1,0 +1,71 @@
+"""What the representation measures add to a run's time: ``probe`` + ``cka`` against accuracy and perplexity alone.
+
+Runs one strategy (default: naive) on the default scenario (order 1, seed 0) twice, in
+fresh result directories: once with ``--measures accuracy,perplexity`` and once with
+the extra measures added, and prints each run's total seconds, the seconds each measure
+took over the run (from the records' timings), and the added share of the run's time.
+Target (issue 16): ``probe`` + ``cka`` together at most 15% on SmolLM2-135M, naive.
+
+    .venv/bin/python benchmarks/measure_cost.py
+    .venv/bin/python benchmarks/measure_cost.py --model tiny --extra probe,cka
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmark.core.environment import cpu_model, physical_cores  # noqa: E402
+from benchmark.results.records import RunRecord  # noqa: E402
+from benchmark.suite import runner  # noqa: E402
+from benchmark.suite.config import build_config  # noqa: E402
+
+
+def run_once(model: str, strategy: str, measures: list[str], threads: int) -> RunRecord:
+    """One finished run's record, measured with ``measures``, in a fresh directory (nothing cached from another run)."""
+    with tempfile.TemporaryDirectory() as out:
+        config = build_config(overrides=[{
+            "model": model, "strategies": [strategy], "seeds": [0], "orders": [1], "measures": measures, "out": out,
+            "progress": False, "threads": threads,
+        }])
+        records: list[RunRecord] = []
+        runner.run_suite(config, on_run=lambda outcome, path: records.append(outcome.record))
+    return records[0]
+
+
+def measure_seconds(record: RunRecord) -> dict[str, float]:
+    """Seconds each measure took over the run's rows after tasks (row 0 is shared by a suite's strategies: left out)."""
+    seconds: dict[str, float] = defaultdict(float)
+    for step in record.timings:
+        for name, value in step.measures_s.items():
+            seconds[name] += value
+    return dict(seconds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="smollm2-135m")
+    parser.add_argument("--strategy", default="naive")
+    parser.add_argument("--extra", default="probe,cka", help="the measures whose cost is measured")
+    parser.add_argument("--threads", type=int, default=physical_cores())
+    args = parser.parse_args()
+    base = ["accuracy", "perplexity"]
+    extra = [name for name in args.extra.split(",") if name]
+    plain = run_once(args.model, args.strategy, base, args.threads)
+    measured = run_once(args.model, args.strategy, base + extra, args.threads)
+    print(f"measure cost: {args.model}, {args.strategy}, default scenario order 1 seed 0, {args.threads} thread(s), {cpu_model()}")
+    for label, record in (("accuracy,perplexity", plain), (",".join(base + extra), measured)):
+        parts = ", ".join(f"{name} {value:.1f} s" for name, value in measure_seconds(record).items())
+        print(f"{label:>40}: run {record.total_seconds:7.1f} s  (after-task measures: {parts})")
+    added = measured.total_seconds - plain.total_seconds
+    print(f"added by {','.join(extra)}: {added:.1f} s = {100 * added / plain.total_seconds:.1f}% of the run "
+          f"(target for probe+cka: at most 15%); same accuracy matrix: {plain.accuracy_matrix == measured.accuracy_matrix}")
+
+
+if __name__ == "__main__":
+    main()
