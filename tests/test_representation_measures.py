@@ -144,3 +144,21 @@ def test_a_measure_that_cannot_read_a_seq2seq_model_is_refused_before_any_work(s
     with pytest.raises(UserError, match="measure 'probe' cannot measure a seq2seq model"):
         run(scenario, tmp_path / "out", "naive", model="tiny-t5", formulation="text", measures=["accuracy", "probe"])
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").glob("*.json"))
+
+
+def test_lm_recovery_starts_at_the_recorded_perplexity_and_never_touches_the_run_s_model(scenario: Path, tmp_path: Path) -> None:
+    measured = run(scenario, tmp_path / "with", "naive", measures=["accuracy", "perplexity", "lm_recovery"])
+    plain = run(scenario, tmp_path / "without", "naive", measures=["accuracy", "perplexity"])
+    record = measured.record
+    curve0, curve = record.measures["lm_recovery"][0], record.measures["lm_recovery"][-1]
+    assert len(curve) == 7 and all(row is None for row in record.measures["lm_recovery"][1:-1])
+    # Step 0 is the model as recorded: exactly the perplexity the perplexity measure stored.
+    assert curve[0] == record.perplexity[-1] and curve0[0] == record.perplexity[0]
+    assert curve[-1] < curve[0]  # training on held-out corpus text brings the perplexity down
+    # Recovery trains a copy: the run's final weights and every other number are those of a run without it.
+    assert all(torch.equal(t, plain.model.state_dict()[k]) for k, t in measured.model.state_dict().items())
+    assert record.accuracy_matrix == plain.record.accuracy_matrix and record.perplexity == plain.record.perplexity
+    increase = curve[0] - record.perplexity[0]
+    # (The toy's tasks share the corpus's filler words, so its perplexity may fall: then nothing is there to recover.)
+    expected = (curve[0] - curve[-1]) / increase if increase > 0 else None
+    assert record.metrics["lm_recovery_fraction"] == (pytest.approx(expected) if expected is not None else None)

@@ -229,6 +229,26 @@ def layer_probe_most_changed_depth(probes: np.ndarray) -> float:
     return float(np.argmax(change) / (len(change) - 1))
 
 
+RECOVERY_CHECKPOINTS = (0, 1, 2, 4, 8, 16, 32)  # the steps of the lm_recovery measure's curve
+RECOVERED_WITHIN = 1.05
+
+
+@register_metric("lm_recovery_steps", higher_is_better=False, input=("lm_recovery", "perplexity"), label="LM recovery steps", kind="count")
+def lm_recovery_steps(curve: np.ndarray, ppl: np.ndarray) -> float:
+    """Steps of LM training until perplexity is within 5% of row 0's (the first checkpoint there; none within the budget: empty)."""
+    last = curve[-1]
+    within = [step for step, value in zip(RECOVERY_CHECKPOINTS, last) if value <= RECOVERED_WITHIN * ppl[0]]
+    return float(within[0]) if within else float("nan")
+
+
+@register_metric("lm_recovery_fraction", higher_is_better=True, input=("lm_recovery", "perplexity"), label="LM recovered", kind="percent")
+def lm_recovery_fraction(curve: np.ndarray, ppl: np.ndarray) -> float:
+    """Share of the perplexity increase undone at the budget, (PPL_T - PPL_T,32) / (PPL_T - PPL_0); no increase: empty."""
+    last = curve[-1]
+    increase = last[0] - ppl[0]
+    return float((last[0] - last[-1]) / increase) if increase > 0 else float("nan")
+
+
 def _is_list(value: Any) -> bool:
     return isinstance(value, (list, tuple))
 

@@ -139,7 +139,10 @@ def setup_suite(
     return SuiteSetup(
         spec=data.spec, data=data, backbone=backbone, corpus=corpus,
         general_texts=data.corpus_documents[corpus.documents_used:] if corpus else [],
-        measures=build_measures(config.measures, config), measure_env=MeasureEnv(backbone=backbone, corpus=corpus, config=config, parallel=parallel),
+        measures=build_measures(config.measures, config), measure_env=MeasureEnv(
+            backbone=backbone, corpus=corpus, config=config, parallel=parallel,
+            held_out_texts=data.corpus_documents[corpus.documents_used:] if corpus else [],
+        ),
         device=device, parallel=parallel, environment=environment,
     )
 

@@ -1,0 +1,90 @@
+"""``lm_recovery``: how fast language modelling comes back after fine-tuning (the EleutherAI thread's proposition).
+
+At row 0 and after the last task, a copy of the model trains on the language-model loss
+of held-out general-corpus text (documents after the ones the perplexity windows come
+from, so disjoint from them) for :data:`CHECKPOINTS`'s last step, and the general-corpus
+perplexity is measured at each checkpoint step (0 first: exactly the perplexity the
+``perplexity`` measure records). The run's model is never touched: recovery trains a
+deep copy, every backbone weight on the language-model path (so a strategy's frozen
+weights train too), with AdamW at the run's learning rate, :data:`BATCH_WINDOWS` windows
+of ``eval.ppl_context`` tokens a step, in a fixed order. Row 0's curve is the pretrained
+model's own: what the same budget does without any forgetting to undo (the corpus's
+domain alone lowers perplexity). Memory: a copy of the model and its optimizer state.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import torch
+
+from benchmark.core.hashing import derived_seed
+from benchmark.engine.evaluation import autocast, corpus_perplexity, model_device
+from benchmark.engine.measures.base import Measure, MeasureEnv, MeasurePoint, register_measure
+from benchmark.model.batching import pad_batch
+from benchmark.model.encoding import EncodedCorpus, encode_corpus
+from benchmark.model.task_model import TaskModel
+from benchmark.results.metrics import RECOVERY_CHECKPOINTS
+
+CHECKPOINTS = RECOVERY_CHECKPOINTS  # defined beside the metrics that read the curve
+BATCH_WINDOWS = 2
+
+
+def perplexity_of(model: TaskModel, env: MeasureEnv) -> float:
+    """The general-corpus perplexity exactly as the ``perplexity`` measure computes it."""
+    assert env.corpus is not None
+    tokenizer = env.backbone.tokenizer
+    return corpus_perplexity(
+        model, env.corpus, pad_id=env.pad_id, batch_size=env.config.eval.ppl_batch_size, precision=env.precision,
+        mask_token_id=tokenizer.mask_token_id, special_ids=tokenizer.all_special_ids, parallel=env.parallel,
+    ).perplexity
+
+
+def recovery_curve(model: TaskModel, env: MeasureEnv, held_out: EncodedCorpus) -> list[float]:
+    """Perplexity at every step of :data:`CHECKPOINTS` while a copy of ``model`` trains on ``held_out``'s windows."""
+    trainee = copy.deepcopy(model)
+    parameters = list(trainee.backbone.parameters())
+    for parameter in parameters:
+        parameter.requires_grad_(True)
+    optimizer = torch.optim.AdamW(parameters, lr=env.config.train.lr, weight_decay=0.0)
+    device = model_device(trainee)
+    tokenizer = env.backbone.tokenizer
+    windows = held_out.windows
+    curve, step = [], 0
+    for target in CHECKPOINTS:
+        while step < target:
+            chosen = [windows[(step * BATCH_WINDOWS + k) % len(windows)] for k in range(BATCH_WINDOWS)]
+            input_ids, attention_mask = pad_batch(chosen, env.pad_id)
+            trainee.train()
+            optimizer.zero_grad(set_to_none=True)
+            with autocast(env.precision, device):
+                nll, count = trainee.lm_nll(
+                    input_ids.to(device), attention_mask.to(device), generator=torch.Generator().manual_seed(derived_seed("lm recovery", step)),
+                    mask_token_id=tokenizer.mask_token_id, special_ids=tokenizer.all_special_ids,
+                )
+            (nll / max(count, 1)).backward()
+            optimizer.step()
+            step += 1
+        curve.append(perplexity_of(trainee, env))
+    del trainee, optimizer
+    return curve
+
+
+@register_measure("lm_recovery")
+class LmRecovery(Measure):
+    """Perplexity while a copy of the model relearns language modelling, at steps 0, 1, 2, 4, ..., 32 (row 0 and the last row)."""
+
+    series = {"lm_recovery": "per_row"}
+    after = "last_task"
+
+    def __init__(self) -> None:
+        self._held_out: EncodedCorpus | None = None
+
+    def measure(self, model: TaskModel, point: MeasurePoint, env: MeasureEnv) -> dict[str, Any]:
+        if env.corpus is None or not env.held_out_texts:
+            return {"lm_recovery": None}
+        if self._held_out is None:
+            context = env.config.eval.ppl_context
+            self._held_out = encode_corpus(env.backbone, env.held_out_texts, context=context, budget=BATCH_WINDOWS * CHECKPOINTS[-1] * context)
+        return {"lm_recovery": recovery_curve(model, env, self._held_out)}
