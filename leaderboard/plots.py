@@ -3,7 +3,9 @@
 - ``matrix_<run>``: each run's accuracy matrix as an annotated heatmap;
 - ``tasks_<scenario>_o<order>``: accuracy on every task across the sequence, one panel per strategy;
 - ``ppl_<scenario>_o<order>``: perplexity ratio PPL_t / PPL_0 after each task, all strategies;
-- ``forgetting_vs_acc_<scenario>``: forgetting against final accuracy, one point per strategy.
+- ``forgetting_vs_acc_<scenario>``: forgetting against final accuracy, one point per strategy;
+- where records hold them, the figures of :mod:`leaderboard.representation_plots` (layer
+  probes, CKA, language-model recovery).
 
 Lines and points average the runs that share a task order (seeds); error bars are one std.
 No pyplot: figures are drawn on their own Agg canvases, so nothing global changes.
@@ -157,9 +159,14 @@ def write_figures(records: list[RunRecord], out_dir: str | Path, *, heatmaps: bo
         for record in records:
             if record.status == "finished":
                 written += matrix_heatmap(record, directory)
+    from leaderboard.representation_plots import cka_heatmaps, layer_probe_panels, recovery_vs_forgetting
+
     for (scenario, order), runs in sorted(by_sequence(records).items()):
         written += task_curves(scenario, order, runs, directory)
         written += perplexity_curves(scenario, order, runs, directory)
+        written += layer_probe_panels(scenario, order, runs, directory)
+        written += cka_heatmaps(scenario, order, runs, directory)
     for scenario in sorted({label for r, label in zip(records, scenario_labels(records)) if r.status == "finished"}):
         written += forgetting_scatter(scenario, records, directory)
+        written += recovery_vs_forgetting(scenario, records, directory)
     return written
