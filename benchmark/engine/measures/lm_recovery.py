@@ -25,7 +25,7 @@ from benchmark.engine.measures.base import Measure, MeasureEnv, MeasurePoint, re
 from benchmark.model.batching import pad_batch
 from benchmark.model.encoding import EncodedCorpus, encode_corpus
 from benchmark.model.task_model import TaskModel
-from benchmark.results.metrics import RECOVERY_CHECKPOINTS
+from benchmark.results.representation_metrics import RECOVERY_CHECKPOINTS
 
 CHECKPOINTS = RECOVERY_CHECKPOINTS  # defined beside the metrics that read the curve
 BATCH_WINDOWS = 2
