@@ -130,3 +130,12 @@ def test_lm_recovery_metrics_read_the_last_row_s_curve_against_row_0() -> None:
     slow[-1] = [20.0, 19.0, 18.0, 17.0, 16.0, 15.0, 14.0]
     assert np.isnan(METRICS.get("lm_recovery_steps").fn(slow, ppl))  # not within the budget
     assert METRICS.get("lm_recovery_fraction").fn(slow, ppl) == pytest.approx(0.6)
+
+
+def test_relearning_savings_is_the_share_of_lost_accuracy_regained() -> None:
+    relearned = as_matrix([[NAN, NAN, NAN], [NAN, NAN, NAN], [NAN, NAN, NAN], [0.80, 0.78, NAN]])
+    # Task 1 was at 0.70 when learned (row 1) and ends at 0.60: lost 0.10, regained 0.80 - 0.60 = 0.20, a share of 2.0;
+    # task 2: 0.80 when learned, ends at 0.75, lost 0.05, regained 0.03, a share of 0.6. Mean 1.3.
+    assert METRICS.get("relearning_savings").fn(relearned, R) == pytest.approx((0.20 / 0.10 + 0.03 / 0.05) / 2)
+    unchanged = as_matrix([[NAN] * 3] * 3 + [[0.60, 0.75, NAN]])
+    assert METRICS.get("relearning_savings").fn(unchanged, R) == pytest.approx(0.0)

@@ -19,7 +19,7 @@ from benchmark.results.metrics import compute_metrics
 from benchmark.suite.config import build_config
 from tests.conftest import write_toy_scenario
 
-MEASURES = ["accuracy", "perplexity", "probe", "cka", "layer_probe", "lm_recovery"]
+MEASURES = ["accuracy", "perplexity", "probe", "cka", "layer_probe", "lm_recovery", "task_recovery"]
 
 
 def test_cka_of_a_representation_with_itself_is_one() -> None:
@@ -176,3 +176,17 @@ def test_lm_recovery_starts_at_the_recorded_perplexity_and_never_touches_the_run
     # (The toy's tasks share the corpus's filler words, so its perplexity may fall: then nothing is there to recover.)
     expected = (curve[0] - curve[-1]) / increase if increase > 0 else None
     assert record.metrics["lm_recovery_fraction"] == (pytest.approx(expected) if expected is not None else None)
+
+
+def test_task_recovery_relearns_earlier_tasks_on_a_copy_and_frozen_text_has_nothing_to_relearn(naive: tuple[Path, RunOutcome], scenario: Path, tmp_path: Path) -> None:
+    record = naive[1].record
+    relearned, R = record.measures["task_recovery"], record.accuracy_matrix
+    T = len(record.tasks)
+    assert all(cell is None for row in relearned[:-1] for cell in row)  # the last row only
+    assert all(relearned[-1][j] is not None for j in range(T - 1)) and relearned[-1][T - 1] is None  # earlier tasks only
+    lost = [j for j in range(T - 1) if R[j + 1][j] > R[T][j]]
+    expected = np.mean([(relearned[-1][j] - R[T][j]) / (R[j + 1][j] - R[T][j]) for j in lost]) if lost else None
+    assert record.metrics["relearning_savings"] == (pytest.approx(expected) if lost else None)
+    # In the text formulation frozen has no trainable weight: relearning leaves every earlier task's accuracy as it was.
+    frozen = run(scenario, tmp_path / "frozen", "frozen", formulation="text", measures=["accuracy", "perplexity", "task_recovery"]).record
+    assert frozen.measures["task_recovery"][-1][: T - 1] == frozen.accuracy_matrix[-1][: T - 1]

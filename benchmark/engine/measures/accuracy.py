@@ -44,19 +44,20 @@ class Accuracy(Measure):
         return {"accuracy": "per_task", "accuracy_per_byte" if config.decode == "rank" else "invalid_outputs": "per_task"}
 
     def measure(self, model: TaskModel, point: MeasurePoint, env: MeasureEnv) -> dict[str, Any]:
-        config = env.config
-        if config.formulation == "heads" and env.shares_features and (env.parallel is None or env.parallel.processes == 1):
+        if env.config.formulation == "heads" and env.shares_features and (env.parallel is None or env.parallel.processes == 1):
             return {"accuracy": {j: shared_pass_accuracy(model, point.tasks[j], env) for j in point.columns}}
-        if config.formulation == "heads":
-            return {"accuracy": {
-                j: task_accuracy(model, point.tasks[j], pad_id=env.pad_id, batch_size=config.eval.batch_size,
-                                 precision=env.precision, parallel=env.parallel)
-                for j in point.columns
-            }}
-        how = TextEval(decode=config.decode, backbone=env.backbone, batch_size=config.eval.batch_size, precision=env.precision, parallel=env.parallel)
-        values: dict[str, dict[int, float]] = {name: {} for name in self.series_for(config)}
+        values: dict[str, dict[int, float]] = {name: {} for name in self.series_for(env.config)}
         for j in point.columns:
-            classes = competing_classes(point.tasks, point.row, j, config.setting)
-            for name, value in text_task_accuracy(model, point.tasks[j], classes, how).items():
+            for name, value in column_accuracy(model, point, j, env).items():
                 values[name][j] = value
         return values
+
+
+def column_accuracy(model: TaskModel, point: MeasurePoint, j: int, env: MeasureEnv) -> dict[str, float]:
+    """Accuracy on task column ``j`` at ``point`` in its own pass (text: with its second series), by name of series."""
+    config = env.config
+    task = point.tasks[j]
+    if config.formulation == "heads":
+        return {"accuracy": task_accuracy(model, task, pad_id=env.pad_id, batch_size=config.eval.batch_size, precision=env.precision, parallel=env.parallel)}
+    how = TextEval(decode=config.decode, backbone=env.backbone, batch_size=config.eval.batch_size, precision=env.precision, parallel=env.parallel)
+    return text_task_accuracy(model, task, competing_classes(point.tasks, point.row, j, config.setting), how)

@@ -1,0 +1,71 @@
+"""``task_recovery``: relearning savings, how fast an earlier task comes back from the final weights.
+
+After the last task, for each earlier task j, a copy of the final model trains for
+:data:`STEPS` steps on task j's own training split (the task's plain objective: its
+head's cross-entropy, or in the text formulation its answers' loss; no strategy
+penalty), with the parameters the strategy left trainable, the run's optimiser settings
+and batch size, in a seeded order; the copy's accuracy on j's test split is recorded.
+The run's model is never touched. Metric: the fraction of the lost accuracy regained.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from benchmark.core.hashing import derived_seed
+from benchmark.engine.evaluation import autocast, model_device
+from benchmark.engine.measures.accuracy import column_accuracy
+from benchmark.engine.measures.base import Measure, MeasureEnv, MeasurePoint, register_measure
+from benchmark.engine.trainer import parameter_groups
+from benchmark.model.batching import train_batch_indices
+from benchmark.model.encoding import EncodedTask
+from benchmark.model.task_model import TaskModel
+
+STEPS = 8
+
+
+def relearn(model: TaskModel, task: EncodedTask, env: MeasureEnv) -> TaskModel:
+    """A copy of ``model`` after :data:`STEPS` steps on ``task``'s training split (unchanged if nothing is trainable)."""
+    trainee = copy.deepcopy(model)
+    groups = parameter_groups(trainee, [task], env.config.train)
+    if not groups:
+        return trainee
+    optimizer = torch.optim.AdamW(groups, weight_decay=env.config.train.weight_decay)
+    generator = torch.Generator().manual_seed(derived_seed("task recovery", task.name))
+    batches: list[list[int]] = []
+    while len(batches) < STEPS:
+        batches += train_batch_indices(task.train.lengths, env.config.train.batch_size, generator=generator)
+    device = model_device(trainee)
+    trainee.train()
+    for indices in batches[:STEPS]:
+        batch = {k: v.to(device) for k, v in task.train.batch(indices, env.pad_id).items()}
+        optimizer.zero_grad(set_to_none=True)
+        with autocast(env.precision, device):
+            if trainee.formulation == "text":
+                loss, _ = trainee.answer_loss(batch, task.head)
+            else:
+                loss = F.cross_entropy(trainee(batch["input_ids"], batch["attention_mask"], task.head).float(), batch["labels"])
+        loss.backward()
+        optimizer.step()
+    return trainee
+
+
+@register_measure("task_recovery")
+class TaskRecovery(Measure):
+    """Accuracy on each earlier task after 8 steps of relearning it from the final weights (the last row only)."""
+
+    series = {"task_recovery": "per_task"}
+    after = "last_task"
+
+    def measure(self, model: TaskModel, point: MeasurePoint, env: MeasureEnv) -> dict[str, Any]:
+        earlier = [j for j in point.columns if j < point.row - 1]  # row 0: none
+        values = {}
+        for j in earlier:
+            trainee = relearn(model, point.tasks[j], env)
+            values[j] = column_accuracy(trainee, point, j, env)["accuracy"]
+            del trainee
+        return {"task_recovery": values}
