@@ -3,7 +3,9 @@
 Reads the records of a results directory made with ``--formulation text`` and prints,
 per (order, seed), each task's zero-shot accuracy (summed and per-byte ranking) with a
 95% Wilson interval over its test examples and the chance level of its answers, and
-whether every row of each ``frozen`` record equals its row 0 exactly.
+whether every row of each ``frozen`` record equals its row 0 exactly. Then, per record,
+ACC after the last task with a 95% Wilson interval over the pooled test examples of its
+final row (the examples alone: one seed says nothing of the spread over seeds).
 
     .venv/bin/python benchmarks/zero_shot.py --results results-text
 """
@@ -51,6 +53,16 @@ def main() -> None:
             low, high = wilson(accuracy, n)
             print(f"| {record.scenario} | {record.order} | {record.seed} | {name} | {100 * accuracy:.0f} | [{100 * low:.0f}, {100 * high:.0f}] | "
                   f"{100 * per_byte:.0f} | {100 / len(task.labels):.0f} | {n} |")
+    print()
+    print("| strategy | order | seed | ACC (%) | 95% interval over the final row's test examples | examples |")
+    print("|---|---|---|---|---|---|")
+    for record in sorted(records, key=lambda r: (r.order, r.seed, -(r.metrics.get("acc") or 0))):
+        spec = load_scenario(record.scenario)
+        sizes = [(record.config.get("test_size") or None) or spec.task(name).test_size for name in record.tasks]
+        final = record.measures["accuracy"][-1]
+        correct, n = sum(round(a * k) for a, k in zip(final, sizes)), sum(sizes)
+        low, high = wilson(correct / n, n)
+        print(f"| {record.strategy} | {record.order} | {record.seed} | {100 * correct / n:.2f} | [{100 * low:.1f}, {100 * high:.1f}] | {n} |")
     for record in records:
         if record.strategy == "frozen":
             R = record.measures["accuracy"]
