@@ -67,7 +67,7 @@ def test_the_loss_is_the_answer_tokens_negative_log_likelihood_and_prompt_tokens
     ce.backward()
     per_position = full.grad[:, :-1].abs().sum(-1)
     assert torch.all(per_position[targets == -100] == 0) and torch.all(per_position[targets != -100] > 0)
-    assert float(ce) == pytest.approx(float(loss.detach()), abs=1e-6)
+    assert float(ce.detach()) == pytest.approx(float(loss.detach()), abs=1e-6)
 
 
 def test_only_positions_that_predict_an_answer_token_reach_the_lm_head(backbone: Backbone) -> None:
