@@ -90,3 +90,20 @@ def smoke_args(scenario: Path, out: Path, *extra: str) -> list[str]:
         "--set", "train.lr=0.003", "--set", "train.head_lr=0.01", "--set", "train.batch_size=8",
         "--set", "eval.ppl_tokens=512", "--set", "eval.ppl_context=64", *extra,
     ]
+
+
+def run_toy_suite(scenario: Path, out: Path, strategy: str, *layers: dict) -> "RunOutcome":  # noqa: F821 - imported lazily
+    """One strategy's run on a toy scenario with the tiny model, in this process: the outcome (record and final model).
+
+    ``layers`` are config overrides on top of the toy budget, later ones winning.
+    """
+    import benchmark.suite.runner as runner
+    from benchmark.suite.config import build_config
+
+    config = build_config(overrides=[{
+        "scenario": str(scenario), "model": "tiny", "out": str(out), "progress": False, "strategies": [strategy],
+        "train": {"lr": 3e-3, "batch_size": 8, "epochs": 1}, "eval": {"ppl_tokens": 256, "ppl_context": 64, "eval_on": "all"},
+    }, *layers])
+    outcomes: list = []
+    runner.run_suite(config, on_run=lambda outcome, path: outcomes.append(outcome))
+    return outcomes[0]

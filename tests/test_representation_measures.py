@@ -9,15 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-import benchmark.suite.runner as runner
 from benchmark.cli import main
 from benchmark.core.errors import UserError
 from benchmark.engine.probing import cross_fitted_probe_accuracy, probe_accuracy
 from benchmark.engine.representations import linear_cka
 from benchmark.engine.run_steps import RunOutcome
 from benchmark.results.metrics import compute_metrics
-from benchmark.suite.config import build_config
-from tests.conftest import write_toy_scenario
+from tests.conftest import run_toy_suite, write_toy_scenario
 
 MEASURES = ["accuracy", "perplexity", "probe", "cka", "layer_probe", "lm_recovery", "task_recovery"]
 
@@ -71,13 +69,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run(scenario: Path, out: Path, strategy: str, **overrides: object) -> RunOutcome:
-    config = build_config(overrides=[{
-        "scenario": str(scenario), "model": "tiny", "out": str(out), "progress": False, "strategies": [strategy], "measures": MEASURES,
-        "train": {"lr": 3e-3, "batch_size": 8, "epochs": 1}, "eval": {"ppl_tokens": 256, "ppl_context": 64, "eval_on": "all"},
-    }, overrides])
-    outcomes: list[RunOutcome] = []
-    runner.run_suite(config, on_run=lambda outcome, path: outcomes.append(outcome))
-    return outcomes[0]
+    return run_toy_suite(scenario, out, strategy, {"measures": MEASURES}, overrides)
 
 
 def test_frozen_gives_identical_probe_rows_and_cka_exactly_one_at_every_layer(scenario: Path, tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import torch
 
-import benchmark.suite.runner as runner
 from benchmark.core.errors import UserError
 from benchmark.engine.run_steps import RunOutcome
 from benchmark.engine.text_evaluation import TextEval, competing_classes, text_task_accuracy
@@ -19,9 +18,8 @@ from benchmark.model.encoding import EncodedSplit, EncodedTask
 from benchmark.model.prompt_encoding import TextTask
 from benchmark.model.task_model import TaskModel
 from benchmark.model.text_batches import answer_batch
-from benchmark.suite.config import build_config
 from scenarios.prompts import TaskPrompt
-from tests.conftest import FILLER, write_toy_scenario
+from tests.conftest import FILLER, run_toy_suite, write_toy_scenario
 
 WORDS = FILLER + ["answer", "yes", "no", "maybe", "very", "good", "bad", "red", "green", "blue"]
 
@@ -157,13 +155,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_text(scenario: Path, out: Path, strategy: str, **overrides: object) -> RunOutcome:
-    config = build_config(overrides=[{
-        "scenario": str(scenario), "model": "tiny", "out": str(out), "progress": False, "strategies": [strategy], "formulation": "text",
-        "train": {"lr": 3e-3, "batch_size": 8, "epochs": 1}, "eval": {"ppl_tokens": 256, "ppl_context": 64, "eval_on": "all"},
-    }, overrides])
-    outcomes: list[RunOutcome] = []
-    runner.run_suite(config, on_run=lambda outcome, path: outcomes.append(outcome))
-    return outcomes[0]
+    return run_toy_suite(scenario, out, strategy, {"formulation": "text"}, overrides)
 
 
 def test_frozen_in_the_text_formulation_is_zero_shot_every_row_equals_row_0(scenario: Path, tmp_path: Path) -> None:

@@ -16,15 +16,15 @@ import torch
 from benchmark.engine.evaluation import autocast, model_device
 from benchmark.model.batching import eval_batch_indices, pad_batch
 from benchmark.model.encoding import EncodedSplit
-from benchmark.model.task_model import TaskModel, eval_mode
+from benchmark.model.task_model import TaskModel, eval_mode, pool
 
 
-def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, kind: str) -> torch.Tensor:
-    """The representation a head reads from one layer: the last real token (causal, right padding) or the first (encoder)."""
-    if kind == "causal":
-        last = attention_mask.sum(dim=1) - 1
-        return hidden[torch.arange(hidden.size(0), device=hidden.device), last]
-    return hidden[:, 0]
+def all_hidden_states(model: TaskModel, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Every layer's hidden states of the model's body (embeddings first), for the active route."""
+    if model.kind == "seq2seq":
+        raise NotImplementedError("per-layer features of seq2seq models are not measured")
+    extra = {"use_cache": False} if model.kind == "causal" else {}
+    return model.body()(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True, **extra).hidden_states
 
 
 @dataclass
@@ -45,10 +45,6 @@ class LayerFeatures:
         """The final layer's features, shape (examples, hidden)."""
         return self.layers[-1]
 
-    def first(self, n: int) -> LayerFeatures:
-        """The features of the first ``n`` examples."""
-        return self if n == self.layers.shape[1] else LayerFeatures(self.layers[:, :n], self.labels[:n])
-
 
 def split_batches(input_ids: Sequence[Sequence[int]], labels: Sequence[int], *, pad_id: int, batch_size: int) -> list[tuple[list[int], dict[str, torch.Tensor]]]:
     """Length-sorted, right-padded batches of ``input_ids`` (the same batches accuracy evaluates), with their example indices."""
@@ -61,10 +57,7 @@ def split_batches(input_ids: Sequence[Sequence[int]], labels: Sequence[int], *, 
 
 def layer_features(model: TaskModel, batches: Iterable[tuple[list[int], dict[str, torch.Tensor]]], *, route: str | None, precision: str) -> LayerFeatures:
     """Pooled features of every layer over ``batches`` (from :func:`split_batches`), with ``route`` (a head name, or None) active."""
-    if model.kind == "seq2seq":
-        raise NotImplementedError("per-layer features of seq2seq models are not measured")
     device = model_device(model)
-    extra = {"use_cache": False} if model.kind == "causal" else {}
     order: list[int] = []
     layers: list[torch.Tensor] = []
     labels: list[torch.Tensor] = []
@@ -72,8 +65,8 @@ def layer_features(model: TaskModel, batches: Iterable[tuple[list[int], dict[str
         model.router.activate(route)
         for indices, batch in batches:
             mask = batch["attention_mask"].to(device)
-            out = model.body()(input_ids=batch["input_ids"].to(device), attention_mask=mask, output_hidden_states=True, **extra)
-            layers.append(torch.stack([pool(h, mask, model.kind) for h in out.hidden_states]).float().cpu())
+            hidden = all_hidden_states(model, batch["input_ids"].to(device), mask)
+            layers.append(torch.stack([pool(h, mask, model.kind) for h in hidden]).float().cpu())
             labels.append(batch["labels"])
             order.extend(indices)
     if not order:
@@ -114,10 +107,7 @@ def token_features(model: TaskModel, windows: Sequence[Sequence[int]], positions
 
     The pairs are returned in the order given; each window runs once, whatever the number of its positions.
     """
-    if model.kind == "seq2seq":
-        raise NotImplementedError("per-layer features of seq2seq models are not measured")
     device = model_device(model)
-    extra = {"use_cache": False} if model.kind == "causal" else {}
     needed = sorted({w for w, _ in positions})
     rows: dict[int, torch.Tensor] = {}
     with eval_mode(model), torch.inference_mode(), autocast(precision, device):
@@ -125,8 +115,7 @@ def token_features(model: TaskModel, windows: Sequence[Sequence[int]], positions
         for start in range(0, len(needed), batch_size):
             chunk = needed[start : start + batch_size]
             ids, mask = pad_batch([windows[w] for w in chunk], 0)
-            out = model.body()(input_ids=ids.to(device), attention_mask=mask.to(device), output_hidden_states=True, **extra)
-            stacked = torch.stack(out.hidden_states).float().cpu()  # (layers + 1, batch, length, hidden)
+            stacked = torch.stack(all_hidden_states(model, ids.to(device), mask.to(device))).float().cpu()  # (layers + 1, batch, length, hidden)
             for k, w in enumerate(chunk):
                 rows[w] = stacked[:, k]
     return torch.stack([rows[w][:, p] for w, p in positions], dim=1)

@@ -33,6 +33,14 @@ HEAD_INIT_STD = 0.02
 MLM_PROBABILITY = 0.15
 
 
+def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, kind: str) -> torch.Tensor:
+    """The representation a head reads from one layer: the last real token (causal, right padding) or the first (encoder)."""
+    if kind == "causal":
+        last = attention_mask.sum(dim=1) - 1
+        return hidden[torch.arange(hidden.size(0), device=hidden.device), last]
+    return hidden[:, 0]
+
+
 def hidden_size(model: PreTrainedModel) -> int:
     """Width of the backbone's last hidden state."""
     size = getattr(model.config, "hidden_size", None)
@@ -121,10 +129,7 @@ class TaskModel(nn.Module):
         """Pooled sentence representations, shape (batch, hidden)."""
         extra = {"use_cache": False} if self.kind == "causal" else {}
         hidden = self.body()(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
-        if self.kind == "causal":
-            last = attention_mask.sum(dim=1) - 1  # right padding: the last real token
-            return hidden[torch.arange(hidden.size(0), device=hidden.device), last]
-        return hidden[:, 0]
+        return pool(hidden, attention_mask, self.kind)
 
     @contextlib.contextmanager
     def language_model_path(self) -> Iterator[TaskModel]:

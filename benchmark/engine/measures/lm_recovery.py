@@ -20,8 +20,9 @@ from typing import Any
 import torch
 
 from benchmark.core.hashing import derived_seed
-from benchmark.engine.evaluation import autocast, corpus_perplexity, model_device
+from benchmark.engine.evaluation import autocast, model_device
 from benchmark.engine.measures.base import Measure, MeasureEnv, MeasurePoint, register_measure
+from benchmark.engine.measures.perplexity import general_perplexity
 from benchmark.model.batching import pad_batch
 from benchmark.model.encoding import EncodedCorpus, encode_corpus
 from benchmark.model.task_model import TaskModel
@@ -29,16 +30,6 @@ from benchmark.results.representation_metrics import RECOVERY_CHECKPOINTS
 
 CHECKPOINTS = RECOVERY_CHECKPOINTS  # defined beside the metrics that read the curve
 BATCH_WINDOWS = 2
-
-
-def perplexity_of(model: TaskModel, env: MeasureEnv) -> float:
-    """The general-corpus perplexity exactly as the ``perplexity`` measure computes it."""
-    assert env.corpus is not None
-    tokenizer = env.backbone.tokenizer
-    return corpus_perplexity(
-        model, env.corpus, pad_id=env.pad_id, batch_size=env.config.eval.ppl_batch_size, precision=env.precision,
-        mask_token_id=tokenizer.mask_token_id, special_ids=tokenizer.all_special_ids, parallel=env.parallel,
-    ).perplexity
 
 
 def recovery_curve(model: TaskModel, env: MeasureEnv, held_out: EncodedCorpus) -> list[float]:
@@ -66,7 +57,7 @@ def recovery_curve(model: TaskModel, env: MeasureEnv, held_out: EncodedCorpus) -
             (nll / max(count, 1)).backward()
             optimizer.step()
             step += 1
-        curve.append(perplexity_of(trainee, env))
+        curve.append(general_perplexity(trainee, env).perplexity)
     del trainee, optimizer
     return curve
 

@@ -5,9 +5,19 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from benchmark.engine.evaluation import corpus_perplexity
+from benchmark.engine.evaluation import LanguageModelScore, corpus_perplexity
 from benchmark.engine.measures.base import Measure, MeasureEnv, MeasurePoint, register_measure
 from benchmark.model.task_model import TaskModel
+
+
+def general_perplexity(model: TaskModel, env: MeasureEnv) -> LanguageModelScore:
+    """Perplexity and bits per byte of the suite's general corpus (which must be there) under the run's evaluation settings."""
+    assert env.corpus is not None
+    tokenizer = env.backbone.tokenizer
+    return corpus_perplexity(
+        model, env.corpus, pad_id=env.pad_id, batch_size=env.config.eval.ppl_batch_size, precision=env.precision,
+        mask_token_id=tokenizer.mask_token_id, special_ids=tokenizer.all_special_ids, parallel=env.parallel,
+    )
 
 
 @register_measure("perplexity")
@@ -19,11 +29,7 @@ class Perplexity(Measure):
     def measure(self, model: TaskModel, point: MeasurePoint, env: MeasureEnv) -> dict[str, Any]:
         if env.corpus is None:
             return {"perplexity": None, "bits_per_byte": None}
-        tokenizer = env.backbone.tokenizer
-        score = corpus_perplexity(
-            model, env.corpus, pad_id=env.pad_id, batch_size=env.config.eval.ppl_batch_size, precision=env.precision,
-            mask_token_id=tokenizer.mask_token_id, special_ids=tokenizer.all_special_ids, parallel=env.parallel,
-        )
+        score = general_perplexity(model, env)
         return {"perplexity": score.perplexity, "bits_per_byte": score.bits_per_byte}
 
     def divergence(self, values: dict[str, Any]) -> tuple[str, Any] | None:
