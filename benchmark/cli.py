@@ -43,7 +43,7 @@ def run_parser() -> argparse.ArgumentParser:
     add("--order", metavar="K[,K]|all", help="1-based task order(s) of the scenario, or all (default: 1)")
     add("--strategies", metavar="A,B", help="comma-separated strategies; `a+b` composes two (default: naive)")
     add("--measures", metavar="A,B", help="what is measured on row 0 and after each task (default: accuracy,perplexity; --list shows all)")
-    add("--model", metavar="NAME|PATH|HUB_ID", help="registered model, local model directory or hub id (default: smollm2-135m)")
+    add("--model", metavar="NAME|PATH|HUB_ID", help="registered model, local model directory or hub id (default: smollm2-135m); a,b: the model axis, one results folder per model under --out")
     add("--model-kind", choices=["auto", "causal", "encoder", "seq2seq"], help="force the backbone kind instead of reading the config (seq2seq: T5-like, text formulation only)")
     add("--seeds", metavar="S[,S]", help="comma-separated seeds (default: the scenario's, else 0; the default scenario's are 0,1,2)")
     add("--out", metavar="DIR", help="results directory for run records (default: results)")
@@ -85,6 +85,8 @@ def overrides_from_args(args: argparse.Namespace) -> list[dict[str, Any]]:
         value = getattr(args, attribute)
         if value is None:
             continue
+        if attribute == "model" and "," in value:  # the model axis (no model name or hub id holds a comma)
+            dotted = "models"
         node: dict[str, Any] = {}
         cursor = node
         *parents, leaf = dotted.split(".")

@@ -125,16 +125,23 @@ def bootstrap_interval(values: np.ndarray, rng: np.random.Generator) -> tuple[fl
     return float(low), float(high)
 
 
-def scenario_labels(records: list[RunRecord]) -> list[str]:
-    """Each record's scenario name, or ``name@version`` where records of several versions of it are shown together.
+def scenario_labels(records: list[RunRecord], *, with_model: bool = True) -> list[str]:
+    """Each record's scenario name, ``name@version`` where records of several versions of it are shown together, and
+    `` · model`` where records of several models are (the model axis: its rows are grouped by model).
 
     Versions of a scenario differ in tasks or budget, so their runs are never averaged
-    together; nor are runs of the two formulations (the text one is labelled).
+    together; nor are runs of the two formulations (the text one is labelled), nor runs of different models
+    (``with_model=False`` leaves the model out: the scale figure puts the models side by side).
     """
     versions: dict[str, set[int]] = {}
     for record in records:
         versions.setdefault(record.scenario, set()).add(record.scenario_version)
-    return [(f"{r.scenario}@{r.scenario_version}" if len(versions[r.scenario]) > 1 else r.scenario) + posed_as(r) for r in records]
+    several_models = with_model and len({r.model for r in records}) > 1
+    return [
+        (f"{r.scenario}@{r.scenario_version}" if len(versions[r.scenario]) > 1 else r.scenario) + posed_as(r)
+        + (f" · {r.model}" if several_models else "")
+        for r in records
+    ]
 
 
 def posed_as(record: RunRecord) -> str:

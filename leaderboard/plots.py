@@ -5,7 +5,9 @@
 - ``ppl_<scenario>_o<order>``: perplexity ratio PPL_t / PPL_0 after each task, all strategies;
 - ``forgetting_vs_acc_<scenario>``: forgetting against final accuracy, one point per strategy;
 - where records hold them, the figures of :mod:`leaderboard.representation_plots` (layer
-  probes, CKA, language-model recovery).
+  probes, CKA, language-model recovery);
+- ``scale_<scenario>``: where several models ran it, forgetting and PPL ratio against
+  parameter count (:mod:`leaderboard.scale_plots`).
 
 Lines and points average the runs that share a task order (seeds); error bars are one std.
 No pyplot: figures are drawn on their own Agg canvases, so nothing global changes.
@@ -160,6 +162,7 @@ def write_figures(records: list[RunRecord], out_dir: str | Path, *, heatmaps: bo
             if record.status == "finished":
                 written += matrix_heatmap(record, directory)
     from leaderboard.representation_plots import cka_heatmaps, layer_probe_panels, recovery_vs_forgetting
+    from leaderboard.scale_plots import scale_figure
 
     for (scenario, order), runs in sorted(by_sequence(records).items()):
         written += task_curves(scenario, order, runs, directory)
@@ -169,4 +172,6 @@ def write_figures(records: list[RunRecord], out_dir: str | Path, *, heatmaps: bo
     for scenario in sorted({label for r, label in zip(records, scenario_labels(records)) if r.status == "finished"}):
         written += forgetting_scatter(scenario, records, directory)
         written += recovery_vs_forgetting(scenario, records, directory)
+    for scenario in sorted({label for r, label in zip(records, scenario_labels(records, with_model=False)) if r.status == "finished"}):
+        written += scale_figure(scenario, records, directory)
     return written

@@ -17,6 +17,8 @@ class AuxiliaryLM(Strategy):
     dominates towards the end. Encoders use their masked-LM loss.
     """
 
+    needs_lm_head = True
+
     def __init__(self, *, gamma0: float = 1.0, decay: float = 0.95) -> None:
         if gamma0 < 0 or not 0 < decay <= 1:
             raise ValueError("gamma0 must be >= 0 and 0 < decay <= 1")

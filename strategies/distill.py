@@ -21,6 +21,8 @@ class Distill(Strategy):
     (seq2seq models: every answer position of the decoder).
     """
 
+    needs_lm_head = True
+
     def __init__(self, *, weight: float = 1.0, temperature: float = 1.0) -> None:
         if weight < 0 or temperature <= 0:
             raise ValueError("weight must be >= 0 and temperature > 0")

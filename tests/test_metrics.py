@@ -106,7 +106,10 @@ def test_probe_and_cka_metrics_match_hand_computation() -> None:
     cka = np.array([[1.0, 1.0, 1.0], [0.99, 0.9, 0.7], [0.98, 0.8, 0.5]])
     assert METRICS.get("cka_corpus_top").fn(cka) == 0.5
     assert METRICS.get("cka_corpus_mean").fn(cka) == pytest.approx((0.98 + 0.8 + 0.5) / 3)
-    assert METRICS.get("cka_tasks_top").fn(cka) == 0.5
+    assert METRICS.get("cka_tasks_top").fn(cka) == 0.5  # a record from before the series was per task
+    # Per task (rows, tasks, layers), a task not measured at a row is NaN: the mean over the tasks measured.
+    per_task = np.array([[[1.0, 1.0], [1.0, 1.0]], [[0.9, 0.8], [np.nan, np.nan]], [[0.9, 0.6], [0.95, 0.4]]])
+    assert METRICS.get("cka_tasks_top").fn(per_task) == pytest.approx(0.5)
     both = compute_metrics({"probe": P.tolist(), "accuracy": R.tolist(), "cka_corpus": cka.tolist()})
     assert both["readout_gap"] == pytest.approx(0.1) and both["cka_corpus_top"] == 0.5 and both["cka_tasks_top"] is None
 

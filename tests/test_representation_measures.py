@@ -78,8 +78,9 @@ def test_frozen_gives_identical_probe_rows_and_cka_exactly_one_at_every_layer(sc
     assert all(row == P[0] for row in P[1:]) and all(v is not None for v in P[0])
     layers = len(record.measures["cka_corpus"][0])
     assert layers >= 3  # embeddings, the blocks, the final layer
-    for series in ("cka_corpus", "cka_tasks"):
-        assert record.measures[series] == [[1.0] * layers] * (len(record.tasks) + 1)
+    rows = len(record.tasks) + 1
+    assert record.measures["cka_corpus"] == [[1.0] * layers] * rows
+    assert record.measures["cka_tasks"] == [[[1.0] * layers] * len(record.tasks)] * rows  # per task, every layer
     by_layer = record.measures["layer_probe"]
     assert by_layer[-1] == by_layer[0] and all(len(cell) == layers for cell in by_layer[0])
     assert all(cell is None for row in by_layer[1:-1] for cell in row)  # taken at row 0 and after the last task only
@@ -95,8 +96,9 @@ def naive(scenario: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pat
 def test_naive_moves_the_representation_and_its_record_recomputes_every_new_metric(naive: tuple[Path, RunOutcome]) -> None:
     out, outcome = naive
     record = outcome.record
-    assert record.measures["cka_tasks"][0] == [1.0] * len(record.measures["cka_tasks"][0])
-    assert record.measures["cka_tasks"][-1][-1] < 1.0 and record.measures["cka_corpus"][-1][-1] < 1.0
+    layers = len(record.measures["cka_corpus"][0])
+    assert record.measures["cka_tasks"][0] == [[1.0] * layers] * len(record.tasks)
+    assert record.measures["cka_tasks"][-1][0][-1] < 1.0 and record.measures["cka_corpus"][-1][-1] < 1.0
     # Training a task makes its own features more linearly readable than the pretrained ones were.
     P = np.array(record.measures["probe"], dtype=float)
     assert P[1, 0] > P[0, 0]
@@ -144,7 +146,7 @@ def test_the_figures_of_why_it_forgot_are_drawn_from_the_records(naive: tuple[Pa
 def test_lora_with_heads_leaves_the_language_model_path_untouched_cka_one(scenario: Path, tmp_path: Path) -> None:
     record = run(scenario, tmp_path / "out", "lora").record
     assert all(value == 1.0 for row in record.measures["cka_corpus"] for value in row)
-    assert record.measures["cka_tasks"][-1][-1] < 1.0  # the tasks' own path does move
+    assert record.measures["cka_tasks"][-1][0][-1] < 1.0  # the tasks' own path does move
 
 
 def test_a_measure_that_cannot_read_a_seq2seq_model_is_refused_before_any_work(scenario: Path, tmp_path: Path) -> None:

@@ -112,6 +112,7 @@ class SuiteConfig:
     strategy_args: dict[str, dict[str, Any]] = field(default_factory=dict)
     measures: list[str] = field(default_factory=lambda: list(DEFAULT_MEASURES))  # what is measured after each task
     model: str = "smollm2-135m"
+    models: list[str] = field(default_factory=list)  # the model axis: several models, one suite each (empty: just ``model``)
     model_kind: Literal["auto", "causal", "encoder", "seq2seq"] = "auto"
     seeds: list[int] = field(default_factory=lambda: [0])
     out: str = "results"
@@ -285,11 +286,16 @@ def _check_seeds_and_names(config: SuiteConfig, source: str) -> None:
     bad = [s for s in config.seeds if not 0 <= s <= MAX_SEED]
     if bad:
         raise UserError(f"{source}: field 'seeds' holds {bad[0]}, but a seed must be from 0 to {MAX_SEED}; use a seed in that range")
-    listed = {"seeds": config.seeds, "strategies": config.strategies, "orders": [] if config.orders == "all" else config.orders}
+    listed = {"seeds": config.seeds, "strategies": config.strategies, "models": config.models, "orders": [] if config.orders == "all" else config.orders}
     for name, values in listed.items():
         twice = sorted({v for v in values if values.count(v) > 1}, key=str)
         if twice:
             raise UserError(f"{source}: field {name!r} lists {twice[0]!r} twice; each run is recorded once, so list it once")
+
+
+def suite_models(config: SuiteConfig) -> list[str]:
+    """The models a suite runs: ``models`` when given, else the one ``model``."""
+    return list(config.models) or [config.model]
 
 
 def to_dict(config: SuiteConfig) -> dict[str, Any]:

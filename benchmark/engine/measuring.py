@@ -10,7 +10,7 @@ from typing import Any
 import torch
 
 from benchmark.core import faults
-from benchmark.engine.measures import Measure, MeasureEnv, MeasurePoint, measured_rows
+from benchmark.engine.measures import Measure, MeasureEnv, MeasurePoint, measured_rows, not_applicable
 from benchmark.engine.row0_cache import RowZero
 from benchmark.model.backbones import Backbone
 from benchmark.model.encoding import EncodedTask, head_sizes
@@ -43,11 +43,13 @@ def take_measures(measures: dict[str, Measure], model: TaskModel, point: Measure
     """Every measure due at ``point``, in order; after a task, stops at the first that shows the model diverged.
 
     A per-task series' row is a list over the tasks with None where not measured; a
-    measure not due at this row leaves its series out (the row stays None).
+    measure not due at this row, or not applicable to the model (no LM head), leaves its
+    series out (the row stays None).
     """
     n = len(point.tasks)
     row = MeasuredRow()
-    due = {name: measure for name, measure in measures.items() if measured_rows(measure, point.row, n)}
+    skipped = not_applicable(measures, env.backbone)
+    due = {name: measure for name, measure in measures.items() if measured_rows(measure, point.row, n) and name not in skipped}
     env.begin_point(shares_features=any(measure.reads_features for measure in due.values()))
     try:
         _take(due, model, point, env, row, fault_point)

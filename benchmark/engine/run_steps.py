@@ -15,7 +15,7 @@ from benchmark.core.config import to_dict
 from benchmark.core.errors import UserError
 from benchmark.core.hashing import derived_seed
 from benchmark.engine.checkpoints import RunState, checkpoint_path, load_checkpoint, save_checkpoint
-from benchmark.engine.measures import MeasurePoint
+from benchmark.engine.measures import MeasurePoint, not_applicable
 from benchmark.engine.measuring import empty_series, evaluation_columns, new_model, take_measures
 from benchmark.engine.plan import RunPlan
 from benchmark.engine.row0_cache import RowZero
@@ -175,6 +175,8 @@ def make_record(run: ActiveRun, state: RunState, failure: str | None, row0: RowZ
         "added": count_parameters(run.model) - run.total_parameters, "extra_bytes": strategy.extra_memory_bytes(),
     }
     extra: dict[str, Any] = {"row0_seconds": row0.seconds, "resumed_from_task": run.resumed_from}
+    if skipped := not_applicable(context.measures, context.backbone):
+        extra["not_applicable"] = skipped  # measure -> why its series are None (a model without an LM head)
     return RunRecord(
         scenario=context.spec.name, scenario_version=context.spec.version, order=plan.order, tasks=[t.name for t in tasks],
         strategy=plan.strategy, seed=plan.seed, model=context.backbone.name, setting=context.config.setting,

@@ -79,6 +79,8 @@ class Strategy:
         checks_own_arguments: True if the constructor takes ``**kwargs`` and validates
             them itself (the Avalanche bridge), instead of :func:`build_strategy`.
         formulations: The task formulations (``heads``, ``text``) the strategy works in.
+        needs_lm_head: True if it trains through the language-model head (an LM loss,
+            LM logits); refused, before any work, on a model that has none.
 
     A strategy whose :meth:`trainer` returns a training loop trains with that loop
     instead of forgetbench's trainer; only the Avalanche bridge does.
@@ -90,6 +92,7 @@ class Strategy:
     resumable: ClassVar[bool] = True
     checks_own_arguments: ClassVar[bool] = False
     formulations: ClassVar[tuple[str, ...]] = ("heads", "text")
+    needs_lm_head: ClassVar[bool] = False
 
     def check_backbone(self, backbone: Backbone) -> None:
         """Raises a UserError, before any work, if the strategy's arguments cannot apply to ``backbone``.
@@ -164,6 +167,10 @@ class Composite(Strategy):
 
     def __init__(self, *, parts: list[Strategy]) -> None:
         self.parts = parts
+
+    @property
+    def needs_lm_head(self) -> bool:  # type: ignore[override] - any part that needs it
+        return any(part.needs_lm_head for part in self.parts)
 
     def check_backbone(self, backbone: Backbone) -> None:
         for part in self.parts:

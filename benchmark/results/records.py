@@ -175,13 +175,14 @@ def series_problems(name: str, values: list[Any], n: int) -> list[str]:
     return []
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
+    """``text`` safe as a file name: every run of other characters becomes one dash."""
     return re.sub(r"[^A-Za-z0-9_.+-]+", "-", text)
 
 
 def run_id(scenario: str, order: int, strategy: str, seed: int) -> str:
     """``<scenario>__o<order>__<strategy>__s<seed>``, safe as a file name."""
-    return f"{_slug(scenario)}__o{order}__{_slug(strategy)}__s{seed}"
+    return f"{slug(scenario)}__o{order}__{slug(strategy)}__s{seed}"
 
 
 def check_run_id_length(rid: str) -> None:
@@ -219,8 +220,12 @@ def read_record(path: str | Path) -> RunRecord:
 
 
 def record_files(results_dir: str | Path) -> list[Path]:
-    """Every record file directly in ``results_dir``, sorted by name (hidden files skipped)."""
+    """Every record file in ``results_dir`` and in its model folders (``<out>/<model>/``: the model axis), sorted by path.
+
+    Hidden files and folders (caches, checkpoints) are skipped.
+    """
     directory = Path(results_dir)
     if not directory.is_dir():
         return []
-    return sorted(p for p in directory.glob(f"*{RECORD_SUFFIX}") if not p.name.startswith("."))
+    folders = [directory] + sorted(p for p in directory.iterdir() if p.is_dir() and not p.name.startswith("."))
+    return [p for folder in folders for p in sorted(folder.glob(f"*{RECORD_SUFFIX}")) if not p.name.startswith(".")]

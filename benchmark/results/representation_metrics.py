@@ -44,14 +44,18 @@ def cka_corpus_top(cka: np.ndarray) -> float:
 
 @register_metric("cka_corpus_mean", higher_is_better=True, input="cka_corpus", label="CKA mean (corpus)")
 def cka_corpus_mean(cka: np.ndarray) -> float:
-    """Linear CKA with the pretrained model on general-corpus tokens after the last task, averaged over layers (embeddings included)."""
-    return float(np.mean(cka[-1, :]))
+    """Linear CKA with the pretrained model on general-corpus tokens after the last task, averaged over layers (embeddings included; undefined layers left out)."""
+    return float(np.nanmean(cka[-1, :]))
 
 
 @register_metric("cka_tasks_top", higher_is_better=True, input="cka_tasks", label="CKA top (tasks)")
 def cka_tasks_top(cka: np.ndarray) -> float:
-    """Linear CKA of the final layer with the pretrained model on every task's test texts, after the last task."""
-    return float(cka[-1, -1])
+    """Linear CKA of the final layer with the pretrained model on the tasks' test texts after the last task, mean over tasks.
+
+    Reads per-task cells (rows, tasks, layers); records made before the series was per task
+    hold one value per row over all tasks' texts together (rows, layers).
+    """
+    return float(np.nanmean(cka[-1, :, -1])) if cka.ndim == 3 else float(cka[-1, -1])
 
 
 @register_metric("layer_probe_top_change", higher_is_better=True, input="layer_probe", label="final-layer probe Δ", kind="percent")

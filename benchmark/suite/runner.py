@@ -1,6 +1,9 @@
-"""A suite: every (order, seed, strategy) run of one scenario and model.
+"""A suite: every (order, seed, strategy) run of one scenario, for one model or several.
 
-``run_suite`` validates everything a user can get wrong (names, files, data, memory)
+With several models (``models: [a, b]``, ``--model a,b``: the model axis) every model
+is one suite of its own whose records go to ``<out>/<model>/`` (a results directory of
+its own, so run ids and caches never collide); every model is loaded and checked
+before the first run starts. ``run_suite`` validates everything a user can get wrong (names, files, data, memory)
 before anything is written, prepares data and the backbone once, computes the row-0
 evaluation once per (order, seed) for all strategies, skips runs already recorded,
 and hands the rest to a launcher (:mod:`benchmark.suite.launchers`): one after another in
@@ -13,18 +16,21 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from benchmark.core.atomic_io import remove_stale_temp_files
 from benchmark.model.batching import train_batch_count
-from benchmark.core.config import SuiteConfig
+from benchmark.core.config import SuiteConfig, suite_models
 from benchmark.core.environment import physical_cores
 from benchmark.core.errors import UserError
 from benchmark.engine.memory_guard import check_memory, runs_that_fit
 from benchmark.engine.parallel import Parallel, make_parallel
-from benchmark.results.records import RunRecord, read_record, record_path
+from benchmark.results.records import RunRecord, read_record, record_path, slug
 from benchmark.engine.row0_cache import RowZero, cached_row0
+from benchmark.engine.plan import RunPlan
 from benchmark.engine.run_steps import RunOutcome
+from benchmark.model.backbones import Backbone
 from benchmark.engine.measuring import compute_row0
 from benchmark.suite.planning import plan_runs
 from benchmark.suite.setup import SuiteSetup, resolve_device, setup_suite
@@ -120,8 +126,25 @@ def check_kind(config: SuiteConfig, kind: str) -> None:
         raise UserError(f"model {config.model!r} is an encoder-decoder (seq2seq), which poses tasks as text only; add --formulation text")
 
 
+def model_suite(config: SuiteConfig, model: str) -> SuiteConfig:
+    """The one-model suite of ``model`` in a suite over several models: its own results directory ``<out>/<model>``."""
+    if len(suite_models(config)) == 1:
+        return dataclasses.replace(config, model=model, models=[])
+    return dataclasses.replace(config, model=model, models=[], out=str(Path(config.out) / slug(model)))
+
+
+@dataclass
+class PreparedSuite:
+    """A one-model suite checked and set up, with its planned runs; nothing has run yet."""
+
+    config: SuiteConfig
+    setup: SuiteSetup
+    planned: list[RunPlan]
+    finished: dict[str, RunRecord | None]
+
+
 def run_suite(config: SuiteConfig, *, on_run: Callable[[RunOutcome, Path], None] | None = None) -> list[RunRecord]:
-    """Runs every (order, seed, strategy) of ``config`` and writes one record per run.
+    """Runs every (model, order, seed, strategy) of ``config`` and writes one record per run.
 
     Runs whose record already exists with the same configuration are skipped, and
     unfinished ones continue from their last checkpoint (``config.overwrite`` starts
@@ -130,12 +153,22 @@ def run_suite(config: SuiteConfig, *, on_run: Callable[[RunOutcome, Path], None]
     record's path.
 
     Raises:
-        UserError: Before anything is written, for any mistake in names, files or data.
+        UserError: Before anything is written, for any mistake in names, files or data
+            (of every model of the suite).
         SuiteIncomplete: When a worker died; finished runs are recorded, and running the
             same suite again completes the missing ones.
     """
-    from benchmark.suite.launchers import launch_runs
+    # Every model is prepared before the first run, so a mistake that only one of them shows stops the suite before any work.
+    prepared = [prepare_suite(model_suite(config, model)) for model in suite_models(config)]
+    records: list[RunRecord] = []
+    for suite in prepared:
+        records.extend(launch_suite(suite, on_run=on_run))
+        suite.setup = None  # type: ignore[assignment] - frees this model before the next one runs
+    return records
 
+
+def prepare_suite(config: SuiteConfig) -> PreparedSuite:
+    """Validates a one-model suite, sets it up (data, backbone, measures) and plans its runs; writes nothing but stale-file removal."""
     parallel = make_parallel(config.device, config.train.precision)
     spec = load_scenario(config.scenario)  # once per suite: the setup and the workers' data carry it from here
     orders, strategies = _validate(config, spec, parallel)
@@ -147,27 +180,44 @@ def run_suite(config: SuiteConfig, *, on_run: Callable[[RunOutcome, Path], None]
     check_plan_size(setup, config, orders)
     check_kind(config, setup.backbone.kind)
     check_model_kind(setup.measures, setup.backbone.kind)
-    for strategy in strategies:
+    for name, strategy in zip(config.strategies, strategies):
         strategy.check_backbone(setup.backbone)
+        check_lm_head(name, strategy, setup.backbone)
     longest = max(d.spec.max_length for tasks in setup.data.by_seed.values() for d in tasks.values())
     runs = len(orders) * len(config.seeds) * len(config.strategies)
     config = resolve_auto_jobs(config, setup, strategies, longest, runs)
     check_memory(setup.backbone, strategies, config, longest, concurrent=concurrent_runs(config, parallel, runs))
     if parallel.is_main:
         remove_own_stale_files(config.out)
-
     planned = plan_runs(setup, config, orders)
     finished = {p.run_id: _existing_record(config, p.run_id, p.fingerprint) for p in planned}
-    pending = [p for p in planned if finished[p.run_id] is None]
+    return PreparedSuite(config=config, setup=setup, planned=planned, finished=finished)
+
+
+def launch_suite(suite: PreparedSuite, *, on_run: Callable[[RunOutcome, Path], None] | None = None) -> list[RunRecord]:
+    """Computes the missing row-0 evaluations (once per (order, seed)) and runs the suite's pending runs; its records in plan order."""
+    from benchmark.suite.launchers import launch_runs
+
+    config, setup, finished = suite.config, suite.setup, dict(suite.finished)
+    pending = [p for p in suite.planned if finished[p.run_id] is None]
     rows0: dict[str, RowZero] = {}
     for run in pending:  # once per (order, seed), whatever the launcher: every strategy starts from it
         if run.row0_key not in rows0:
             tasks = setup.tasks(config, run.order, run.seed)
             compute = lambda tasks=tasks, seed=run.seed: compute_row0(setup.backbone, tasks, seed, setup.measures, setup.measure_env, setup.device)  # noqa: E731
-            rows0[run.row0_key], _ = cached_row0(config.out, run.row0_key, compute, parallel)
-    for outcome_record in launch_runs(setup, config, pending, rows0, on_run=on_run, already=len(planned) - len(pending)):
+            rows0[run.row0_key], _ = cached_row0(config.out, run.row0_key, compute, setup.parallel)
+    for outcome_record in launch_runs(setup, config, pending, rows0, on_run=on_run, already=len(suite.planned) - len(pending)):
         finished[outcome_record.run_id] = outcome_record
-    return [finished[p.run_id] for p in planned]
+    return [finished[p.run_id] for p in suite.planned]  # type: ignore[misc] - every planned run has a record now
+
+
+def check_lm_head(name: str, strategy: Strategy, backbone: Backbone) -> None:
+    """Refuses, in one sentence, a strategy that trains through a language-model head on a model without one."""
+    if strategy.needs_lm_head and not backbone.has_lm_head:
+        raise UserError(
+            f"strategy {name!r} trains through a language-model head, but model {backbone.name!r} has none "
+            f"({backbone.no_lm_head_reason}); leave it out of --strategies for this model or use a model with an LM head"
+        )
 
 
 def resolve_auto_jobs(config: SuiteConfig, setup: SuiteSetup, strategies: list[Strategy], max_length: int, runs: int) -> SuiteConfig:

@@ -15,7 +15,8 @@ from benchmark.engine.measures.base import (
     build_measures,
     check_model_kind,
     measured_rows,
+    not_applicable,
     register_measure,
 )
 
-__all__ = ["MEASURES", "Measure", "MeasureEnv", "MeasurePoint", "build_measures", "check_model_kind", "measured_rows", "register_measure"]
+__all__ = ["MEASURES", "Measure", "MeasureEnv", "MeasurePoint", "build_measures", "check_model_kind", "measured_rows", "not_applicable", "register_measure"]

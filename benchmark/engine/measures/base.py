@@ -126,12 +126,15 @@ class Measure:
         reads_features: Whether it reads :meth:`MeasureEnv.task_features` (then accuracy
             reads the same pass instead of running the model again).
         model_kinds: The model kinds it can measure; a suite with another is refused before any work.
+        needs_lm_head: Whether it reads the language-model head: on a model without one it
+            is not taken (its series stay None) and the record says why.
     """
 
     series: ClassVar[dict[str, SeriesKind]] = {}
     after: ClassVar[Literal["every_task", "last_task"]] = "every_task"
     reads_features: ClassVar[bool] = False
     model_kinds: ClassVar[tuple[str, ...]] = ("causal", "encoder", "seq2seq")
+    needs_lm_head: ClassVar[bool] = False
 
     @classmethod
     def series_for(cls, config: SuiteConfig | None) -> dict[str, SeriesKind]:
@@ -179,6 +182,16 @@ def check_model_kind(measures: dict[str, Measure], kind: str) -> None:
     for name, measure in measures.items():
         if kind not in measure.model_kinds:
             raise UserError(f"measure {name!r} cannot measure a {kind} model (it measures {', '.join(measure.model_kinds)} models); leave it out of --measures")
+
+
+def not_applicable(measures: dict[str, Measure], backbone: Backbone) -> dict[str, str]:
+    """Why each measure that cannot be taken on ``backbone`` is not, by measure name (stored in the record)."""
+    if backbone.has_lm_head:
+        return {}
+    return {
+        name: f"not applicable: no LM head ({backbone.no_lm_head_reason})"
+        for name, measure in measures.items() if measure.needs_lm_head
+    }
 
 
 def measured_rows(measure: Measure, row: int, n_tasks: int) -> bool:

@@ -7,16 +7,21 @@ fixed input sets that are the same at every row:
 - ``cka_corpus``: the hidden states at :data:`CORPUS_TOKENS` seeded token positions of
   the first :data:`CORPUS_WINDOWS` general-corpus windows, on the language-model path (the modules the perplexity
   is measured with; with heads: none, so adapters and LoRA leave it at 1).
-- ``cka_tasks``: the pooled features of the first :data:`TASK_EXAMPLES` test examples of
-  every task of the run (seen or not), each through its task's own path.
+- ``cka_tasks``: per task, the pooled features of its whole test split through its own
+  path, for every task whose accuracy is measured at the row (a per-task series, like
+  the accuracy matrix). These are the features of the accuracy pass itself
+  (:meth:`MeasureEnv.task_features`), so they cost no forward pass.
 
 CKA is computed once over the whole set (n inputs), not averaged over mini-batches,
-which would bias it. The pretrained model's features are computed once per input set
-and kept for the suite. Each series' value at a row is a list over layers.
+which would bias it. The pretrained model's features are row 0's own (the untouched
+model), kept for the suite; a process that did not compute row 0 (row 0 read from the
+cache, a worker) computes them once, with the same batches. Each value is a list over
+layers.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -29,7 +34,6 @@ from benchmark.model.task_model import TaskModel
 
 CORPUS_TOKENS = 512
 CORPUS_WINDOWS = 4  # 4 x 256 tokens by default: enough positions for n = 512, a small share of a run's passes
-TASK_EXAMPLES = 32
 
 
 def corpus_positions(lengths: list[int], n: int) -> list[tuple[int, int]]:
@@ -41,16 +45,21 @@ def corpus_positions(lengths: list[int], n: int) -> list[tuple[int, int]]:
     return [pairs[i] for i in sorted(chosen.tolist())]
 
 
-def per_layer_cka(reference: torch.Tensor, current: torch.Tensor) -> list[float]:
-    """Linear CKA of each layer, for features of shape (layers + 1, n, hidden)."""
-    return [linear_cka(reference[k], current[k]) for k in range(reference.shape[0])]
+def per_layer_cka(reference: torch.Tensor, current: torch.Tensor) -> list[float | None]:
+    """Linear CKA of each layer, for features of shape (layers + 1, n, hidden); None where it is undefined.
+
+    A layer whose features are the same for every input has no CKA (an encoder's
+    first-token embedding is one vector for every text): None, which a record can hold.
+    """
+    values = [linear_cka(reference[k], current[k]) for k in range(reference.shape[0])]
+    return [None if math.isnan(value) else value for value in values]
 
 
 @register_measure("cka")
 class Cka(Measure):
-    """Per-layer linear CKA against the pretrained model, on general-corpus tokens and on every task's test texts."""
+    """Per-layer linear CKA against the pretrained model, on general-corpus tokens and on each measured task's test texts."""
 
-    series = {"cka_corpus": "per_row", "cka_tasks": "per_row"}
+    series = {"cka_corpus": "per_row", "cka_tasks": "per_task"}
     reads_features = True
     model_kinds = ("causal", "encoder")
 
@@ -59,7 +68,8 @@ class Cka(Measure):
 
     def measure(self, model: TaskModel, point: MeasurePoint, env: MeasureEnv) -> dict[str, Any]:
         pretrained = TaskModel(env.backbone.model, kind=env.backbone.kind, head_sizes={}, seed=0, formulation=env.config.formulation)
-        return {"cka_corpus": self._corpus(model, pretrained, env), "cka_tasks": self._tasks(model, pretrained, point.tasks, env)}
+        tasks = {j: self._task(model, pretrained, point.tasks[j], env, point.row) for j in point.columns}
+        return {"cka_corpus": self._corpus(model, pretrained, env), "cka_tasks": tasks}
 
     def _corpus(self, model: TaskModel, pretrained: TaskModel, env: MeasureEnv) -> list[float] | None:
         if env.corpus is None:
@@ -76,14 +86,14 @@ class Cka(Measure):
             self._reference[key] = features(pretrained, None)
         return per_layer_cka(self._reference[key], features(model, model.lm_route))
 
-    def _tasks(self, model: TaskModel, pretrained: TaskModel, tasks: list[EncodedTask], env: MeasureEnv) -> list[float]:
-        current = [env.task_features(model, task, "test", limit=TASK_EXAMPLES).layers for task in tasks]
-        key = ("tasks", tuple((task.data_hash, task.head, tuple(map(tuple, task.test.input_ids[:TASK_EXAMPLES]))) for task in tasks))
+    def _task(self, model: TaskModel, pretrained: TaskModel, task: EncodedTask, env: MeasureEnv, row: int) -> list[float]:
+        current = env.task_features(model, task, "test").layers
+        key = ("task", task.data_hash, task.head, len(task.test))
         if key not in self._reference:
-            # The same batches as env.task_features', so an untouched model gives bit-identical features.
-            self._reference[key] = torch.cat([
-                split_features(pretrained, task.test, min(TASK_EXAMPLES, len(task.test)), route=task.head, pad_id=env.pad_id,
-                               batch_size=env.config.eval.batch_size, precision=env.precision).layers
-                for task in tasks
-            ], dim=1)
-        return per_layer_cka(self._reference[key], torch.cat(current, dim=1))
+            # Row 0's model is the pretrained one: its features are the reference. Elsewhere the same batches
+            # as env.task_features' (the whole split), so an untouched model gives bit-identical features.
+            self._reference[key] = current if row == 0 else split_features(
+                pretrained, task.test, len(task.test), route=task.head, pad_id=env.pad_id,
+                batch_size=env.config.eval.batch_size, precision=env.precision,
+            ).layers
+        return per_layer_cka(self._reference[key], current)

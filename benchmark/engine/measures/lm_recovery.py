@@ -68,6 +68,7 @@ class LmRecovery(Measure):
 
     series = {"lm_recovery": "per_row"}
     after = "last_task"
+    needs_lm_head = True
 
     def __init__(self) -> None:
         self._held_out: EncodedCorpus | None = None

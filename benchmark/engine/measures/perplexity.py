@@ -25,6 +25,7 @@ class Perplexity(Measure):
     """General-corpus perplexity and bits per byte (masked-LM perplexity, and no bits per byte, for encoders)."""
 
     series = {"perplexity": "per_row", "bits_per_byte": "per_row"}
+    needs_lm_head = True
 
     def measure(self, model: TaskModel, point: MeasurePoint, env: MeasureEnv) -> dict[str, Any]:
         if env.corpus is None:

@@ -14,13 +14,12 @@ import copy
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from benchmark.core.hashing import derived_seed
 from benchmark.engine.evaluation import autocast, model_device
 from benchmark.engine.measures.accuracy import column_accuracy
 from benchmark.engine.measures.base import Measure, MeasureEnv, MeasurePoint, register_measure
-from benchmark.engine.trainer import parameter_groups
+from benchmark.engine.trainer import parameter_groups, task_loss
 from benchmark.model.batching import train_batch_indices
 from benchmark.model.encoding import EncodedTask
 from benchmark.model.task_model import TaskModel
@@ -45,10 +44,7 @@ def relearn(model: TaskModel, task: EncodedTask, env: MeasureEnv) -> TaskModel:
         batch = {k: v.to(device) for k, v in task.train.batch(indices, env.pad_id).items()}
         optimizer.zero_grad(set_to_none=True)
         with autocast(env.precision, device):
-            if trainee.formulation == "text":
-                loss, _ = trainee.answer_loss(batch, task.head)
-            else:
-                loss = F.cross_entropy(trainee(batch["input_ids"], batch["attention_mask"], task.head).float(), batch["labels"])
+            loss, _ = task_loss(trainee, batch, task.head)
         loss.backward()
         optimizer.step()
     return trainee
