@@ -3,7 +3,8 @@
 - ``layer_probe_<scenario>_o<order>``: probe accuracy per layer (mean over tasks) before
   training and after the last task, one panel per strategy (Merchant et al. 2020's view);
 - ``cka_<scenario>_o<order>``: linear CKA with the pretrained model, layer x row, one
-  heatmap per strategy and input set (corpus tokens, task texts);
+  heatmap per strategy and input set (corpus tokens, task texts: the mean over the tasks
+  measured at each row);
 - ``recovery_vs_forgetting_<scenario>``: the share of the perplexity increase undone by
   the recovery budget against task forgetting, one point per strategy.
 
@@ -30,6 +31,11 @@ def _mean_series(runs: list[RunRecord], series: str) -> np.ndarray | None:
     if not arrays or len({a.shape for a in arrays}) != 1:
         return None
     return _nanmean(np.stack(arrays), axis=0)
+
+
+def _row_by_layer(values: np.ndarray) -> np.ndarray:
+    """A (rows, layers) grid: per-task cells (rows, tasks, layers) averaged over the tasks measured at each row."""
+    return _nanmean(values, axis=1) if values.ndim == 3 else values
 
 
 def _nanmean(values: np.ndarray, axis: int) -> np.ndarray:
@@ -63,7 +69,7 @@ def layer_probe_panels(scenario: str, order: int, runs: dict[str, list[RunRecord
 def cka_heatmaps(scenario: str, order: int, runs: dict[str, list[RunRecord]], out_dir: Path) -> list[Path]:
     """Linear CKA with the pretrained model, layer x row, per strategy (columns) and input set (rows of panels)."""
     sets = [("cka_corpus", "corpus tokens"), ("cka_tasks", "task texts")]
-    grids = {(s, name): m for s, r in sorted(runs.items()) for name, _ in sets if (m := _mean_series(r, name)) is not None and m.ndim == 2}
+    grids = {(s, name): _row_by_layer(m) for s, r in sorted(runs.items()) for name, _ in sets if (m := _mean_series(r, name)) is not None}
     strategies = sorted({s for s, _ in grids})
     if not strategies:
         return []

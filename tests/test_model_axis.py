@@ -106,8 +106,7 @@ def test_a_strategy_needing_the_lm_head_is_refused_for_minilm_before_any_run(two
 
 def test_model_axis_config_and_flag(tmp_path: Path) -> None:
     from benchmark.cli import overrides_from_args, run_parser
-    from benchmark.core.config import suite_models
-    from benchmark.suite.config import build_config
+    from benchmark.suite.config import build_config, suite_models
     from benchmark.suite.runner import model_suite
 
     config = build_config(overrides=overrides_from_args(run_parser().parse_args(["--model", "tiny,minilm-l6", "--out", str(tmp_path)])))

@@ -293,11 +293,6 @@ def _check_seeds_and_names(config: SuiteConfig, source: str) -> None:
             raise UserError(f"{source}: field {name!r} lists {twice[0]!r} twice; each run is recorded once, so list it once")
 
 
-def suite_models(config: SuiteConfig) -> list[str]:
-    """The models a suite runs: ``models`` when given, else the one ``model``."""
-    return list(config.models) or [config.model]
-
-
 def to_dict(config: SuiteConfig) -> dict[str, Any]:
     """The config as plain JSON-able data (what a record stores)."""
     return dataclasses.asdict(config)

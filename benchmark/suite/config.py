@@ -17,3 +17,8 @@ def build_config(
     file's budget) sit under everything the user states.
     """
     return resolve_config(preset=preset, config_file=config_file, overrides=overrides, scenario_defaults=scenario_budget)
+
+
+def suite_models(config: SuiteConfig) -> list[str]:
+    """The models a suite runs: ``models`` when given, else the one ``model``."""
+    return list(config.models) or [config.model]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from benchmark.core.atomic_io import remove_stale_temp_files
 from benchmark.model.batching import train_batch_count
-from benchmark.core.config import SuiteConfig, suite_models
+from benchmark.core.config import SuiteConfig
 from benchmark.core.environment import physical_cores
 from benchmark.core.errors import UserError
 from benchmark.engine.memory_guard import check_memory, runs_that_fit
@@ -32,6 +32,7 @@ from benchmark.engine.plan import RunPlan
 from benchmark.engine.run_steps import RunOutcome
 from benchmark.model.backbones import Backbone
 from benchmark.engine.measuring import compute_row0
+from benchmark.suite.config import suite_models
 from benchmark.suite.planning import plan_runs
 from benchmark.suite.setup import SuiteSetup, resolve_device, setup_suite
 from benchmark.engine.measures import build_measures, check_model_kind
