@@ -11,12 +11,46 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TypeVar
 
 from safetensors import SafetensorError
 
 from benchmark.core.cache import CACHE_FIX
 from benchmark.core.errors import UserError
+from benchmark.core.notices import notice
+
+Loaded = TypeVar("Loaded")
+
+
+def package_version(distribution: str) -> str:
+    """The installed version of ``distribution`` (``unknown`` if it is not installed): it names the cached folder."""
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def load_cached(target: Path, build: Callable[[], None], load: Callable[[Path], Loaded], *, name: str, rebuilt_from: str) -> Loaded:
+    """``load(target)``, building the folder first if it is not there, and once again if the cached copy cannot be read.
+
+    Args:
+        target: The cached model folder (complete once it holds ``config.json``).
+        build: Builds ``target`` (atomically, with :func:`publish_folder`).
+        load: Reads the model from the folder.
+        name: The model's name, for the notice.
+        rebuilt_from: What the folder is rebuilt from, for the notice.
+    """
+    if not (target / "config.json").is_file():
+        build()
+    try:
+        return load(target)
+    except Exception as exc:  # noqa: BLE001 - any way a damaged copy fails to load (truncated safetensors, broken JSON)
+        notice(f"the cached copy of {name} in {target} could not be read ({type(exc).__name__}); it was rebuilt from {rebuilt_from}")
+        discard(target)
+        build()
+        return load(target)
 
 
 def publish_folder(target: Path, build: Callable[[Path], None], *, what: str) -> None:

