@@ -1,4 +1,8 @@
-"""``leaderboard validate``: recompute every record's metrics from its raw data and check its schema."""
+"""``leaderboard validate``: recompute every record's metrics from its raw data and check its schema.
+
+Where a record stores per-example outcomes, the accuracy matrix itself is recomputed
+from them: a changed outcome or a changed accuracy cell is reported.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from pathlib import Path
 
 from benchmark.core.errors import UserError
 from benchmark.results.metrics import compute_metrics
+from benchmark.results.outcomes import SERIES as OUTCOMES, outcome_table, table_problems
 from benchmark.results.records import RunRecord, load_json, record_files
 
 TOLERANCE = 1e-9
@@ -16,7 +21,10 @@ def metric_problems(record: RunRecord) -> list[str]:
     """Stored metrics that disagree with the ones recomputed from the record's raw numbers."""
     if record.status != "finished":
         return []
-    recomputed = compute_metrics(record.measures)
+    try:
+        recomputed = compute_metrics(record.measures)
+    except ValueError as exc:  # an outcomes cell that does not decode (reported by outcome_problems too)
+        return [f"metrics cannot be recomputed: {exc}"]
     problems = []
     for name, value in sorted(recomputed.items()):
         stored = record.metrics.get(name)
@@ -25,6 +33,19 @@ def metric_problems(record: RunRecord) -> list[str]:
         if value is None or stored is None or not math.isclose(stored, value, rel_tol=TOLERANCE, abs_tol=TOLERANCE):
             problems.append(f"metric {name!r} is stored as {stored!r} but recomputes to {value!r}")
     return problems
+
+
+def outcome_problems(record: RunRecord) -> list[str]:
+    """Accuracy cells that disagree with the record's per-example outcomes (none for records without outcomes)."""
+    try:
+        table = outcome_table(record.measures.get(OUTCOMES))
+    except ValueError as exc:
+        return [f"measures.{OUTCOMES}: {exc}"]
+    if table is None:
+        return []
+    if table.shape != (len(record.tasks) + 1, len(record.tasks)):
+        return [f"measures.{OUTCOMES} must be {len(record.tasks) + 1} rows of {len(record.tasks)} cells"]
+    return table_problems(table, record.accuracy_matrix, record.tasks)
 
 
 def validate_results(results_dir: str | Path) -> list[str]:
@@ -48,5 +69,5 @@ def validate_results(results_dir: str | Path) -> list[str]:
         except ValueError as exc:
             lines.append(f"{path.name}: {exc}")
             continue
-        lines.extend(f"{path.name}: {problem}" for problem in metric_problems(record))
+        lines.extend(f"{path.name}: {problem}" for problem in outcome_problems(record) + metric_problems(record))
     return lines

@@ -1,4 +1,5 @@
-"""Records of every schema version stay readable: a version-1 record kept from before measures were named series."""
+"""Records of every schema version stay readable: a version-1 record kept from before measures were named series, and a
+version-2 record kept from before per-example outcomes."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from leaderboard.validate import validate_results
 
 KEPT = Path(__file__).resolve().parent / "data" / "records_v1"
 V1_FILE = KEPT / "default__o1__naive__s0.json"  # written by `make run` at commit a736b3b (SmolLM2-135M, 2-core CPU)
+V2_FILE = KEPT.parent / "records_v2" / "default__o1__naive__s0.json"  # benchmarks/why_forgot.py at 5341bf8 (minilm-l6, probes, CKA)
 
 
 def test_a_version_1_record_reads_with_its_series_under_measures() -> None:
@@ -44,10 +46,19 @@ def test_rewriting_an_old_record_writes_the_current_version_with_the_same_number
     assert table.loc[0, "n"] == 2 and table.loc[0, "bwt:std"] == 0.0
 
 
-@pytest.mark.parametrize("version", [0, 3, "1", None])
+def test_a_version_2_record_reads_as_it_is_and_validates_without_outcomes(tmp_path: Path) -> None:
+    raw = json.loads(V2_FILE.read_text())
+    assert raw["schema_version"] == 2 and "outcomes" not in raw["measures"]
+    record = read_record(V2_FILE)
+    assert record.measures == raw["measures"] and record.schema_version == 2
+    shutil.copy(V2_FILE, tmp_path / V2_FILE.name)
+    assert validate_results(tmp_path) == []
+
+
+@pytest.mark.parametrize("version", [0, 4, "1", None])
 def test_an_unknown_schema_version_is_refused_by_name(tmp_path: Path, version: object) -> None:
     raw = json.loads(V1_FILE.read_text())
     raw["schema_version"] = version
     (tmp_path / V1_FILE.name).write_text(json.dumps(raw))
     (problem,) = validate_results(tmp_path)
-    assert f"schema_version {version!r} is not one of [1, 2]" in problem
+    assert f"schema_version {version!r} is not one of [1, 2, 3]" in problem

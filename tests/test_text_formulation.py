@@ -19,6 +19,7 @@ from benchmark.model.prompt_encoding import TextTask
 from benchmark.model.task_model import TaskModel
 from benchmark.model.text_batches import answer_batch
 from scenarios.prompts import TaskPrompt
+from benchmark.results.outcomes import decode
 from tests.conftest import FILLER, run_toy_suite, write_toy_scenario
 
 WORDS = FILLER + ["answer", "yes", "no", "maybe", "very", "good", "bad", "red", "green", "blue"]
@@ -138,14 +139,18 @@ def plant(model: TaskModel, emit: list[int], eos: int) -> None:
     model.backbone.register_forward_hook(hook, with_kwargs=True)
 
 
-@pytest.mark.parametrize(("emitted", "accuracy", "invalid"), [("very good", 1.0, 0.0), ("red", 0.0, 1.0)])
-def test_greedy_decoding_scores_exact_match_and_counts_outputs_outside_the_answers(backbone: Backbone, emitted: str, accuracy: float, invalid: float) -> None:
+@pytest.mark.parametrize(("emitted", "accuracy", "invalid", "chosen"), [("very good", 1.0, 0.0, 0), ("red", 0.0, 1.0, -1)])
+def test_greedy_decoding_scores_exact_match_and_counts_outputs_outside_the_answers(
+    backbone: Backbone, emitted: str, accuracy: float, invalid: float, chosen: int,
+) -> None:
     union = ["Very good!", "bad"]
     task = toy_text_task(0, union, [0, 1], [0, 0, 0], backbone)
     model = text_model(backbone)
     plant(model, ids(backbone, emitted), backbone.tokenizer.eos_token_id)
     got = text_task_accuracy(model, task, [0, 1], TextEval(decode="greedy", backbone=backbone, batch_size=2))
+    outcomes = decode(got.pop("outcomes"))
     assert got == {"accuracy": accuracy, "invalid_outputs": invalid}
+    assert outcomes.gold.tolist() == [0, 0, 0] and outcomes.chosen.tolist() == [chosen] * 3  # -1: matches no answer
     assert normalise("  Very   GOOD! ") == "very good"
 
 

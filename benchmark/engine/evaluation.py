@@ -51,18 +51,39 @@ def test_batches(task: EncodedTask, *, pad_id: int, batch_size: int, parallel: P
         yield task.test.batch(indices, pad_id)
 
 
+def gathered_choices(parallel: Parallel | None, n: int, chosen: dict[int, int]) -> list[int]:
+    """Every example's chosen class (-1: none) from each process's share of them, on every process."""
+    # Each example is chosen by exactly one process: summing vectors that hold choice + 1 at a
+    # process's own examples and 0 elsewhere assembles the whole split (-1 becomes 0 and back).
+    full = torch.zeros(n, dtype=torch.float64)
+    for index, choice in chosen.items():
+        full[index] = choice + 1
+    if parallel is not None and parallel.processes > 1:
+        full = parallel.sum(full.to(parallel.device)).cpu()
+    return (full.round().long() - 1).tolist()
+
+
+def task_choices(
+    model: TaskModel, task: EncodedTask, *, pad_id: int, batch_size: int, precision: str = "fp32", parallel: Parallel | None = None,
+) -> list[int]:
+    """The class ``model``'s head for ``task`` chooses (argmax) for every test example, in test-split order."""
+    device = model_device(model)
+    batches = eval_batch_indices(task.test.lengths, batch_size)
+    chosen: dict[int, int] = {}
+    with eval_mode(model), torch.inference_mode(), autocast(precision, device):
+        for indices in parallel.shard(batches) if parallel is not None else batches:
+            batch = task.test.batch(indices, pad_id)
+            logits = model(batch["input_ids"].to(device), batch["attention_mask"].to(device), task.head)
+            chosen.update(zip(indices, logits.argmax(dim=-1).cpu().tolist()))
+    return gathered_choices(parallel, len(task.test), chosen)
+
+
 def task_accuracy(
     model: TaskModel, task: EncodedTask, *, pad_id: int, batch_size: int, precision: str = "fp32", parallel: Parallel | None = None,
 ) -> float:
     """Accuracy of ``model`` on the test split of ``task`` (argmax over the task's head)."""
-    device = model_device(model)
-    correct = 0
-    with eval_mode(model), torch.inference_mode(), autocast(precision, device):
-        for batch in test_batches(task, pad_id=pad_id, batch_size=batch_size, parallel=parallel):
-            logits = model(batch["input_ids"].to(device), batch["attention_mask"].to(device), task.head)
-            correct += int((logits.argmax(dim=-1).cpu() == batch["labels"]).sum())
-    (correct_all,) = summed_over_processes(parallel, float(correct))
-    return correct_all / len(task.test)
+    chosen = task_choices(model, task, pad_id=pad_id, batch_size=batch_size, precision=precision, parallel=parallel)
+    return sum(c == y for c, y in zip(chosen, task.test.labels)) / len(task.test)
 
 
 @dataclass

@@ -6,7 +6,8 @@ without its own answers). Rank classification reports two variants of the same p
 ``accuracy`` (highest summed log-likelihood, lm-evaluation-harness's ``acc``) and
 ``accuracy_per_byte`` (log-likelihood per UTF-8 byte of the answer string, its
 ``acc_norm``-style length correction). Greedy decoding reports exact match and the
-share of outputs that are no valid answer at all.
+share of outputs that are no valid answer at all. Every variant keeps the class it chose
+for each example: ``accuracy``'s choices are stored as the per-example ``outcomes``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-from benchmark.engine.evaluation import autocast, model_device, summed_over_processes
+from benchmark.engine.evaluation import autocast, gathered_choices, model_device
 from benchmark.engine.parallel import Parallel
 from benchmark.engine.text_generation import MARGIN_TOKENS, greedy_outputs, normalise
 from benchmark.engine.text_scoring import shared_prompt_loglik
@@ -23,6 +24,7 @@ from benchmark.model.backbones import Backbone
 from benchmark.model.batching import eval_batch_indices
 from benchmark.model.encoding import EncodedTask
 from benchmark.model.task_model import TaskModel, eval_mode
+from benchmark.results.outcomes import NOTHING_CHOSEN, SERIES as OUTCOMES, decode, encode
 
 
 def competing_classes(tasks: list[EncodedTask], row: int, column: int, setting: str) -> list[int]:
@@ -44,38 +46,45 @@ class TextEval:
     parallel: Parallel | None = None
 
 
-def _rank_counts(model: TaskModel, task: EncodedTask, classes: list[int], prompts: list[list[int]], labels: list[int], pad_id: int) -> tuple[float, float]:
+def _rank_choices(model: TaskModel, task: EncodedTask, classes: list[int], prompts: list[list[int]], pad_id: int) -> tuple[list[int], list[int]]:
+    """The class each prompt's answers rank first by summed log-likelihood, and by log-likelihood per byte."""
     scores = shared_prompt_loglik(model, prompts, [task.answers[c] for c in classes], pad_id, task.head)
     sizes = torch.tensor([len(task.text.answer_texts[c].encode("utf-8")) for c in classes], dtype=torch.float32, device=scores.device)
-    gold = torch.tensor([classes.index(y) for y in labels], device=scores.device)
-    return float((scores.argmax(1) == gold).sum()), float(((scores / sizes).argmax(1) == gold).sum())
+    return [classes[k] for k in scores.argmax(1).tolist()], [classes[k] for k in (scores / sizes).argmax(1).tolist()]
 
 
-def _greedy_counts(model: TaskModel, task: EncodedTask, classes: list[int], prompts: list[list[int]], labels: list[int], how: TextEval) -> tuple[float, float]:
+def _greedy_choices(model: TaskModel, task: EncodedTask, classes: list[int], prompts: list[list[int]], how: TextEval) -> list[int]:
+    """The class each prompt's greedy output spells (-1: it matches no answer)."""
     longest = max(len(task.answers[c]) for c in classes)
     outputs = greedy_outputs(model, prompts, how.backbone.tokenizer, max_new_tokens=longest + MARGIN_TOKENS, head=task.head)
     by_text = {normalise(task.text.answer_texts[c]): c for c in classes}
-    chosen = [by_text.get(normalise(o)) for o in outputs]
-    return float(sum(c == y for c, y in zip(chosen, labels))), float(sum(c is None for c in chosen))
+    return [by_text.get(normalise(o), NOTHING_CHOSEN) for o in outputs]
 
 
-def text_task_accuracy(model: TaskModel, task: EncodedTask, classes: list[int], how: TextEval) -> dict[str, float]:
-    """``accuracy`` and ``accuracy_per_byte`` (rank) or ``invalid_outputs`` (greedy) on ``task``'s test split.
+def text_task_accuracy(model: TaskModel, task: EncodedTask, classes: list[int], how: TextEval) -> dict[str, float | str]:
+    """``accuracy`` with its ``outcomes`` cell, and ``accuracy_per_byte`` (rank) or ``invalid_outputs`` (greedy), on ``task``'s test split.
 
     The prompts are the model's context for the task when it holds one (``icl``), else the task's own.
     """
     prompts = model.contexts.get(task.name, task.test.input_ids)
     batches = eval_batch_indices([len(p) for p in prompts], how.batch_size)
-    first = second = 0.0
+    chosen: dict[int, int] = {}
+    second: dict[int, int] = {}  # rank: the per-byte choice; greedy: unused (invalid outputs are the -1 choices)
     device = model_device(model)
     with eval_mode(model), torch.inference_mode(), autocast(how.precision, device):
         for indices in how.parallel.shard(batches) if how.parallel is not None else batches:
-            picked, labels = [prompts[i] for i in indices], [task.test.labels[i] for i in indices]
+            picked = [prompts[i] for i in indices]
             if how.decode == "greedy":
-                got = _greedy_counts(model, task, classes, picked, labels, how)
+                chosen.update(zip(indices, _greedy_choices(model, task, classes, picked, how)))
             else:
-                got = _rank_counts(model, task, classes, picked, labels, how.backbone.pad_id)
-            first, second = first + got[0], second + got[1]
-    first, second = summed_over_processes(how.parallel, first, second)
+                first, per_byte = _rank_choices(model, task, classes, picked, how.backbone.pad_id)
+                chosen.update(zip(indices, first))
+                second.update(zip(indices, per_byte))
     n = len(task.test)
-    return {"accuracy": first / n, "accuracy_per_byte" if how.decode == "rank" else "invalid_outputs": second / n}
+    choices = gathered_choices(how.parallel, n, chosen)
+    cell = encode(task.test.labels, choices)
+    if how.decode == "greedy":
+        return {"accuracy": decode(cell).accuracy, "invalid_outputs": choices.count(NOTHING_CHOSEN) / n, OUTCOMES: cell}
+    per_byte_choices = gathered_choices(how.parallel, n, second)
+    per_byte = sum(c == y for c, y in zip(per_byte_choices, task.test.labels)) / n
+    return {"accuracy": decode(cell).accuracy, "accuracy_per_byte": per_byte, OUTCOMES: cell}

@@ -6,7 +6,10 @@ reproduce the run (config, git hash, package versions, data hashes).
 
 Schema versions: 1 stored ``accuracy_matrix``, ``perplexity`` and ``bits_per_byte`` at
 the top level; 2 stores every measured series under ``measures`` (those three among
-them). Version-1 files are read by moving the three into ``measures``.
+them); 3 adds the per-example ``outcomes`` series (text cells), which an older reader
+would refuse by its version rather than by a confusing type error. Version-1 files are
+read by moving the three into ``measures``; version-2 files read as they are (no
+outcomes: the paired comparison then falls back to run-level differences).
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ from typing import Any
 from benchmark.core.atomic_io import atomic_write_json
 from benchmark.core.errors import UserError
 from benchmark.core.typed_yaml import from_mapping
+from benchmark.results.outcomes import SERIES as OUTCOMES_SERIES, is_cell as is_outcomes_cell
 
-SCHEMA_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+SCHEMA_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 V1_SERIES = {"accuracy_matrix": "accuracy", "perplexity": "perplexity", "bits_per_byte": "bits_per_byte"}  # version-1 field: its series
 RECORD_SUFFIX = ".json"
 OUT_FIX = "free space there or pass another --out"
@@ -51,6 +55,8 @@ class RunRecord:
     (``accuracy``) holds a list over the order's tasks per row, a per-row series
     (``perplexity``, ``bits_per_byte``) one value per row; None = not measured. A value
     may itself be a list (one number per layer: ``cka_corpus`` rows, ``layer_probe`` cells).
+    ``outcomes`` (records made since per-example outcomes were stored) holds, beside each
+    accuracy cell, which test examples were right, as text (:mod:`benchmark.results.outcomes`).
     ``accuracy_matrix[i][j]``, ``perplexity[i]`` and ``bits_per_byte[i]`` read them.
     ``reference`` marks the reference rows every leaderboard shows (joint, frozen).
     """
@@ -63,7 +69,7 @@ class RunRecord:
     seed: int
     model: str
     setting: str
-    measures: dict[str, list[float | list[float | list[float | None] | None] | None]]
+    measures: dict[str, list[float | list[float | str | list[float | None] | None] | None]]
     metrics: dict[str, float | None]
     parameters: dict[str, int]
     timings: list[TaskTiming]
@@ -170,6 +176,8 @@ def series_problems(name: str, values: list[Any], n: int) -> list[str]:
         return [f"measures.{name} has cells that are lists, so its rows must hold {n} cells (one per task)"]
     cells = [c for v in values for c in (v if isinstance(v, list) else [v])]
     cells = [x for c in cells for x in (c if isinstance(c, list) else [c])]  # a cell may be a list over layers
+    if name == OUTCOMES_SERIES:
+        return [] if all(c is None or is_outcomes_cell(c) for c in cells) else [f"measures.{name} holds a cell that is not an outcomes cell or null"]
     if any(not (c is None or (isinstance(c, (int, float)) and not isinstance(c, bool))) for c in cells):
         return [f"measures.{name} holds a value that is not a number or null"]
     return []
