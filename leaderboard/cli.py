@@ -1,6 +1,6 @@
 """``forgetbench leaderboard``: tables, figures, a static page, and validation of run records.
 
-    forgetbench leaderboard --results results/ [--format md|latex|csv|html|json] [--ci] [--sort KEY] [--out FILE]
+    forgetbench leaderboard --results results/ [--format md|latex|csv|html|json] [--ci] [--sort KEY] [--compare BASELINE] [--out FILE]
     forgetbench leaderboard plots --results results/ --out figs/
     forgetbench leaderboard page --results results/ --out leaderboard.html
     forgetbench leaderboard validate --results results/
@@ -17,6 +17,7 @@ from pathlib import Path
 from benchmark.core.arguments import ArgumentParser
 from benchmark.core.atomic_io import atomic_write_bytes
 from benchmark.core.errors import UserError
+from benchmark.results.records import RunRecord
 from leaderboard.aggregate import COLUMN_KEYS, LoadedRecords, aggregate, load_records, sort_rows
 from leaderboard.formats import FORMATS, render
 
@@ -47,10 +48,16 @@ def table_command(argv: Sequence[str]) -> int:
     parser.add_argument("--format", default="md", choices=FORMATS, help="output format (default: md)")
     parser.add_argument("--ci", action="store_true", help="add 95%% bootstrap confidence intervals of the mean")
     parser.add_argument("--sort", default="acc", choices=COLUMN_KEYS, help="column to sort by, best first (default: acc)")
+    parser.add_argument("--compare", metavar="BASELINE", help="add the paired comparison with this strategy (markdown only)")
     parser.add_argument("--out", metavar="FILE", help="write here instead of printing")
     args = parser.parse_args(argv)
+    if args.compare is not None and args.format != "md":
+        raise UserError(f"--compare adds markdown tables, so it needs --format md (got --format {args.format}); run 'leaderboard compare' separately")
     loaded = _load(args.results)
-    _emit(render(sort_rows(aggregate(loaded.records, ci=args.ci), args.sort), args.format, ci=args.ci), args.out)
+    text = render(sort_rows(aggregate(loaded.records, ci=args.ci), args.sort), args.format, ci=args.ci)
+    if args.compare is not None:
+        text = text.rstrip("\n") + "\n\n" + comparison_text(loaded.records, args.compare)
+    _emit(text, args.out)
     return 0
 
 
@@ -102,17 +109,24 @@ def validate_command(argv: Sequence[str]) -> int:
 def compare_command(argv: Sequence[str]) -> int:
     parser = ArgumentParser(
         prog="forgetbench leaderboard compare",
-        description="Paired differences to a baseline strategy (matched by scenario, order and seed) with 95%% bootstrap intervals.",
+        description="Paired differences to a baseline strategy (matched by scenario, order and seed) with 95%% bootstrap intervals, and per-task McNemar tests.",
     )
     _common(parser)
     parser.add_argument("--baseline", default="naive", help="the strategy every other one is compared with (default: naive)")
     parser.add_argument("--out", metavar="FILE", help="write here instead of printing")
     args = parser.parse_args(argv)
-    from leaderboard.compare import compare_markdown, paired_differences
-
-    records = _load(args.results).records
-    _emit(compare_markdown(paired_differences(records, args.baseline), args.baseline), args.out)
+    _emit(comparison_text(_load(args.results).records, args.baseline), args.out)
     return 0
+
+
+def comparison_text(records: list[RunRecord], baseline: str) -> str:
+    """The paired differences to ``baseline`` and, where records store per-example outcomes, the per-task McNemar tests."""
+    from leaderboard.compare import compare_markdown, paired_differences
+    from leaderboard.mcnemar import mcnemar_markdown, task_tests
+
+    text = compare_markdown(paired_differences(records, baseline), baseline)
+    tests = task_tests(records, baseline)
+    return text + ("\n\n" + mcnemar_markdown(tests, baseline) if tests else "")
 
 
 def leaderboard_command(argv: Sequence[str]) -> int:

@@ -4,6 +4,9 @@
 - ``tasks_<scenario>_o<order>``: accuracy on every task across the sequence, one panel per strategy;
 - ``ppl_<scenario>_o<order>``: perplexity ratio PPL_t / PPL_0 after each task, all strategies;
 - ``forgetting_vs_acc_<scenario>``: forgetting against final accuracy, one point per strategy;
+- ``example_flips_<scenario>_o<order>``: where records store per-example outcomes, the
+  examples that flip right-to-wrong and back at each task transition
+  (:mod:`leaderboard.example_plots`);
 - where records hold them, the figures of :mod:`leaderboard.representation_plots` (layer
   probes, CKA, language-model recovery);
 - ``scale_<scenario>``: where several models ran it, forgetting and PPL ratio against
@@ -161,12 +164,14 @@ def write_figures(records: list[RunRecord], out_dir: str | Path, *, heatmaps: bo
         for record in records:
             if record.status == "finished":
                 written += matrix_heatmap(record, directory)
+    from leaderboard.example_plots import example_flips
     from leaderboard.representation_plots import cka_heatmaps, layer_probe_panels, recovery_vs_forgetting
     from leaderboard.scale_plots import scale_figure
 
     for (scenario, order), runs in sorted(by_sequence(records).items()):
         written += task_curves(scenario, order, runs, directory)
         written += perplexity_curves(scenario, order, runs, directory)
+        written += example_flips(scenario, order, runs, directory)
         written += layer_probe_panels(scenario, order, runs, directory)
         written += cka_heatmaps(scenario, order, runs, directory)
     for scenario in sorted({label for r, label in zip(records, scenario_labels(records)) if r.status == "finished"}):
