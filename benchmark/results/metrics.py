@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from benchmark.core.registry import Registry
-from benchmark.results.outcomes import SERIES as OUTCOMES_SERIES, outcome_table
+from benchmark.results.outcomes import OUTCOME_SERIES, outcome_table
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,8 @@ class Metric:
 
 
 METRICS: Registry[Metric] = Registry(
-    "metric", where="--metrics", builtin_modules=("benchmark.results.metrics", "benchmark.results.representation_metrics", "benchmark.results.outcome_metrics"), entry_point_group="forgetbench.metrics"
+    "metric", where="--metrics", builtin_modules=("benchmark.results.metrics", "benchmark.results.representation_metrics", "benchmark.results.outcome_metrics",
+                     "benchmark.results.general_ability_metrics"), entry_point_group="forgetbench.metrics"
 )
 
 
@@ -212,7 +213,7 @@ def series_array(values: Sequence[Any] | None) -> np.ndarray | None:
 def compute_metrics(series: Mapping[str, Sequence[Any] | None]) -> dict[str, float | None]:
     """Every registered metric on the series it reads (a record's ``measures``); a missing input or NaN gives None."""
     # The per-example outcomes are text cells: metrics that read them get the decoded table.
-    inputs = {name: outcome_table(values) if name == OUTCOMES_SERIES else series_array(values) for name, values in series.items()}
+    inputs = {name: outcome_table(values) if name in OUTCOME_SERIES else series_array(values) for name, values in series.items()}
     values: dict[str, float | None] = {}
     for entry in METRICS:
         metric = entry.obj

@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 
 SERIES = "outcomes"  # the series name in a record's measures
+# Every series of outcome cells, and the score series each one reproduces (the lm_eval measure's too).
+OUTCOME_SERIES = {SERIES: "accuracy", "lm_eval_outcomes": "lm_eval"}
 PREFIX = "o1:"
 NOTHING_CHOSEN = -1
 
@@ -116,8 +118,8 @@ def outcome_table(values: Sequence[Any] | None) -> OutcomeTable | None:
     return OutcomeTable([[None if c is None else decode(c) for c in row] if isinstance(row, list) else [None] * width for row in values])
 
 
-def table_problems(table: OutcomeTable, matrix: Sequence[Sequence[float | None]], tasks: Sequence[str]) -> list[str]:
-    """Where the outcomes disagree with the stored accuracy matrix, or a column's gold classes change between rows."""
+def table_problems(table: OutcomeTable, matrix: Sequence[Sequence[float | None]], tasks: Sequence[str], *, series: str = "accuracy") -> list[str]:
+    """Where the outcomes disagree with the stored scores (``series``: the accuracy matrix), or a column's gold classes change between rows."""
     problems = []
     for j, name in enumerate(tasks):
         cells = [(i, cell) for i, cell in enumerate(table.column(j)) if cell is not None]
@@ -125,7 +127,7 @@ def table_problems(table: OutcomeTable, matrix: Sequence[Sequence[float | None]]
         for i, cell in cells:
             if not np.array_equal(cell.gold, first):
                 problems.append(f"outcomes of task {name!r} at row {i} have other gold classes than at row {cells[0][0]}")
-            stored = matrix[i][j]
+            stored = matrix[i][j] if i < len(matrix) and j < len(matrix[i]) else None
             if stored is None or abs(stored - cell.accuracy) > 1e-12:
-                problems.append(f"accuracy of task {name!r} at row {i} is stored as {stored!r} but its outcomes give {cell.accuracy!r}")
+                problems.append(f"{series} of task {name!r} at row {i} is stored as {stored!r} but its outcomes give {cell.accuracy!r}")
     return problems

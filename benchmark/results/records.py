@@ -24,7 +24,7 @@ from typing import Any
 from benchmark.core.atomic_io import atomic_write_json
 from benchmark.core.errors import UserError
 from benchmark.core.typed_yaml import from_mapping
-from benchmark.results.outcomes import SERIES as OUTCOMES_SERIES, is_cell as is_outcomes_cell
+from benchmark.results.outcomes import OUTCOME_SERIES, is_cell as is_outcomes_cell
 
 SCHEMA_VERSION = 3
 READABLE_VERSIONS = (1, 2, 3)
@@ -176,7 +176,7 @@ def series_problems(name: str, values: list[Any], n: int) -> list[str]:
         return [f"measures.{name} has cells that are lists, so its rows must hold {n} cells (one per task)"]
     cells = [c for v in values for c in (v if isinstance(v, list) else [v])]
     cells = [x for c in cells for x in (c if isinstance(c, list) else [c])]  # a cell may be a list over layers
-    if name == OUTCOMES_SERIES:
+    if name in OUTCOME_SERIES:
         return [] if all(c is None or is_outcomes_cell(c) for c in cells) else [f"measures.{name} holds a cell that is not an outcomes cell or null"]
     if any(not (c is None or (isinstance(c, (int, float)) and not isinstance(c, bool))) for c in cells):
         return [f"measures.{name} holds a value that is not a number or null"]

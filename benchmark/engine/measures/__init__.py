@@ -6,7 +6,7 @@ registers through the ``forgetbench.measures`` entry-point group.
 
 from __future__ import annotations
 
-from benchmark.engine.measures import accuracy, cka, layer_probe, lm_recovery, perplexity, probe, task_recovery  # noqa: F401  (registration)
+from benchmark.engine.measures import accuracy, cka, layer_probe, lm_eval, lm_recovery, perplexity, probe, task_recovery  # noqa: F401  (registration)
 from benchmark.engine.measures.base import (
     MEASURES,
     Measure,

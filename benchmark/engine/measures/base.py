@@ -141,6 +141,15 @@ class Measure:
         """The series this measure stores under ``config`` (by default always :attr:`series`)."""
         return dict(cls.series)
 
+    @classmethod
+    def check(cls, config: SuiteConfig, source: str) -> None:
+        """Refuses, in one sentence and before any work, settings under which this measure cannot be taken (default: none)."""
+
+    @classmethod
+    def after_for(cls, config: SuiteConfig | None) -> str:
+        """When it is taken under ``config`` (by default always :attr:`after`)."""
+        return cls.after
+
     def measure(self, model: TaskModel, point: MeasurePoint, env: MeasureEnv) -> dict[str, Any]:
         """The values at ``point``: for each series, ``{column: value}`` (per task) or one value (per row)."""
         raise NotImplementedError
@@ -172,8 +181,11 @@ def build_measures(names: list[str], config: SuiteConfig | None = None) -> dict[
             if series in owners:
                 raise UserError(f"measures {owners[series]!r} and {name!r} both store a series {series!r}; use only one of them")
             owners[series] = name
+        if config is not None:
+            cls.check(config, "--measures")
         measures[name] = cls()
         measures[name].series = declared  # type: ignore[misc] - the instance's series under this config
+        measures[name].after = cls.after_for(config)  # type: ignore[misc] - likewise when it is taken
     return measures
 
 

@@ -1,0 +1,156 @@
+"""General ability through lm-evaluation-harness, scored on the model in memory (no checkpoint is written).
+
+lm-eval's ``HFLM`` takes an already-built transformers model (a peft model too), so the
+measure hands it the run's model as it is and calls ``lm_eval.simple_evaluate``: the
+numbers are lm-eval's own, from its own request building, batching and metrics. Tasks
+are any registered lm-eval task (their data come from the hub: a network is needed) or
+the harness's offline ones in ``lm_eval_tasks/`` (YAML files over the cl_benchmark
+layout under ``lm_eval.data_dir``): for those a copy of each YAML with absolute data
+paths is written to a temporary folder that lm-eval includes.
+
+lm-eval seeds Python's, numpy's and torch's global generators unless told not to; a
+measure must not change a run's random stream, so those seeds are passed as None (the
+few-shot sampler keeps its own fixed seed). lm-eval is imported only here, lazily: it
+is the optional ``[lmeval]`` extra.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import logging
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+from torch import nn
+
+from benchmark.core.errors import UserError
+from benchmark.core.lm_eval_config import LmEvalConfig
+
+TASKS_DIR = Path(__file__).with_name("lm_eval_tasks")
+FEWSHOT_SEED = 1234  # lm-eval's default: the same few-shot examples for every row and run
+METRIC = "acc,none"
+INSTALL = "pip install -e '.[lmeval]' (lm-eval 0.4.13)"
+_PRECISION = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def local_task_names() -> list[str]:
+    """The harness's offline lm-eval tasks (one YAML each in ``lm_eval_tasks/``)."""
+    return sorted(path.stem for path in TASKS_DIR.glob("*.yaml"))
+
+
+def _task_spec(name: str) -> dict:
+    return yaml.safe_load((TASKS_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+def _data_files(name: str, data_dir: Path) -> dict[str, Path]:
+    return {split: data_dir / relative for split, relative in _task_spec(name)["dataset_kwargs"]["data_files"].items()}
+
+
+def check_settings(settings: LmEvalConfig, source: str) -> None:
+    """Refuses, before any work, a missing lm-eval, a local task without its files, and an unknown task name."""
+    try:
+        from lm_eval.tasks import TaskManager
+    except ImportError as exc:
+        raise UserError(f"measure 'lm_eval' needs lm-evaluation-harness, which is not installed ({exc}); run {INSTALL}") from exc
+    local = [t for t in settings.tasks if t in local_task_names()]
+    if local and settings.data_dir is None:
+        raise UserError(
+            f"{source}: lm-eval task {local[0]!r} reads files in the cl_benchmark layout, but 'lm_eval.data_dir' is not set; "
+            "pass --set lm_eval.data_dir=DIR (the folder holding COPA/, BoolQA/, CB/, RTE/, SST-2/)"
+        )
+    for name in local:
+        for split, path in _data_files(name, Path(settings.data_dir)).items():
+            if split == "test" or settings.num_fewshot:
+                if not path.is_file():
+                    raise UserError(f"{source}: lm-eval task {name!r} needs {path}, which does not exist; check 'lm_eval.data_dir'")
+    others = [t for t in settings.tasks if t not in local]
+    if others:
+        known = set(_quiet(lambda: TaskManager().all_tasks)) | set(local_task_names())
+        for name in others:
+            if name not in known:
+                close = difflib.get_close_matches(name, sorted(known), n=1)
+                hint = f"did you mean {close[0]!r}?" if close else "see 'lm_eval ls tasks'"
+                raise UserError(f"{source}: 'lm_eval.tasks' names {name!r}, which lm-eval does not know; {hint}")
+
+
+def _quiet(call):  # noqa: ANN001, ANN202 - any zero-argument callable and its result
+    """Runs ``call`` with lm-eval's loggers at ERROR (it warns about every pre-built model and every task it indexes)."""
+    loggers = [logging.getLogger(name) for name in ("lm-eval", "lm_eval")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        return call()
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
+@contextlib.contextmanager
+def resolved_tasks(settings: LmEvalConfig) -> Iterator[Path]:
+    """A temporary folder with a copy of each local task's YAML, its data paths made absolute (lm-eval includes it)."""
+    with tempfile.TemporaryDirectory(prefix="forgetbench-lm-eval-") as folder:
+        for name in (t for t in settings.tasks if t in local_task_names()):
+            spec = _task_spec(name)
+            files = _data_files(name, Path(settings.data_dir or "."))
+            if not settings.num_fewshot:  # zero-shot never reads the training file: do not make lm-eval load it
+                files = {"test": files["test"]}
+                spec.pop("fewshot_split", None)
+            spec["dataset_kwargs"]["data_files"] = {split: str(path.resolve()) for split, path in files.items()}
+            (Path(folder) / f"{name}.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+        yield Path(folder)
+
+
+@dataclass(frozen=True)
+class GeneralAbility:
+    """lm-eval's accuracy per task, and per task each example's gold and chosen answer index (in lm-eval's order)."""
+
+    accuracy: dict[str, float]
+    gold: dict[str, np.ndarray]
+    chosen: dict[str, np.ndarray]
+
+
+def _outcomes(samples: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    ordered = sorted(samples, key=lambda s: s["doc_id"])
+    gold = np.array([int(s["target"]) for s in ordered], dtype=np.int64)
+    chosen = np.array([int(np.argmax([float(r[0]) for r in s["filtered_resps"]])) for s in ordered], dtype=np.int64)
+    return gold, chosen
+
+
+def evaluate(model: nn.Module, tokenizer: object, settings: LmEvalConfig, *, backend: str, precision: str = "fp32") -> GeneralAbility:
+    """lm-eval's scores of ``model`` (a transformers or peft model, in memory) on ``settings.tasks``.
+
+    Args:
+        model: The model to score, with its language-model head; left as it is.
+        tokenizer: Its tokenizer.
+        settings: Tasks, ``limit``, ``num_fewshot`` and batch size.
+        backend: ``causal`` or ``seq2seq`` (lm-eval's names).
+        precision: The run's autocast precision (lm-eval's ``mixed_precision_dtype``).
+    """
+    import lm_eval
+    from lm_eval.models.huggingface import HFLM
+    from lm_eval.tasks import TaskManager
+
+    with resolved_tasks(settings) as folder:
+        only_local = all(t in local_task_names() for t in settings.tasks)
+        manager = _quiet(lambda: TaskManager(include_path=str(folder), include_defaults=not only_local))
+        lm = _quiet(lambda: HFLM(pretrained=model, tokenizer=tokenizer, backend=backend, batch_size=settings.batch_size,
+                                 mixed_precision_dtype=_PRECISION[precision]))
+        results = _quiet(lambda: lm_eval.simple_evaluate(
+            model=lm, tasks=list(settings.tasks), num_fewshot=settings.num_fewshot, limit=settings.limit, task_manager=manager,
+            bootstrap_iters=0, log_samples=True, random_seed=None, numpy_random_seed=None, torch_random_seed=None,
+            fewshot_random_seed=FEWSHOT_SEED,
+        ))
+    accuracy, gold, chosen = {}, {}, {}
+    for task in settings.tasks:
+        if METRIC not in results["results"].get(task, {}):
+            raise UserError(f"lm-eval task {task!r} reports no accuracy ('acc'); name multiple-choice tasks in 'lm_eval.tasks'")
+        accuracy[task] = float(results["results"][task][METRIC])
+        gold[task], chosen[task] = _outcomes(results["samples"][task])
+    return GeneralAbility(accuracy, gold, chosen)
