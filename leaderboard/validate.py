@@ -11,7 +11,7 @@ from pathlib import Path
 
 from benchmark.core.errors import UserError
 from benchmark.results.metrics import compute_metrics
-from benchmark.results.outcomes import OUTCOME_SERIES, SERIES as OUTCOMES, outcome_table, table_problems
+from benchmark.results.outcomes import OUTCOME_SERIES, outcome_table, table_problems
 from benchmark.results.records import RunRecord, load_json, record_files
 
 TOLERANCE = 1e-9
@@ -46,7 +46,8 @@ def outcome_problems(record: RunRecord) -> list[str]:
             continue
         if table is None:
             continue
-        names = record.tasks if series == OUTCOMES else list((record.config or {}).get("lm_eval", {}).get("tasks", []))
+        # lm-eval's outcomes are per benchmark (named in the run's config), every other series' per task.
+        names = list((record.config or {}).get("lm_eval", {}).get("tasks", [])) if series == "lm_eval_outcomes" else record.tasks
         if table.shape != (len(record.tasks) + 1, len(names)):
             problems.append(f"measures.{series} must be {len(record.tasks) + 1} rows of {len(names)} cells")
             continue

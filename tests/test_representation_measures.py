@@ -14,6 +14,7 @@ from benchmark.core.errors import UserError
 from benchmark.engine.probing import cross_fitted_probe_accuracy, probe_accuracy
 from benchmark.engine.representations import linear_cka
 from benchmark.engine.run_steps import RunOutcome
+from benchmark.results.outcomes import outcome_table
 from benchmark.results.metrics import compute_metrics
 from tests.conftest import run_toy_suite, write_toy_scenario
 
@@ -113,6 +114,10 @@ def test_naive_moves_the_representation_and_its_record_recomputes_every_new_metr
     R = np.array(record.accuracy_matrix, dtype=float)
     assert metrics["readout_gap"] == pytest.approx(float(np.mean(P[-1] - R[-1])))
     assert main(["leaderboard", "validate", "--results", str(out)]) == 0
+    # Each probe cell is reproduced by its per-example outcomes (the gold classes are the task's test labels).
+    probe_outcomes = outcome_table(record.measures["probe_outcomes"])
+    assert probe_outcomes.accuracy_matrix() == record.measures["probe"]
+    assert np.array_equal(probe_outcomes.cells[0][0].gold, outcome_table(record.measures["outcomes"]).cells[0][0].gold)
     # validate recomputes the new metrics from the stored raw values: a tampered probe cell is caught.
     path = next(out.glob("*.json"))
     data = json.loads(path.read_text())

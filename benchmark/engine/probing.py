@@ -49,17 +49,22 @@ def choose_c(features: np.ndarray, labels: np.ndarray, seed: int) -> float:
     return -max(scores)[1]  # best accuracy; ties go to the strongest regularisation
 
 
-def probe_correct(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray, *, seed: int, c: float | None = None) -> int:
-    """How many of the test examples a linear probe fitted on (``train_x``, ``train_y``) gets right (C chosen here if None).
+def probe_predictions(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, *, seed: int, c: float | None = None) -> np.ndarray:
+    """The class a linear probe fitted on (``train_x``, ``train_y``) predicts for each test example (C chosen here if None).
 
     Fitting examples of one class only give the predictions of that class.
     """
     if len(np.unique(train_y)) < 2:
-        return int(np.sum(test_y == train_y[0]))
+        return np.full(len(test_x), train_y[0])
     scaler = StandardScaler().fit(train_x)
     train, test = scaler.transform(train_x), scaler.transform(test_x)
     chosen = choose_c(train, train_y, seed) if c is None else c
-    return int(np.sum(_fit(train, train_y, chosen).predict(test) == test_y))
+    return _fit(train, train_y, chosen).predict(test)
+
+
+def probe_correct(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray, *, seed: int, c: float | None = None) -> int:
+    """How many of the test examples a linear probe fitted on (``train_x``, ``train_y``) gets right (C chosen here if None)."""
+    return int(np.sum(probe_predictions(train_x, train_y, test_x, seed=seed, c=c) == test_y))
 
 
 def probe_accuracy(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray, *, seed: int) -> float:
@@ -82,14 +87,18 @@ def first_fold_c(features: np.ndarray, labels: np.ndarray, *, seed: int, folds: 
     return choose_c(StandardScaler().fit_transform(features[fit]), labels[fit], seed)
 
 
-def cross_fitted_probe_accuracy(features: np.ndarray, labels: np.ndarray, *, seed: int, folds: int = FOLDS, c: float | None = None) -> float:
-    """Accuracy of linear probes over ``folds`` seeded folds of one split: each example scored by a probe fitted without it.
+def cross_fitted_predictions(features: np.ndarray, labels: np.ndarray, *, seed: int, folds: int = FOLDS, c: float | None = None) -> np.ndarray:
+    """Each example's class as predicted by the probe of the one of ``folds`` seeded folds that held it out.
 
     C is :func:`first_fold_c`'s unless given (the layer probes reuse the final layer's).
     """
     chosen = first_fold_c(features, labels, seed=seed, folds=folds) if c is None else c
-    correct = sum(
-        probe_correct(features[fit], labels[fit], features[held], labels[held], seed=seed, c=chosen)
-        for fit, held in folds_of(labels, seed=seed, folds=folds)
-    )
-    return correct / len(labels)
+    predicted = np.empty(len(labels), dtype=np.int64)
+    for fit, held in folds_of(labels, seed=seed, folds=folds):
+        predicted[held] = probe_predictions(features[fit], labels[fit], features[held], seed=seed, c=chosen)
+    return predicted
+
+
+def cross_fitted_probe_accuracy(features: np.ndarray, labels: np.ndarray, *, seed: int, folds: int = FOLDS, c: float | None = None) -> float:
+    """Accuracy of linear probes over ``folds`` seeded folds of one split: each example scored by a probe fitted without it."""
+    return int(np.sum(cross_fitted_predictions(features, labels, seed=seed, folds=folds, c=c) == labels)) / len(labels)

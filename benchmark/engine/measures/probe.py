@@ -7,7 +7,8 @@ and why: :mod:`benchmark.engine.probing`). The features are the ones the task's 
 reads (the task's own path), from the same pass as accuracy, so probes cost no forward
 pass; in the text formulation they are those of the prompt's last token, where the
 answer is predicted. P - R is the readout gap on the same examples: what is still
-linearly present in the representation but not read out.
+linearly present in the representation but not read out. Series ``probe_outcomes``
+holds, per cell, each test example's gold class and the class its probe chose.
 """
 
 from __future__ import annotations
@@ -16,22 +17,27 @@ from typing import Any
 
 from benchmark.core.hashing import derived_seed
 from benchmark.engine.measures.base import Measure, MeasureEnv, MeasurePoint, register_measure
-from benchmark.engine.probing import cross_fitted_probe_accuracy
+from benchmark.engine.probing import cross_fitted_predictions
 from benchmark.model.task_model import TaskModel
+from benchmark.results.outcomes import encode
 
 
 @register_measure("probe")
 class Probe(Measure):
     """Linear-probe accuracy of every evaluated task on the current model's features (the probe matrix P)."""
 
-    series = {"probe": "per_task"}
+    series = {"probe": "per_task", "probe_outcomes": "per_task"}
     reads_features = True
     model_kinds = ("causal", "encoder")
 
     def measure(self, model: TaskModel, point: MeasurePoint, env: MeasureEnv) -> dict[str, Any]:
         values: dict[int, float] = {}
+        outcomes: dict[int, str] = {}
         for j in point.columns:
             task = point.tasks[j]
             test = env.task_features(model, task, "test")
-            values[j] = cross_fitted_probe_accuracy(test.final.numpy(), test.labels.numpy(), seed=derived_seed("probe", task.name))
-        return {"probe": values}
+            labels = test.labels.numpy()
+            predicted = cross_fitted_predictions(test.final.numpy(), labels, seed=derived_seed("probe", task.name))
+            values[j] = int((predicted == labels).sum()) / len(labels)
+            outcomes[j] = encode(labels, predicted)
+        return {"probe": values, "probe_outcomes": outcomes}
