@@ -189,3 +189,6 @@ def test_task_recovery_relearns_earlier_tasks_on_a_copy_and_frozen_text_has_noth
     # In the text formulation frozen has no trainable weight: relearning leaves every earlier task's accuracy as it was.
     frozen = run(scenario, tmp_path / "frozen", "frozen", formulation="text", measures=["accuracy", "perplexity", "task_recovery"]).record
     assert frozen.measures["task_recovery"][-1][: T - 1] == frozen.accuracy_matrix[-1][: T - 1]
+    # ... example by example: the relearned copy chose what the final model chose.
+    assert frozen.measures["task_recovery_outcomes"][-1][: T - 1] == frozen.measures["outcomes"][-1][: T - 1]
+    assert outcome_table(record.measures["task_recovery_outcomes"]).accuracy_matrix()[-1][: T - 1] == relearned[-1][: T - 1]

@@ -27,7 +27,7 @@ import numpy as np
 
 SERIES = "outcomes"  # the series name in a record's measures
 # Every series of outcome cells, and the score series each one reproduces (the lm_eval measure's too).
-OUTCOME_SERIES = {SERIES: "accuracy", "probe_outcomes": "probe", "lm_eval_outcomes": "lm_eval"}
+OUTCOME_SERIES = {SERIES: "accuracy", "probe_outcomes": "probe", "task_recovery_outcomes": "task_recovery", "lm_eval_outcomes": "lm_eval"}
 PREFIX = "o1:"
 NOTHING_CHOSEN = -1
 

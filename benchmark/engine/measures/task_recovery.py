@@ -6,6 +6,7 @@ head's cross-entropy, or in the text formulation its answers' loss; no strategy
 penalty), with the parameters the strategy left trainable, the run's optimiser settings
 and batch size, in a seeded order; the copy's accuracy on j's test split is recorded.
 The run's model is never touched. Metric: the fraction of the lost accuracy regained.
+Series ``task_recovery_outcomes`` holds the relearned copy's choice for every test example.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from benchmark.engine.trainer import parameter_groups, task_loss
 from benchmark.model.batching import train_batch_indices
 from benchmark.model.encoding import EncodedTask
 from benchmark.model.task_model import TaskModel
+from benchmark.results.outcomes import SERIES as OUTCOMES
 
 STEPS = 8
 
@@ -54,14 +56,15 @@ def relearn(model: TaskModel, task: EncodedTask, env: MeasureEnv) -> TaskModel:
 class TaskRecovery(Measure):
     """Accuracy on each earlier task after 8 steps of relearning it from the final weights (the last row only)."""
 
-    series = {"task_recovery": "per_task"}
+    series = {"task_recovery": "per_task", "task_recovery_outcomes": "per_task"}
     after = "last_task"
 
     def measure(self, model: TaskModel, point: MeasurePoint, env: MeasureEnv) -> dict[str, Any]:
         earlier = [j for j in point.columns if j < point.row - 1]  # row 0: none
-        values = {}
+        values, outcomes = {}, {}
         for j in earlier:
             trainee = relearn(model, point.tasks[j], env)
-            values[j] = column_accuracy(trainee, point, j, env)["accuracy"]
+            scored = column_accuracy(trainee, point, j, env)
+            values[j], outcomes[j] = scored["accuracy"], scored[OUTCOMES]
             del trainee
-        return {"task_recovery": values}
+        return {"task_recovery": values, "task_recovery_outcomes": outcomes}
