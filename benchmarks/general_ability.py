@@ -26,7 +26,7 @@ from scipy.stats import spearmanr  # noqa: E402
 
 from benchmark.results.general_ability_metrics import general_ability_delta  # noqa: E402
 from benchmark.results.outcomes import OutcomeTable, outcome_table  # noqa: E402
-from benchmark.results.paired import BOOTSTRAP_SEED, REPLICATES, example_weights, resampled_matrices  # noqa: E402
+from benchmark.results.paired import BOOTSTRAP_SEED, REPLICATES, example_weights, resampled_matrices, two_stage_percentiles  # noqa: E402
 from benchmark.results.records import RunRecord, read_record, record_files  # noqa: E402
 
 
@@ -37,11 +37,7 @@ def delta_interval(tables: list[OutcomeTable], rng: np.random.Generator) -> tupl
         kept = OutcomeTable([table.cells[0], table.cells[-1]])  # row 0 and the last row: the two the delta reads
         matrices = resampled_matrices(kept, example_weights(kept, REPLICATES * len(tables), rng))
         per_run.append(np.array([general_ability_delta(m) for m in matrices]))
-    stacked = np.stack(per_run)  # (runs, replicates * slots)
-    drawn = rng.integers(0, len(tables), size=(REPLICATES, len(tables)))
-    slots = np.arange(REPLICATES * len(tables)).reshape(REPLICATES, len(tables))
-    low, high = np.percentile(stacked[drawn, slots].mean(axis=1), [2.5, 97.5])
-    return float(low), float(high)
+    return two_stage_percentiles(np.stack(per_run), REPLICATES, rng)
 
 
 def main() -> None:

@@ -97,10 +97,6 @@ class OutcomeTable:
         """The accuracy matrix the outcomes give (None where not evaluated)."""
         return [[None if cell is None else cell.accuracy for cell in row] for row in self.cells]
 
-    def accuracy_matrix_array(self) -> np.ndarray:
-        """The accuracy matrix as floats, NaN where not evaluated (what metric functions read)."""
-        return np.array([[np.nan if a is None else a for a in row] for row in self.accuracy_matrix()], dtype=float)
-
     def column(self, j: int) -> list[Outcomes | None]:
         """Task column ``j`` down the rows."""
         return [row[j] for row in self.cells]

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import binomtest
 
+from benchmark.results.metrics import as_matrix
 from benchmark.results.outcomes import OutcomeTable, Outcomes
 
 REPLICATES = 2000
@@ -110,18 +111,34 @@ def paired_bootstrap(runs: Sequence[MatchedRun], metric: Callable[[np.ndarray], 
     """
     rng = np.random.default_rng(seed)
     with np.errstate(all="ignore"):
-        observed = float(np.mean([metric(r.strategy.accuracy_matrix_array()) - metric(r.baseline.accuracy_matrix_array()) for r in runs]))
+        observed = float(np.mean([metric(as_matrix(r.strategy.accuracy_matrix())) - metric(as_matrix(r.baseline.accuracy_matrix())) for r in runs]))
     k = len(runs)
-    # Every (replicate, slot) gets its own example resample of the run drawn into that slot.
     per_run = np.stack([metric_differences(r, metric, replicates * k, rng) for r in runs])  # (runs, replicates * slots)
+    low, high = two_stage_percentiles(per_run, replicates, rng)
+    return Interval(observed, low, high)
+
+
+def two_stage_percentiles(per_run: np.ndarray, replicates: int, rng: np.random.Generator) -> tuple[float, float]:
+    """The 95% percentile interval of a two-stage bootstrap mean over runs.
+
+    Args:
+        per_run: (runs, replicates * runs) values: each run's statistic under that many example resamples.
+        replicates: Bootstrap replicates; each draws ``runs`` runs with replacement, and every
+            (replicate, slot) uses its own example resample of the run drawn into that slot.
+        rng: The generator that draws the runs.
+
+    Returns:
+        (low, high), NaN when no replicate is defined.
+    """
+    k = per_run.shape[0]
     drawn = rng.integers(0, k, size=(replicates, k)) if k > 1 else np.zeros((replicates, 1), dtype=int)
     slots = np.arange(replicates * k).reshape(replicates, k)
     means = per_run[drawn, slots].mean(axis=1)
     means = means[~np.isnan(means)]
     if not len(means):
-        return Interval(observed, float("nan"), float("nan"))
+        return float("nan"), float("nan")
     low, high = np.percentile(means, [2.5, 97.5])
-    return Interval(observed, float(low), float(high))
+    return float(low), float(high)
 
 
 @dataclass(frozen=True)
