@@ -79,6 +79,13 @@ def test_the_harness_number_is_lm_evals_own(tiny_model, data_dir: Path, tmp_path
     assert ours.gold["fb_copa"].tolist() == [0, 1] * 6  # A, B, A, ...: the doc order of the file
 
 
+def test_the_shipped_task_yamls_are_the_configured_local_tasks() -> None:
+    from benchmark.core.lm_eval_config import LOCAL_TASKS
+    from benchmark.engine.general_ability import TASKS_DIR
+
+    assert sorted(p.stem for p in TASKS_DIR.glob("*.yaml")) == sorted(LOCAL_TASKS)
+
+
 def test_scoring_leaves_the_global_random_streams_alone(tiny_model, data_dir: Path) -> None:  # noqa: ANN001
     import torch
 

@@ -30,18 +30,13 @@ import yaml
 from torch import nn
 
 from benchmark.core.errors import UserError
-from benchmark.core.lm_eval_config import LmEvalConfig
+from benchmark.core.lm_eval_config import LOCAL_TASKS, LmEvalConfig
 
 TASKS_DIR = Path(__file__).with_name("lm_eval_tasks")
 FEWSHOT_SEED = 1234  # lm-eval's default: the same few-shot examples for every row and run
 METRIC = "acc,none"
 INSTALL = "pip install -e '.[lmeval]' (lm-eval 0.4.13)"
 _PRECISION = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
-
-
-def local_task_names() -> list[str]:
-    """The harness's offline lm-eval tasks (one YAML each in ``lm_eval_tasks/``)."""
-    return sorted(path.stem for path in TASKS_DIR.glob("*.yaml"))
 
 
 def _task_spec(name: str) -> dict:
@@ -58,7 +53,7 @@ def check_settings(settings: LmEvalConfig, source: str) -> None:
         from lm_eval.tasks import TaskManager
     except ImportError as exc:
         raise UserError(f"measure 'lm_eval' needs lm-evaluation-harness, which is not installed ({exc}); run {INSTALL}") from exc
-    local = [t for t in settings.tasks if t in local_task_names()]
+    local = [t for t in settings.tasks if t in LOCAL_TASKS]
     if local and settings.data_dir is None:
         raise UserError(
             f"{source}: lm-eval task {local[0]!r} reads files in the cl_benchmark layout, but 'lm_eval.data_dir' is not set; "
@@ -66,12 +61,11 @@ def check_settings(settings: LmEvalConfig, source: str) -> None:
         )
     for name in local:
         for split, path in _data_files(name, Path(settings.data_dir)).items():
-            if split == "test" or settings.num_fewshot:
-                if not path.is_file():
-                    raise UserError(f"{source}: lm-eval task {name!r} needs {path}, which does not exist; check 'lm_eval.data_dir'")
+            if (split == "test" or settings.num_fewshot) and not path.is_file():
+                raise UserError(f"{source}: lm-eval task {name!r} needs {path}, which does not exist; check 'lm_eval.data_dir'")
     others = [t for t in settings.tasks if t not in local]
     if others:
-        known = set(_quiet(lambda: TaskManager().all_tasks)) | set(local_task_names())
+        known = set(_quiet(lambda: TaskManager().all_tasks)) | set(LOCAL_TASKS)
         for name in others:
             if name not in known:
                 close = difflib.get_close_matches(name, sorted(known), n=1)
@@ -96,7 +90,7 @@ def _quiet(call):  # noqa: ANN001, ANN202 - any zero-argument callable and its r
 def resolved_tasks(settings: LmEvalConfig) -> Iterator[Path]:
     """A temporary folder with a copy of each local task's YAML, its data paths made absolute (lm-eval includes it)."""
     with tempfile.TemporaryDirectory(prefix="forgetbench-lm-eval-") as folder:
-        for name in (t for t in settings.tasks if t in local_task_names()):
+        for name in (t for t in settings.tasks if t in LOCAL_TASKS):
             spec = _task_spec(name)
             files = _data_files(name, Path(settings.data_dir or "."))
             if not settings.num_fewshot:  # zero-shot never reads the training file: do not make lm-eval load it
@@ -138,7 +132,7 @@ def evaluate(model: nn.Module, tokenizer: object, settings: LmEvalConfig, *, bac
     from lm_eval.tasks import TaskManager
 
     with resolved_tasks(settings) as folder:
-        only_local = all(t in local_task_names() for t in settings.tasks)
+        only_local = all(t in LOCAL_TASKS for t in settings.tasks)
         manager = _quiet(lambda: TaskManager(include_path=str(folder), include_defaults=not only_local))
         lm = _quiet(lambda: HFLM(pretrained=model, tokenizer=tokenizer, backend=backend, batch_size=settings.batch_size,
                                  mixed_precision_dtype=_PRECISION[precision]))
