@@ -11,7 +11,7 @@ from pathlib import Path
 
 from benchmark.core.errors import UserError
 from benchmark.results.metrics import compute_metrics
-from benchmark.results.outcomes import OUTCOME_SERIES, outcome_table, table_problems
+from benchmark.results.outcomes import LAYERED_OUTCOME_SERIES, OUTCOME_SERIES, layer_count, layer_slice, outcome_table, table_problems
 from benchmark.results.records import RunRecord, load_json, record_files
 
 TOLERANCE = 1e-9
@@ -35,23 +35,42 @@ def metric_problems(record: RunRecord) -> list[str]:
     return problems
 
 
-def outcome_problems(record: RunRecord) -> list[str]:
-    """Scores that disagree with the record's per-example outcomes (the accuracy matrix; lm-eval's accuracies)."""
-    problems = []
+def outcome_checks(record: RunRecord) -> tuple[list[tuple[str, str, list | None, list | None, list[str]]], list[str]]:
+    """(outcome series, score series, outcome values, score values, column names) per stored outcome table, and problems found on the way.
+
+    A layered series (cells are lists over layers, ``layer_probe_outcomes``) gives one table per layer.
+    """
+    checks, problems = [], []
     for series, scores in OUTCOME_SERIES.items():
+        # lm-eval's outcomes are per benchmark (named in the run's config), every other series' per task.
+        names = list((record.config or {}).get("lm_eval", {}).get("tasks", [])) if series == "lm_eval_outcomes" else record.tasks
+        checks.append((series, scores, record.measures.get(series), record.measures.get(scores), names))
+    for series, scores in LAYERED_OUTCOME_SERIES.items():
+        values, stored = record.measures.get(series), record.measures.get(scores)
+        for layer in range(layer_count(values)):
+            try:
+                checks.append((f"{series} (layer {layer})", f"{scores} (layer {layer})", layer_slice(values, layer), layer_slice(stored, layer), record.tasks))
+            except ValueError as exc:
+                problems.append(f"measures.{series} or measures.{scores}: {exc}")
+                break
+    return checks, problems
+
+
+def outcome_problems(record: RunRecord) -> list[str]:
+    """Scores that disagree with the record's per-example outcomes (the accuracy matrix, the probes', lm-eval's accuracies)."""
+    checks, problems = outcome_checks(record)
+    for series, scores, values, stored, names in checks:
         try:
-            table = outcome_table(record.measures.get(series))
+            table = outcome_table(values)
         except ValueError as exc:
             problems.append(f"measures.{series}: {exc}")
             continue
         if table is None:
             continue
-        # lm-eval's outcomes are per benchmark (named in the run's config), every other series' per task.
-        names = list((record.config or {}).get("lm_eval", {}).get("tasks", [])) if series == "lm_eval_outcomes" else record.tasks
         if table.shape != (len(record.tasks) + 1, len(names)):
             problems.append(f"measures.{series} must be {len(record.tasks) + 1} rows of {len(names)} cells")
             continue
-        matrix = [row if isinstance(row, list) else [None] * len(names) for row in record.measures.get(scores) or []]
+        matrix = [row if isinstance(row, list) else [None] * len(names) for row in stored or []]
         problems.extend(table_problems(table, matrix, names, series=scores))
     return problems
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmark.results.outcome_metrics import flips_by_transition, forgetting_events, relearning_events, transition_flips
-from benchmark.results.outcomes import OutcomeTable, Outcomes, decode, encode, outcome_table
+from benchmark.results.outcomes import OutcomeTable, Outcomes, decode, encode, layer_count, layer_slice, outcome_table
 from benchmark.results.records import read_record
 from leaderboard.validate import validate_results
 from tests.conftest import run_toy_suite, write_toy_scenario
@@ -24,6 +24,18 @@ def test_a_cell_decodes_to_the_classes_it_was_given(pairs: list[tuple[int, int]]
     got = decode(encode(gold, chosen))
     assert got.gold.tolist() == list(gold) and got.chosen.tolist() == list(chosen)
     assert got.accuracy == sum(g == c for g, c in pairs) / len(pairs)
+
+
+def test_a_layered_series_slices_into_one_table_per_layer_and_a_missing_layer_is_named() -> None:
+    a, b, c = encode([0, 1], [0, 0]), encode([0, 1], [0, 1]), encode([0, 1], [1, 0])
+    values = [[[a, b], [b, c]], None, [[c, a], None]]  # rows x tasks x layers; the middle row unmeasured
+    assert layer_count(values) == 2
+    assert layer_slice(values, 1) == [[b, c], None, [a, None]]
+    assert outcome_table(layer_slice(values, 0)).accuracy_matrix() == [[0.5, 1.0], [None, None], [0.0, None]]
+    with pytest.raises(ValueError, match="no entry for layer 2"):
+        layer_slice(values, 2)
+    with pytest.raises(ValueError, match="no entry for layer 0"):
+        layer_slice([[a]], 0)  # a plain cell where a list over layers belongs
 
 
 @pytest.mark.parametrize("cell", ["o1:???", "o1:" + "eJwDAAAAAAE=", "text", "o1:"])

@@ -14,7 +14,8 @@ from benchmark.core.errors import UserError
 from benchmark.engine.probing import cross_fitted_probe_accuracy, probe_accuracy
 from benchmark.engine.representations import linear_cka
 from benchmark.engine.run_steps import RunOutcome
-from benchmark.results.outcomes import outcome_table
+from benchmark.results.outcomes import encode, outcome_table
+from leaderboard.validate import validate_results
 from benchmark.results.metrics import compute_metrics
 from tests.conftest import run_toy_suite, write_toy_scenario
 
@@ -118,6 +119,13 @@ def test_naive_moves_the_representation_and_its_record_recomputes_every_new_metr
     probe_outcomes = outcome_table(record.measures["probe_outcomes"])
     assert probe_outcomes.accuracy_matrix() == record.measures["probe"]
     assert np.array_equal(probe_outcomes.cells[0][0].gold, outcome_table(record.measures["outcomes"]).cells[0][0].gold)
+    # Every layer's probe cell is reproduced by that layer's outcomes; the final layer's are the probe's own.
+    layered = record.measures["layer_probe_outcomes"]
+    for row in (0, len(by_layer) - 1):
+        for j, cell in enumerate(layered[row]):
+            assert [outcome_table([[entry]]).accuracy_matrix()[0][0] for entry in cell] == by_layer[row][j]
+            assert cell[-1] == record.measures["probe_outcomes"][row][j]
+    assert all(cell is None for row in layered[1:-1] for cell in (row or []))  # row 0 and the last row only
     # validate recomputes the new metrics from the stored raw values: a tampered probe cell is caught.
     path = next(out.glob("*.json"))
     data = json.loads(path.read_text())
@@ -126,6 +134,16 @@ def test_naive_moves_the_representation_and_its_record_recomputes_every_new_metr
     tampered.mkdir()
     (tampered / path.name).write_text(json.dumps(data))
     assert main(["leaderboard", "validate", "--results", str(tampered)]) == 1
+    # ... and so is a layer probe's outcome that no longer gives its stored accuracy (layer 1, task 0, last row).
+    data = json.loads(path.read_text())
+    outcomes = outcome_table([[data["measures"]["layer_probe_outcomes"][-1][0][1]]]).cells[0][0]
+    flipped = np.where(outcomes.chosen == outcomes.gold, outcomes.gold + 1, outcomes.gold)
+    data["measures"]["layer_probe_outcomes"][-1][0][1] = encode(outcomes.gold, flipped)
+    layer_tampered = out.parent / "layer_tampered"
+    layer_tampered.mkdir()
+    (layer_tampered / path.name).write_text(json.dumps(data))
+    problems = validate_results(layer_tampered)
+    assert problems and all("layer_probe (layer 1)" in line for line in problems), problems
 
 
 @pytest.fixture(scope="module")

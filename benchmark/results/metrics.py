@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from benchmark.core.registry import Registry
-from benchmark.results.outcomes import OUTCOME_SERIES, outcome_table
+from benchmark.results.outcomes import LAYERED_OUTCOME_SERIES, OUTCOME_SERIES, outcome_table
 
 
 @dataclass(frozen=True)
@@ -213,7 +213,11 @@ def series_array(values: Sequence[Any] | None) -> np.ndarray | None:
 def compute_metrics(series: Mapping[str, Sequence[Any] | None]) -> dict[str, float | None]:
     """Every registered metric on the series it reads (a record's ``measures``); a missing input or NaN gives None."""
     # The per-example outcomes are text cells: metrics that read them get the decoded table.
-    inputs = {name: outcome_table(values) if name in OUTCOME_SERIES else series_array(values) for name, values in series.items()}
+    # Layered outcomes (one cell per layer) feed no metric; validate checks them against their scores.
+    inputs = {
+        name: outcome_table(values) if name in OUTCOME_SERIES else series_array(values)
+        for name, values in series.items() if name not in LAYERED_OUTCOME_SERIES
+    }
     values: dict[str, float | None] = {}
     for entry in METRICS:
         metric = entry.obj

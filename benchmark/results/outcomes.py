@@ -28,6 +28,8 @@ import numpy as np
 SERIES = "outcomes"  # the series name in a record's measures
 # Every series of outcome cells, and the score series each one reproduces (the lm_eval measure's too).
 OUTCOME_SERIES = {SERIES: "accuracy", "probe_outcomes": "probe", "task_recovery_outcomes": "task_recovery", "lm_eval_outcomes": "lm_eval"}
+# Outcome series whose cells are lists over layers (a cell per layer), and the score series they reproduce.
+LAYERED_OUTCOME_SERIES = {"layer_probe_outcomes": "layer_probe"}
 PREFIX = "o1:"
 NOTHING_CHOSEN = -1
 
@@ -112,6 +114,30 @@ def outcome_table(values: Sequence[Any] | None) -> OutcomeTable | None:
         return None
     width = max(len(row) for row in values if isinstance(row, list))
     return OutcomeTable([[None if c is None else decode(c) for c in row] if isinstance(row, list) else [None] * width for row in values])
+
+
+def layer_slice(values: Sequence[Any] | None, layer: int) -> list[Any] | None:
+    """One layer of a series whose cells are lists over layers: the same rows and columns, each cell that layer's entry.
+
+    Raises:
+        ValueError: On a cell that is not a list over layers or has no entry for ``layer``.
+    """
+    if values is None:
+        return None
+
+    def entry(cell: Any) -> Any:
+        if cell is None:
+            return None
+        if not isinstance(cell, list) or layer >= len(cell):
+            raise ValueError(f"a cell holds no entry for layer {layer} (every cell is a list over the same layers)")
+        return cell[layer]
+
+    return [[entry(cell) for cell in row] if isinstance(row, list) else None for row in values]
+
+
+def layer_count(values: Sequence[Any] | None) -> int:
+    """How many layers the cells of a layered series hold (0: nothing stored)."""
+    return max((len(cell) for row in values or [] if isinstance(row, list) for cell in row if isinstance(cell, list)), default=0)
 
 
 def table_problems(table: OutcomeTable, matrix: Sequence[Sequence[float | None]], tasks: Sequence[str], *, series: str = "accuracy") -> list[str]:

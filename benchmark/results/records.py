@@ -24,7 +24,7 @@ from typing import Any
 from benchmark.core.atomic_io import atomic_write_json
 from benchmark.core.errors import UserError
 from benchmark.core.typed_yaml import from_mapping
-from benchmark.results.outcomes import OUTCOME_SERIES, is_cell as is_outcomes_cell
+from benchmark.results.outcomes import LAYERED_OUTCOME_SERIES, OUTCOME_SERIES, is_cell as is_outcomes_cell
 
 SCHEMA_VERSION = 3
 READABLE_VERSIONS = (1, 2, 3)
@@ -54,7 +54,8 @@ class RunRecord:
     pretrained model; row i: after training on the first i tasks): a per-task series
     (``accuracy``) holds a list over the order's tasks per row, a per-row series
     (``perplexity``, ``bits_per_byte``) one value per row; None = not measured. A value
-    may itself be a list (one number per layer: ``cka_corpus`` rows, ``layer_probe`` cells).
+    may itself be a list (one number per layer: ``cka_corpus`` rows, ``layer_probe`` cells;
+    one outcomes cell per layer: ``layer_probe_outcomes``).
     ``outcomes`` (records made since per-example outcomes were stored) holds, beside each
     accuracy cell, which test examples were right, as text (:mod:`benchmark.results.outcomes`).
     ``accuracy_matrix[i][j]``, ``perplexity[i]`` and ``bits_per_byte[i]`` read them.
@@ -69,7 +70,7 @@ class RunRecord:
     seed: int
     model: str
     setting: str
-    measures: dict[str, list[float | list[float | str | list[float | None] | None] | None]]
+    measures: dict[str, list[float | list[float | str | list[float | str | None] | None] | None]]
     metrics: dict[str, float | None]
     parameters: dict[str, int]
     timings: list[TaskTiming]
@@ -176,7 +177,7 @@ def series_problems(name: str, values: list[Any], n: int) -> list[str]:
         return [f"measures.{name} has cells that are lists, so its rows must hold {n} cells (one per task)"]
     cells = [c for v in values for c in (v if isinstance(v, list) else [v])]
     cells = [x for c in cells for x in (c if isinstance(c, list) else [c])]  # a cell may be a list over layers
-    if name in OUTCOME_SERIES:
+    if name in OUTCOME_SERIES or name in LAYERED_OUTCOME_SERIES:
         return [] if all(c is None or is_outcomes_cell(c) for c in cells) else [f"measures.{name} holds a cell that is not an outcomes cell or null"]
     if any(not (c is None or (isinstance(c, (int, float)) and not isinstance(c, bool))) for c in cells):
         return [f"measures.{name} holds a value that is not a number or null"]
