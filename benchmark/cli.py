@@ -61,7 +61,7 @@ def run_parser() -> argparse.ArgumentParser:
         help="fp32, or accelerate's bf16/fp16 mixed precision (fp16 is for GPUs without bf16)")
     add("--grad-accum", metavar="N", help="micro-batches per optimizer step; --batch-size stays the step's batch")
     add("--device", metavar="DEV", help="cpu, cuda, cuda:N or auto (default: cpu)")
-    add("--threads", metavar="N", help="torch threads (default: physical cores)")
+    add("--threads", metavar="N", help="torch threads (default: OMP_NUM_THREADS when set, else the physical cores)")
     add("--launcher", choices=["sequential", "local", "ray"], help="how the suite's runs are executed (default: sequential; --jobs N>1 implies local)")
     add("--jobs", metavar="N|auto", help="runs at a time in worker processes (--launcher local); auto: one single-thread worker per physical core that fits in memory")
     add("--ray-address", metavar="ADDR", help="an existing Ray cluster, e.g. ray://head:10001 or auto (default: a local Ray instance)")

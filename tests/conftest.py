@@ -18,6 +18,14 @@ FILLER = (
 
 
 @pytest.fixture(autouse=True)
+def one_torch_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs without --threads use one torch thread (the harness reads OMP_NUM_THREADS): the tests' tiny models are
+    several times faster on one thread than on two, whose OpenMP synchronisation outweighs their small matmuls.
+    Tests of thread counts pass --threads themselves."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+
+
+@pytest.fixture(autouse=True)
 def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own forgetbench cache (tokenised data, converted models)."""
     path = tmp_path_factory.mktemp("fbcache")

@@ -78,3 +78,19 @@ def test_a_number_is_left_alone(machine: Machine) -> None:
 def test_another_word_is_refused_with_the_choices() -> None:
     with pytest.raises(UserError, match="launch.jobs"):
         config_from("--jobs", "many")
+
+
+@pytest.mark.parametrize(("omp", "expected"), [("3", 3), (None, "cores"), ("", "cores"), ("0", "cores"), ("two", "cores")])
+def test_a_sequential_run_without_threads_takes_omp_num_threads_else_the_physical_cores(
+    monkeypatch: pytest.MonkeyPatch, omp: str | None, expected: int | str
+) -> None:
+    from benchmark.core import environment
+    from benchmark.suite.setup import run_threads
+
+    monkeypatch.setattr(environment, "physical_cores", lambda: 5)
+    if omp is None:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OMP_NUM_THREADS", omp)
+    assert run_threads(config_from()) == (5 if expected == "cores" else expected)
+    assert run_threads(config_from("--threads", "2")) == 2  # the flag wins

@@ -79,7 +79,7 @@ class LaunchConfig:
     time in worker processes; ``ray`` makes each run a Ray task, on a local Ray
     instance or the cluster at ``ray_address``, asking for ``cpus_per_run`` CPUs and
     ``gpus_per_run`` GPUs. A run's torch threads are its CPU share: ``threads``, else
-    ``cpus_per_run``, else the physical cores divided by ``jobs``.
+    ``cpus_per_run``, else the cores / ``jobs`` (sequential: ``OMP_NUM_THREADS`` or the cores).
 
     ``jobs: auto`` picks, once the suite's runs and the model are known, as many
     single-thread workers as the machine has physical cores, at most one per run and no

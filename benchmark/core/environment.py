@@ -42,6 +42,17 @@ def physical_cores() -> int:
     return max(1, min(len(cores), allowed // threads_per_core or 1))
 
 
+def default_threads() -> int:
+    """torch threads of a run given no ``threads``: ``OMP_NUM_THREADS`` when set, else :func:`physical_cores`.
+
+    A scheduler (SLURM, ``torchrun``) sets ``OMP_NUM_THREADS`` to a job's CPU share, and
+    torch itself reads it; the harness used to override it with every physical core,
+    oversubscribing shared nodes.
+    """
+    value = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else physical_cores()
+
+
 def git_hash(directory: Path | None = None) -> str | None:
     """The commit of the harness source tree, with ``+dirty`` if it has local changes."""
     where = directory or Path(__file__).resolve().parent.parent

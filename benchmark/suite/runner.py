@@ -22,7 +22,7 @@ from pathlib import Path
 from benchmark.core.atomic_io import remove_stale_temp_files
 from benchmark.model.batching import train_batch_count
 from benchmark.core.config import SuiteConfig
-from benchmark.core.environment import physical_cores
+from benchmark.core.environment import default_threads, physical_cores
 from benchmark.core.errors import UserError
 from benchmark.engine.memory_guard import check_memory, runs_that_fit
 from benchmark.engine.parallel import Parallel, make_parallel
@@ -177,7 +177,7 @@ def prepare_suite(config: SuiteConfig) -> PreparedSuite:
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()
-    setup = setup_suite(config, threads=config.threads or physical_cores(), parallel=parallel, launcher=config.launch.launcher, spec=spec)
+    setup = setup_suite(config, threads=config.threads or default_threads(), parallel=parallel, launcher=config.launch.launcher, spec=spec)
     check_plan_size(setup, config, orders)
     check_kind(config, setup.backbone.kind)
     check_model_kind(setup.measures, setup.backbone.kind, has_lm_head=setup.backbone.has_lm_head)

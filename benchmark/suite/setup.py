@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from benchmark.core.config import SuiteConfig
-from benchmark.core.environment import describe_environment, physical_cores
+from benchmark.core.environment import default_threads, describe_environment, physical_cores
 from benchmark.core.errors import UserError
 from benchmark.engine.measures import Measure, MeasureEnv, build_measures
 from benchmark.engine.parallel import Parallel
@@ -148,7 +148,7 @@ def setup_suite(
 
 
 def run_threads(config: SuiteConfig) -> int:
-    """torch threads of one run: ``threads``, else its CPU share under the launcher, else the physical cores."""
+    """torch threads of one run: ``threads``, else its CPU share under the launcher, else :func:`default_threads`."""
     launch = config.launch
     if config.threads:
         return config.threads
@@ -158,4 +158,4 @@ def run_threads(config: SuiteConfig) -> int:
         return max(1, physical_cores() // launch.jobs)
     if launch.launcher == "ray":
         return 1
-    return physical_cores()
+    return default_threads()
