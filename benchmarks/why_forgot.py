@@ -9,7 +9,9 @@ directory and prints, as markdown:
    layer's probe change, the most-changed layer, CKA to the pretrained model (corpus and
    tasks), the perplexity ratio and the LM recovery metrics (all from the records' metrics);
 2. per model and strategy, the layer-wise drift after the last task at five depths:
-   CKA on the corpus and the mean probe-accuracy change over tasks.
+   CKA on the corpus and the mean probe-accuracy change over tasks;
+3. per run, its seconds, its training seconds and each measure's seconds after the
+   tasks (what the measures cost a run whose row 0 a suite shares).
 
     .venv/bin/python benchmarks/why_forgot.py --run --out results-why
     .venv/bin/python benchmarks/why_forgot.py --out results-why     # tables only
@@ -107,6 +109,18 @@ def layer_table(records: list[RunRecord]) -> str:
     return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
 
 
+def cost_table(records: list[RunRecord]) -> str:
+    """Per run: its seconds, its training seconds, and each measure's seconds over the rows after tasks (row 0 is shared by a suite's strategies)."""
+    names = [name for name in MEASURES if name not in ("accuracy", "perplexity")]
+    rows = []
+    for r in records:
+        spent = {name: sum(step.measures_s.get(name, 0.0) for step in r.timings) for name in ["accuracy", "perplexity", *names]}
+        rows.append([r.model, r.strategy, f"{r.total_seconds:.0f}", f"{sum(step.train_s for step in r.timings):.0f}",
+                     *(f"{spent[name]:.1f}" for name in ["accuracy", "perplexity", *names])])
+    headers = ["model", "strategy", "run (s)", "training (s)", "accuracy (s)", "perplexity (s)", *(f"{name} (s)" for name in names)]
+    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="results-why")
@@ -127,6 +141,10 @@ def main() -> None:
           "from row 0, mean over tasks); depth 0% = embeddings, 100% = final layer:")
     print()
     print(layer_table(records))
+    print()
+    print("Seconds per run, from the records' timings (measures: summed over the rows after tasks):")
+    print()
+    print(cost_table(records))
 
 
 if __name__ == "__main__":
