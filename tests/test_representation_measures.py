@@ -11,10 +11,10 @@ import torch
 
 from benchmark.cli import main
 from benchmark.core.errors import UserError
-from benchmark.engine.probing import cross_fitted_probe_accuracy, probe_accuracy
+from benchmark.engine.probing import cross_fitted_predictions, probe_accuracy
 from benchmark.engine.representations import linear_cka
 from benchmark.engine.run_steps import RunOutcome
-from benchmark.results.outcomes import encode, outcome_table
+from benchmark.results.outcomes import encode, outcome_table, scored
 from leaderboard.validate import validate_results
 from benchmark.results.metrics import compute_metrics
 from tests.conftest import run_toy_suite, write_toy_scenario
@@ -44,6 +44,11 @@ def test_cka_of_independent_random_features_goes_to_zero_as_n_grows() -> None:
     small = linear_cka(torch.randn(50, 8, generator=generator), torch.randn(50, 8, generator=generator))
     large = linear_cka(torch.randn(20000, 8, generator=generator), torch.randn(20000, 8, generator=generator))
     assert large < 0.01 < small  # the finite-n bias of linear CKA shrinks like p/n
+
+
+def cross_fitted_probe_accuracy(features: np.ndarray, labels: np.ndarray, *, seed: int) -> float:
+    """The probe measures' accuracy: each example predicted by the cross-fitted probe that held it out."""
+    return scored(labels, cross_fitted_predictions(features, labels, seed=seed))[0]
 
 
 def test_the_probe_reads_planted_linearly_separable_features_perfectly_and_shuffled_labels_at_chance() -> None:

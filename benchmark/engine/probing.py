@@ -7,7 +7,7 @@ is chosen from :data:`C_GRID` on a held-out fifth of the fitting examples (a fix
 seeded split, so the same features give the same choice), then the probe is refitted
 on all of them with that C and scored on examples it has not seen.
 
-:func:`cross_fitted_probe_accuracy` is what the ``probe`` measure uses: k-fold over the
+:func:`cross_fitted_predictions` is what the ``probe`` measures use: k-fold over the
 test split's features, which the accuracy pass has already computed, so a probe costs
 no forward pass (fitting on the training split would cost one more pass over training
 examples for every evaluated task after every task). C is chosen once per probe, on the
@@ -97,8 +97,3 @@ def cross_fitted_predictions(features: np.ndarray, labels: np.ndarray, *, seed: 
     for fit, held in folds_of(labels, seed=seed, folds=folds):
         predicted[held] = probe_predictions(features[fit], labels[fit], features[held], seed=seed, c=chosen)
     return predicted
-
-
-def cross_fitted_probe_accuracy(features: np.ndarray, labels: np.ndarray, *, seed: int, folds: int = FOLDS, c: float | None = None) -> float:
-    """Accuracy of linear probes over ``folds`` seeded folds of one split: each example scored by a probe fitted without it."""
-    return int(np.sum(cross_fitted_predictions(features, labels, seed=seed, folds=folds, c=c) == labels)) / len(labels)

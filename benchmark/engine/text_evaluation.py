@@ -24,7 +24,7 @@ from benchmark.model.backbones import Backbone
 from benchmark.model.batching import eval_batch_indices
 from benchmark.model.encoding import EncodedTask
 from benchmark.model.task_model import TaskModel, eval_mode
-from benchmark.results.outcomes import NOTHING_CHOSEN, SERIES as OUTCOMES, decode, encode
+from benchmark.results.outcomes import NOTHING_CHOSEN, SERIES as OUTCOMES, scored
 
 
 def competing_classes(tasks: list[EncodedTask], row: int, column: int, setting: str) -> list[int]:
@@ -82,9 +82,9 @@ def text_task_accuracy(model: TaskModel, task: EncodedTask, classes: list[int], 
                 second.update(zip(indices, per_byte))
     n = len(task.test)
     choices = gathered_choices(how.parallel, n, chosen)
-    cell = encode(task.test.labels, choices)
+    accuracy, cell = scored(task.test.labels, choices)
     if how.decode == "greedy":
-        return {"accuracy": decode(cell).accuracy, "invalid_outputs": choices.count(NOTHING_CHOSEN) / n, OUTCOMES: cell}
+        return {"accuracy": accuracy, "invalid_outputs": choices.count(NOTHING_CHOSEN) / n, OUTCOMES: cell}
     per_byte_choices = gathered_choices(how.parallel, n, second)
     per_byte = sum(c == y for c, y in zip(per_byte_choices, task.test.labels)) / n
-    return {"accuracy": decode(cell).accuracy, "accuracy_per_byte": per_byte, OUTCOMES: cell}
+    return {"accuracy": accuracy, "accuracy_per_byte": per_byte, OUTCOMES: cell}

@@ -61,6 +61,12 @@ def encode(gold: Sequence[int] | np.ndarray, chosen: Sequence[int] | np.ndarray)
     return PREFIX + base64.b64encode(zlib.compress(packed, 9)).decode("ascii")
 
 
+def scored(gold: Sequence[int] | np.ndarray, chosen: Sequence[int] | np.ndarray) -> tuple[float, str]:
+    """The accuracy and the outcomes cell of one evaluation; the accuracy is read back from the cell, as validate reads it."""
+    cell = encode(gold, chosen)
+    return decode(cell).accuracy, cell
+
+
 def decode(cell: str) -> Outcomes:
     """The outcomes in one stored cell.
 

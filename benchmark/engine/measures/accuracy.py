@@ -20,7 +20,7 @@ from benchmark.engine.measures.base import Measure, MeasureEnv, MeasurePoint, Se
 from benchmark.model.encoding import EncodedTask
 from benchmark.engine.text_evaluation import TextEval, competing_classes, text_task_accuracy
 from benchmark.model.task_model import TaskModel, eval_mode
-from benchmark.results.outcomes import SERIES as OUTCOMES, decode, encode
+from benchmark.results.outcomes import SERIES as OUTCOMES, scored
 
 
 def shared_pass_accuracy(model: TaskModel, task: EncodedTask, env: MeasureEnv) -> dict[str, float | str]:
@@ -39,8 +39,8 @@ def shared_pass_accuracy(model: TaskModel, task: EncodedTask, env: MeasureEnv) -
 
 def heads_values(task: EncodedTask, chosen: list[int]) -> dict[str, float | str]:
     """``accuracy`` and the ``outcomes`` cell of the classes a task's head chose for its test examples."""
-    cell = encode(task.test.labels, chosen)
-    return {"accuracy": decode(cell).accuracy, OUTCOMES: cell}
+    accuracy, cell = scored(task.test.labels, chosen)
+    return {"accuracy": accuracy, OUTCOMES: cell}
 
 
 @register_measure("accuracy")

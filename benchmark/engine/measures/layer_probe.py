@@ -19,7 +19,7 @@ from benchmark.core.hashing import derived_seed
 from benchmark.engine.measures.base import Measure, MeasureEnv, MeasurePoint, register_measure
 from benchmark.engine.probing import cross_fitted_predictions, first_fold_c
 from benchmark.model.task_model import TaskModel
-from benchmark.results.outcomes import Outcomes, encode
+from benchmark.results.outcomes import scored
 
 
 @register_measure("layer_probe")
@@ -40,7 +40,7 @@ class LayerProbe(Measure):
             labels = features.labels.numpy()
             seed = derived_seed("probe", task.name)
             c = first_fold_c(features.final.numpy(), labels, seed=seed)
-            predicted = [cross_fitted_predictions(layer.numpy(), labels, seed=seed, c=c) for layer in features.layers]
-            values[j] = [Outcomes(gold=labels, chosen=p).accuracy for p in predicted]  # the definition validate recomputes
-            outcomes[j] = [encode(labels, p) for p in predicted]
+            per_layer = [scored(labels, cross_fitted_predictions(layer.numpy(), labels, seed=seed, c=c)) for layer in features.layers]
+            values[j] = [accuracy for accuracy, _ in per_layer]
+            outcomes[j] = [cell for _, cell in per_layer]
         return {"layer_probe": values, "layer_probe_outcomes": outcomes}

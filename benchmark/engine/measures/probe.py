@@ -19,7 +19,7 @@ from benchmark.core.hashing import derived_seed
 from benchmark.engine.measures.base import Measure, MeasureEnv, MeasurePoint, register_measure
 from benchmark.engine.probing import cross_fitted_predictions
 from benchmark.model.task_model import TaskModel
-from benchmark.results.outcomes import Outcomes, encode
+from benchmark.results.outcomes import scored
 
 
 @register_measure("probe")
@@ -38,6 +38,5 @@ class Probe(Measure):
             test = env.task_features(model, task, "test")
             labels = test.labels.numpy()
             predicted = cross_fitted_predictions(test.final.numpy(), labels, seed=derived_seed("probe", task.name))
-            values[j] = Outcomes(gold=labels, chosen=predicted).accuracy  # the one definition validate recomputes
-            outcomes[j] = encode(labels, predicted)
+            values[j], outcomes[j] = scored(labels, predicted)
         return {"probe": values, "probe_outcomes": outcomes}
