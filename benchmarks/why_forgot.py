@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmark.core.environment import cpu_model, physical_cores  # noqa: E402
 from benchmark.results.records import RunRecord  # noqa: E402
+from benchmarks.measure_cost import measure_seconds  # noqa: E402
 from leaderboard.aggregate import load_records  # noqa: E402
 
 MODELS = ["smollm2-135m", "minilm-l6"]
@@ -111,13 +112,12 @@ def layer_table(records: list[RunRecord]) -> str:
 
 def cost_table(records: list[RunRecord]) -> str:
     """Per run: its seconds, its training seconds, and each measure's seconds over the rows after tasks (row 0 is shared by a suite's strategies)."""
-    names = [name for name in MEASURES if name not in ("accuracy", "perplexity")]
     rows = []
     for r in records:
-        spent = {name: sum(step.measures_s.get(name, 0.0) for step in r.timings) for name in ["accuracy", "perplexity", *names]}
+        spent = measure_seconds(r)
         rows.append([r.model, r.strategy, f"{r.total_seconds:.0f}", f"{sum(step.train_s for step in r.timings):.0f}",
-                     *(f"{spent[name]:.1f}" for name in ["accuracy", "perplexity", *names])])
-    headers = ["model", "strategy", "run (s)", "training (s)", "accuracy (s)", "perplexity (s)", *(f"{name} (s)" for name in names)]
+                     *(f"{spent.get(name, 0.0):.1f}" for name in MEASURES)])
+    headers = ["model", "strategy", "run (s)", "training (s)", *(f"{name} (s)" for name in MEASURES)]
     return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
 
 
