@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -165,10 +166,13 @@ def test_the_figures_of_why_it_forgot_are_drawn_from_the_records(naive: tuple[Pa
 
     written = {path.name for path in write_figures([naive[1].record], tmp_path / "figs", heatmaps=False)}
     assert {"layer_probe_toy_o1.png", "layer_probe_toy_o1.svg", "cka_toy_o1.png", "cka_toy_o1.svg"} <= written
-    # The recovery scatter needs a perplexity increase to recover from (the toy's may fall instead).
-    metrics = naive[1].record.metrics
-    drawn = metrics["lm_recovery_fraction"] is not None and metrics["forgetting"] is not None
-    assert ("recovery_vs_forgetting_toy.png" in written) == drawn == ("recovery_vs_forgetting_toy.svg" in written)
+    # The recovery figure needs the last row's curve and a forgetting value; the toy run has both.
+    record = naive[1].record
+    assert record.measures["lm_recovery"][-1] is not None and record.metrics["forgetting"] is not None
+    assert {"recovery_vs_forgetting_toy.png", "recovery_vs_forgetting_toy.svg"} <= written
+    # A run without the measure draws none.
+    without = dataclasses.replace(record, measures={k: v for k, v in record.measures.items() if k != "lm_recovery"})
+    assert not [p for p in write_figures([without], tmp_path / "none", heatmaps=False) if "recovery" in p.name]
 
 
 def test_lora_with_heads_leaves_the_language_model_path_untouched_cka_one(scenario: Path, tmp_path: Path) -> None:

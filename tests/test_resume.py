@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmark.cli import main
 from benchmark.core.faults import FAULT_ENV
 from tests.conftest import write_toy_scenario
 
@@ -81,17 +82,23 @@ def test_killed_run_resumes_to_the_uninterrupted_record(
     assert not list((out / ".checkpoints").glob("*.pt"))  # deleted once the run finished
 
 
-def test_finished_runs_are_skipped_and_a_changed_config_is_refused(scenario: Path, tmp_path: Path) -> None:
+def test_finished_runs_are_skipped_and_a_changed_config_is_refused(
+    scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Nothing is killed here, so the four runs go through the CLI's entry point in this process.
     out = tmp_path / "out"
-    assert run(command(scenario, out, "naive", "--keep-checkpoints")).returncode == 0
+
+    def run_in_process(*extra: str) -> tuple[int, str]:
+        status = main(command(scenario, out, "naive", *extra)[2:])
+        return status, capsys.readouterr().err
+
+    assert run_in_process("--keep-checkpoints")[0] == 0
     first = record(out)
     assert list((out / ".checkpoints").glob("*.pt"))  # kept on request
-    again = run(command(scenario, out, "naive", "--resume"))
-    assert again.returncode == 0
+    assert run_in_process("--resume")[0] == 0
     assert record(out)["created_at"] == first["created_at"]  # skipped, not redone
-    changed = run(command(scenario, out, "naive", "--lr", "0.01"))
-    assert changed.returncode == 2
-    assert "made with a different configuration; pass --overwrite" in changed.stderr and changed.stderr.count("\n") == 1
-    redone = run(command(scenario, out, "naive", "--lr", "0.01", "--overwrite"))
-    assert redone.returncode == 0
+    status, stderr = run_in_process("--lr", "0.01")
+    assert status == 2
+    assert "made with a different configuration; pass --overwrite" in stderr and stderr.count("\n") == 1
+    assert run_in_process("--lr", "0.01", "--overwrite")[0] == 0
     assert record(out)["config"]["train"]["lr"] == 0.01

@@ -15,7 +15,7 @@ from benchmark.model.backbones import Backbone
 from benchmark.model.encoding import EncodedSplit, EncodedTask
 from benchmark.model.task_model import TaskModel
 from benchmark.model.tiny_backbone import tiny
-from benchmark.engine.trainer import NumericalFault, make_scheduler, train_task
+from benchmark.engine.trainer import NumericalFault, make_scheduler, train_task, train_tasks
 from strategies.base import STRATEGIES, Strategy
 from strategies.naive import Naive
 
@@ -38,6 +38,40 @@ def test_training_updates_the_backbone_and_this_head_only() -> None:
     assert torch.equal(after["heads.t2.weight"], before["heads.t2.weight"])  # other task's head untouched
     assert not torch.equal(after["heads.t1.weight"], before["heads.t1.weight"])
     assert not torch.equal(after["backbone.model.layers.0.mlp.up_proj.weight"], before["backbone.model.layers.0.mlp.up_proj.weight"])
+
+
+def test_the_accelerator_keeps_no_optimizer_state_after_a_task() -> None:
+    """The optimizer's moments must not outlive the task (they would add up task after task)."""
+    import gc
+    import weakref
+
+    from benchmark.engine.parallel import make_parallel
+
+    backbone = tiny(texts=["good great fine bad awful poor"] + [str(i) for i in range(32)])
+    model = TaskModel(backbone.model, kind="causal", head_sizes={"t1": 2}, seed=0)
+    parallel = make_parallel("cpu", "fp32")
+    optimizers: list[weakref.ref] = []
+    original = torch.optim.AdamW.__init__
+
+    def remembered(self: torch.optim.AdamW, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)
+        optimizers.append(weakref.ref(self))
+
+    torch.optim.AdamW.__init__ = remembered  # type: ignore[method-assign]
+    try:
+        train_tasks(model, [toy_task(backbone)], Naive(), TrainConfig(batch_size=8, lr=1e-3), pad_id=backbone.pad_id,
+                   generator=torch.Generator().manual_seed(0), parallel=parallel)
+    finally:
+        torch.optim.AdamW.__init__ = original  # type: ignore[method-assign]
+    assert len(optimizers) == 1
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # freed by reference counting alone, without a forced collection
+    try:
+        assert optimizers[0]() is None
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    assert parallel.accelerator.step == 0
 
 
 def test_warmup_then_linear_decay_to_zero() -> None:

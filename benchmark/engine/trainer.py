@@ -201,7 +201,7 @@ def train_tasks(
         if unfreezing is not None:
             unfreezing.restore()
         accelerator.unwrap_model(distributed, keep_fp32_wrapper=False)  # undoes accelerate's autocast patch of forward
-        accelerator.free_memory()
+        parallel.release_training_state()
     return TrainStats(steps=len(schedule), examples=sum(len(t.train) for t in tasks) * config.epochs, final_loss=loss_value)
 
 
