@@ -79,12 +79,12 @@ def summary_table(records: list[RunRecord]) -> str:
     for r in records:
         m = r.metrics
         rows.append([
-            r.model, r.strategy, percent(m.get("acc")), percent(m.get("bwt")), percent(m.get("probe_acc")), percent(m.get("probe_bwt")),
+            r.model, r.strategy, r.seed, percent(m.get("acc")), percent(m.get("bwt")), percent(m.get("probe_acc")), percent(m.get("probe_bwt")),
             percent(m.get("readout_gap")), percent(m.get("layer_probe_top_change")), most_changed(r),
             number(m.get("cka_corpus_top")), number(m.get("cka_tasks_top")), number(m.get("ppl_ratio")),
             recovery_steps(r), percent(m.get("lm_recovery_fraction")),
         ])
-    headers = ["model", "strategy", "ACC", "BWT", "probe ACC", "probe BWT", "readout gap", "final-layer probe Δ", "most-changed layer",
+    headers = ["model", "strategy", "seed", "ACC", "BWT", "probe ACC", "probe BWT", "readout gap", "final-layer probe Δ", "most-changed layer",
                "CKA top (corpus)", "CKA top (tasks)", "PPL ratio", "LM steps to 5%", "PPL increase recovered"]
     return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
 
@@ -104,9 +104,9 @@ def layer_table(records: list[RunRecord]) -> str:
         before = np.array([cell for cell in probes[0] if cell is not None], dtype=float)
         after = np.array([cell for cell in probes[-1] if cell is not None], dtype=float)
         change = (after - before).mean(axis=0) * 100
-        rows.append([r.model, r.strategy, "CKA (corpus)", *(f"{v:.3f}" for v in at_depths(cka_rows[-1]))])
-        rows.append(["", "", "probe Δ (points)", *(f"{v:+.1f}" for v in at_depths(list(change)))])
-    headers = ["model", "strategy", "after the last task"] + [f"{int(100 * share)}% depth" for share in DEPTHS]
+        rows.append([r.model, r.strategy, r.seed, "CKA (corpus)", *(f"{v:.3f}" for v in at_depths(cka_rows[-1]))])
+        rows.append(["", "", "", "probe Δ (points)", *(f"{v:+.1f}" for v in at_depths(list(change)))])
+    headers = ["model", "strategy", "seed", "after the last task"] + [f"{int(100 * share)}% depth" for share in DEPTHS]
     return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
 
 
@@ -115,9 +115,9 @@ def cost_table(records: list[RunRecord]) -> str:
     rows = []
     for r in records:
         spent = measure_seconds(r)
-        rows.append([r.model, r.strategy, f"{r.total_seconds:.0f}", f"{sum(step.train_s for step in r.timings):.0f}",
+        rows.append([r.model, r.strategy, r.seed, f"{r.total_seconds:.0f}", f"{sum(step.train_s for step in r.timings):.0f}",
                      *(f"{spent.get(name, 0.0):.1f}" for name in MEASURES)])
-    headers = ["model", "strategy", "run (s)", "training (s)", *(f"{name} (s)" for name in MEASURES)]
+    headers = ["model", "strategy", "seed", "run (s)", "training (s)", *(f"{name} (s)" for name in MEASURES)]
     return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
 
 
