@@ -2,7 +2,7 @@
 
 With ``--run`` it first runs the suite: the default scenario (order 1), naive, ewc, l2sp,
 lora and frozen on SmolLM2-135M and all-MiniLM-L6-v2 (the model axis), with the
-measures probe, layer_probe, cka and lm_recovery, seed 0. Then it reads the results
+measures probe, layer_probe, cka and lm_recovery, seed 0 (``--seeds 0,1`` for more). Then it reads the results
 directory and prints, as markdown:
 
 1. per (model, strategy): ACC, BWT, probe ACC, probe BWT, the readout gap, the final
