@@ -37,10 +37,9 @@ def rank_correlation(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     strategies (it reports p = 0 for a perfect ranking of five points); with n <= 7 the
     permutation test enumerates every pairing, so the p-value is exact.
     """
-    rho = float(spearmanr(x, y).statistic)
     result = permutation_test((x,), lambda a: spearmanr(a, y).statistic, permutation_type="pairings",
                               alternative="two-sided", n_resamples=10_000, random_state=0)
-    return rho, float(result.pvalue)
+    return float(result.statistic), float(result.pvalue)
 
 
 def delta_interval(tables: list[OutcomeTable], rng: np.random.Generator) -> tuple[float, float]:

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.cli import main
 from benchmark.core.atomic_io import _host_tag
 from tests.conftest import write_toy_scenario
-from tests.test_resume import ROOT, command, record, run
+from tests.test_resume import ROOT, command, in_process, record, run
 
 COMPARED = ("measures", "metrics")
 
@@ -91,17 +90,17 @@ def test_a_checkpoint_resumes_only_with_the_thread_count_it_was_made_with(tmp_pa
     scenario = write_toy_scenario(tmp_path / "toy")
     cache = tmp_path / "cache"
     threads = lambda n: ["--threads", str(n)]  # noqa: E731
-    assert main(command(scenario, tmp_path / "reference", "naive")[2:] + threads(2)) == 0
+    assert in_process(command(scenario, tmp_path / "reference", "naive") + threads(2)) == 0
     out = tmp_path / "out"
     killed = run(command(scenario, out, "naive") + threads(2), fault="task2:checkpointed", cache=cache)
     assert killed.returncode == -signal.SIGKILL
     capsys.readouterr()
-    assert main(command(scenario, out, "naive")[2:] + threads(1)) == 2
+    assert in_process(command(scenario, out, "naive") + threads(1)) == 2
     refused = capsys.readouterr().err
     assert refused.count("\n") == 1, refused
     assert "made with 2 torch thread(s) but this process has 1, which would change its numbers; pass --threads 2" in refused
     assert not list(out.glob("*.json"))
-    assert main(command(scenario, out, "naive")[2:] + threads(2)) == 0
+    assert in_process(command(scenario, out, "naive") + threads(2)) == 0
     again, expected = record(out), record(tmp_path / "reference")
     assert again["extra"]["resumed_from_task"] == 2
     assert all(again[k] == expected[k] for k in COMPARED)  # bit-identical with the uninterrupted run

@@ -42,6 +42,11 @@ def run(cmd: list[str], fault: str | None = None, cache: Path | None = None) -> 
     return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
 
 
+def in_process(cmd: list[str]) -> int:
+    """``cmd``'s exit status, run through the CLI's entry point in this process (for runs nothing kills)."""
+    return main(cmd[2:])  # without the interpreter and the script
+
+
 def record(out: Path) -> dict:
     (path,) = list(out.glob("*.json"))
     return json.loads(path.read_text())
@@ -89,7 +94,7 @@ def test_finished_runs_are_skipped_and_a_changed_config_is_refused(
     out = tmp_path / "out"
 
     def run_in_process(*extra: str) -> tuple[int, str]:
-        status = main(command(scenario, out, "naive", *extra)[2:])
+        status = in_process(command(scenario, out, "naive", *extra))
         return status, capsys.readouterr().err
 
     assert run_in_process("--keep-checkpoints")[0] == 0

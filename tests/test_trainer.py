@@ -40,7 +40,7 @@ def test_training_updates_the_backbone_and_this_head_only() -> None:
     assert not torch.equal(after["backbone.model.layers.0.mlp.up_proj.weight"], before["backbone.model.layers.0.mlp.up_proj.weight"])
 
 
-def test_the_accelerator_keeps_no_optimizer_state_after_a_task() -> None:
+def test_the_accelerator_keeps_no_optimizer_state_after_a_task(monkeypatch: pytest.MonkeyPatch) -> None:
     """The optimizer's moments must not outlive the task (they would add up task after task)."""
     import gc
     import weakref
@@ -57,16 +57,13 @@ def test_the_accelerator_keeps_no_optimizer_state_after_a_task() -> None:
         original(self, *args, **kwargs)
         optimizers.append(weakref.ref(self))
 
-    torch.optim.AdamW.__init__ = remembered  # type: ignore[method-assign]
+    monkeypatch.setattr(torch.optim.AdamW, "__init__", remembered)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # freed by reference counting alone: no collection, forced or automatic, may run
     try:
         train_tasks(model, [toy_task(backbone)], Naive(), TrainConfig(batch_size=8, lr=1e-3), pad_id=backbone.pad_id,
-                   generator=torch.Generator().manual_seed(0), parallel=parallel)
-    finally:
-        torch.optim.AdamW.__init__ = original  # type: ignore[method-assign]
-    assert len(optimizers) == 1
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # freed by reference counting alone, without a forced collection
-    try:
+                    generator=torch.Generator().manual_seed(0), parallel=parallel)
+        assert len(optimizers) == 1
         assert optimizers[0]() is None
     finally:
         if gc_was_enabled:
