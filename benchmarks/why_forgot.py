@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmark.core.environment import cpu_model, physical_cores  # noqa: E402
 from benchmark.results.records import RunRecord  # noqa: E402
 from benchmarks.measure_cost import measure_seconds  # noqa: E402
-from leaderboard.aggregate import load_records  # noqa: E402
+from leaderboard.loading import load_records  # noqa: E402
 
 MODELS = ["smollm2-135m", "minilm-l6"]
 STRATEGIES = ["naive", "ewc", "l2sp", "lora", "frozen"]

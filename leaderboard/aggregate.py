@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from benchmark.results.metrics import METRICS
-from benchmark.results.records import RunRecord, read_record, record_files
+from benchmark.results.records import RunRecord
 
 BOOTSTRAP_SAMPLES = 10_000
 BOOTSTRAP_SEED = 0
@@ -82,26 +80,6 @@ def record_columns(records: list[RunRecord]) -> list[Column]:
 def table_columns(table: pd.DataFrame) -> list[Column]:
     """The columns an aggregated table holds (the built-in ones and those :func:`record_columns` added)."""
     return COLUMNS + extra_metric_columns(lambda name: f"{name}:mean" in table.columns)
-
-
-@dataclass
-class LoadedRecords:
-    """Records that parsed, and one message per file that did not."""
-
-    records: list[RunRecord]
-    problems: list[str]
-
-
-def load_records(results_dir: str | Path) -> LoadedRecords:
-    """Reads every record in ``results_dir``; a corrupt file is reported by name and skipped."""
-    records: list[RunRecord] = []
-    problems: list[str] = []
-    for path in record_files(results_dir):
-        try:
-            records.append(read_record(path))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            problems.append(f"{path.name}: skipped, not a valid run record ({type(exc).__name__}: {exc})")
-    return LoadedRecords(records=records, problems=problems)
 
 
 def record_value(record: RunRecord, path: str) -> float:

@@ -18,20 +18,36 @@ from benchmark.core.arguments import ArgumentParser
 from benchmark.core.atomic_io import atomic_write_bytes
 from benchmark.core.errors import UserError
 from benchmark.results.records import RunRecord
-from leaderboard.aggregate import COLUMN_KEYS, LoadedRecords, aggregate, load_records, sort_rows
+from leaderboard.aggregate import COLUMN_KEYS, aggregate, sort_rows
 from leaderboard.formats import FORMATS, render
+from leaderboard.loading import LoadedRecords, load_records
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--results", default="results", metavar="DIR", help="results directory (default: results)")
 
 
-def _load(results: str) -> LoadedRecords:
+def _check_results_dir(results: str) -> None:
+    if Path(results).exists() and not Path(results).is_dir():
+        raise UserError(f"--results {results!r} is a file, not a directory; pass the folder that holds the records (a run's --out) to --results")
     if not Path(results).is_dir():
         raise UserError(f"results directory {results!r} does not exist; pass the --out directory of a run to --results")
+
+
+def _load(results: str) -> LoadedRecords:
+    """The records the leaderboard may use; one line on stderr names what was left out.
+
+    Raises:
+        UserError: When no record is usable (none there, or every one invalid or unreadable).
+    """
+    _check_results_dir(results)
     loaded = load_records(results)
-    for problem in loaded.problems:
-        print(problem, file=sys.stderr)
+    if not loaded.records:
+        why = (f"all {len(loaded.problems)} record file(s) there are invalid (see 'leaderboard validate --results {results}')"
+               if loaded.problems else "it holds no *.json run record")
+        raise UserError(f"results directory {results!r} has no usable run record, as {why}; pass the --out directory of a finished run to --results")
+    if (summary := loaded.summary()) is not None:
+        print(summary, file=sys.stderr)
     return loaded
 
 
@@ -95,8 +111,7 @@ def validate_command(argv: Sequence[str]) -> int:
     parser = ArgumentParser(prog="forgetbench leaderboard validate", description="Recompute every record's metrics and check its schema; exit 1 on any problem.")
     _common(parser)
     args = parser.parse_args(argv)
-    if not Path(args.results).is_dir():
-        raise UserError(f"results directory {args.results!r} does not exist; pass the --out directory of a run to --results")
+    _check_results_dir(args.results)
     from leaderboard.validate import validate_results
 
     problems = validate_results(args.results)
@@ -121,12 +136,13 @@ def compare_command(argv: Sequence[str]) -> int:
 
 def comparison_text(records: list[RunRecord], baseline: str) -> str:
     """The paired differences to ``baseline`` and, where records store per-example outcomes, the per-task McNemar tests."""
-    from leaderboard.compare import compare_markdown, paired_differences
+    from leaderboard.compare import compare_markdown, comparison_notes, paired_differences
     from leaderboard.mcnemar import mcnemar_markdown, task_tests
 
     text = compare_markdown(paired_differences(records, baseline), baseline)
     tests = task_tests(records, baseline)
-    return text + ("\n\n" + mcnemar_markdown(tests, baseline) if tests else "")
+    notes = comparison_notes(records, baseline)
+    return text + ("\n\n" + mcnemar_markdown(tests, baseline) if tests else "") + ("\n\n" + "\n".join(notes) if notes else "")
 
 
 def leaderboard_command(argv: Sequence[str]) -> int:

@@ -65,8 +65,34 @@ class PairedDifference:
         return has_interval and (self.low > 0 or self.high < 0)
 
 
-def matched_pairs(records: list[RunRecord], baseline: str) -> dict[tuple[str, str], list[tuple[RunRecord, RunRecord]]]:
-    """(scenario label, strategy) -> its finished runs, each with the baseline's run of the same order and seed.
+@dataclass
+class Pairing:
+    """Matched runs per (scenario label, strategy), and one line per run that has a baseline partner but could not be paired."""
+
+    pairs: dict[tuple[str, str], list[tuple[RunRecord, RunRecord]]]
+    unpaired: list[str]
+
+
+def _why_not_paired(record: RunRecord, partner: RunRecord) -> str | None:
+    """Why two runs of the same (scenario, order, seed) are no pair, or None when they are one.
+
+    A pair must have trained and been evaluated on the same examples: the data hashes cover
+    every split (sizes and seeds included), and the stored outcomes the evaluated examples.
+    """
+    if record.data_hashes != partner.data_hashes:
+        differ = sorted(t for t in set(record.data_hashes) | set(partner.data_hashes) if record.data_hashes.get(t) != partner.data_hashes.get(t))
+        return f"its data differ from the baseline's (task(s) {', '.join(differ)}: other splits or sizes)"
+    try:
+        ours, theirs = outcome_table(record.measures.get(OUTCOMES)), outcome_table(partner.measures.get(OUTCOMES))
+    except ValueError as exc:  # the leaderboard only reads validated records; a caller with others gets the reason
+        return f"its outcomes do not decode ({exc})"
+    if ours is not None and theirs is not None and not same_examples(ours, theirs):
+        return "it was evaluated on other test examples than the baseline"
+    return None
+
+
+def pairing(records: list[RunRecord], baseline: str) -> Pairing:
+    """(scenario label, strategy) -> its finished runs, each with the baseline's run of the same order and seed and the same data.
 
     Raises:
         UserError: When no finished run of ``baseline`` is among the records.
@@ -75,13 +101,24 @@ def matched_pairs(records: list[RunRecord], baseline: str) -> dict[tuple[str, st
     base = {(label, r.order, r.seed): r for r, label in finished if r.strategy == baseline}
     if not base:
         names = sorted({r.strategy for r, _ in finished})
-        raise UserError(f"no finished run of --baseline {baseline!r} among the records; use one of {names}")
-    pairs: dict[tuple[str, str], list[tuple[RunRecord, RunRecord]]] = {}
+        listed = f"use one of {names}" if names else "the results hold no finished run; run one first"
+        raise UserError(f"no finished run of --baseline {baseline!r} among the records; {listed}")
+    result = Pairing({}, [])
     for record, label in sorted(finished, key=lambda item: (item[1], item[0].strategy, item[0].order, item[0].seed)):
         partner = base.get((label, record.order, record.seed))
-        if record.strategy != baseline and partner is not None:
-            pairs.setdefault((label, record.strategy), []).append((record, partner))
-    return pairs
+        if record.strategy == baseline or partner is None:
+            continue
+        reason = _why_not_paired(record, partner)
+        if reason is None:
+            result.pairs.setdefault((label, record.strategy), []).append((record, partner))
+        else:
+            result.unpaired.append(f"{record.strategy} on {label} (order {record.order}, seed {record.seed}): {reason}")
+    return result
+
+
+def matched_pairs(records: list[RunRecord], baseline: str) -> dict[tuple[str, str], list[tuple[RunRecord, RunRecord]]]:
+    """The pairs of :func:`pairing` (runs that could not be paired left out)."""
+    return pairing(records, baseline).pairs
 
 
 def matched_outcomes(pairs: list[tuple[RunRecord, RunRecord]]) -> list[MatchedRun] | None:
@@ -90,12 +127,26 @@ def matched_outcomes(pairs: list[tuple[RunRecord, RunRecord]]) -> list[MatchedRu
     for ours, theirs in pairs:
         try:
             a, b = outcome_table(ours.measures.get(OUTCOMES)), outcome_table(theirs.measures.get(OUTCOMES))
-        except ValueError:  # a damaged cell: validate names it; here the comparison falls back to runs
+        except ValueError:  # a damaged cell: the leaderboard leaves such records out before pairing
             return None
         if a is None or b is None or not same_examples(a, b):
             return None
         runs.append(MatchedRun(strategy=a, baseline=b))
     return runs
+
+
+def comparison_notes(records: list[RunRecord], baseline: str) -> list[str]:
+    """One line per run left unpaired, and per row whose intervals fell back to runs because some pairs store no outcomes."""
+    found = pairing(records, baseline)
+    notes = [f"Not paired with {baseline}: {line}." for line in found.unpaired]
+    for (scenario, strategy), pairs in sorted(found.pairs.items()):
+        without = sum(outcome_table(a.measures.get(OUTCOMES)) is None or outcome_table(b.measures.get(OUTCOMES)) is None for a, b in pairs)
+        if 0 < without:
+            notes.append(
+                f"{strategy} on {scenario}: {without} of {len(pairs)} pair(s) store no per-example outcomes (records older than "
+                "schema 3), so its accuracy intervals resample runs only; rerun those runs for example-level intervals."
+            )
+    return notes
 
 
 def _example_difference(scenario: str, strategy: str, column: Column, runs: list[MatchedRun]) -> PairedDifference:
@@ -162,7 +213,7 @@ def compare_markdown(differences: list[PairedDifference], baseline: str) -> str:
     """One row per (scenario, strategy): ``mean [low, high]`` per column, ``*`` where the interval excludes 0,
     followed by a line saying what the intervals resample."""
     if not differences:
-        return "(no strategy shares an order and seed with the baseline)"
+        return "(no run of another strategy shares an order, a seed and the data with the baseline: nothing to pair)"
     columns = [c for c in COLUMNS if c.key in COMPARED_KEYS and any(d.column == c for d in differences)]
     rows: dict[tuple[str, str], dict[str, str]] = {}
     for d in differences:

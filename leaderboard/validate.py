@@ -75,6 +75,11 @@ def outcome_problems(record: RunRecord) -> list[str]:
     return problems
 
 
+def record_problems(record: RunRecord) -> list[str]:
+    """Everything wrong with a parsed record: outcomes that disagree with their scores, metrics that disagree with the raw numbers."""
+    return outcome_problems(record) + metric_problems(record)
+
+
 def validate_results(results_dir: str | Path) -> list[str]:
     """One line per problem found in the records of ``results_dir`` (empty: all valid).
 
@@ -96,5 +101,5 @@ def validate_results(results_dir: str | Path) -> list[str]:
         except ValueError as exc:
             lines.append(f"{path.name}: {exc}")
             continue
-        lines.extend(f"{path.name}: {problem}" for problem in outcome_problems(record) + metric_problems(record))
+        lines.extend(f"{path.name}: {problem}" for problem in record_problems(record))
     return lines

@@ -79,7 +79,7 @@ def test_a_bad_record_is_skipped_and_named(case: str, command: list[str], tmp_pa
     out = ["--out", str(tmp_path / ("figs" if command == ["plots"] else "board.out"))]
     assert main(["leaderboard", *command, "--results", str(folder), *out]) == 0
     err = capsys.readouterr().err
-    assert err.startswith("bad.json: skipped, not a valid run record") and message in err, err
+    assert err.startswith("left out 1 of 3 record file(s): bad.json (not a valid run record") and message in err, err
     if command == []:
         text = (tmp_path / "board.out").read_text()
         assert "naive" in text and "ewc" in text and "replay" not in text

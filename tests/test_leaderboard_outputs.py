@@ -51,12 +51,12 @@ def test_plots_command(tmp_path: Path) -> None:
 def test_validate_recomputes_metrics_and_checks_the_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from benchmark.results.metrics import compute_metrics
 
-    good = make_record("naive", 0, None)
+    good = make_record("naive", 0, 0.85)
     good.metrics = compute_metrics(good.measures)
     write_record(tmp_path, good)
     assert validate_results(tmp_path) == []
     assert main(["leaderboard", "validate", "--results", str(tmp_path)]) == 0
-    tampered = make_record("ewc", 0, None)
+    tampered = make_record("ewc", 0, 0.85)
     tampered.metrics = dict(good.metrics, acc=0.99)
     write_record(tmp_path, tampered)
     bad_shape = json.loads(json.dumps(good.to_json()))

@@ -10,19 +10,27 @@ from pathlib import Path
 import pytest
 
 from benchmark.cli import main
+from benchmark.results.metrics import compute_metrics
 from benchmark.results.records import SCHEMA_VERSION, RunRecord, TaskTiming, read_record, write_record
-from leaderboard.aggregate import aggregate, load_records, sort_rows
+from leaderboard.aggregate import aggregate, sort_rows
+from leaderboard.loading import load_records
 from leaderboard.formats import render
 
 
 def make_record(strategy: str, seed: int, acc: float | None, forgetting: float | None = 0.1, *, ppl_ratio: float | None = 1.2,
                 reference: bool = False, status: str = "finished", scenario: str = "toy", order: int = 1) -> RunRecord:
-    metrics = {"acc": acc, "forgetting": forgetting, "ppl_ratio": ppl_ratio}
+    """A two-task record whose raw numbers give ``acc``, ``forgetting`` and ``ppl_ratio`` (None: not measured), with every
+    metric computed from them, as a run stores it (so it passes validate, which the leaderboard requires)."""
+    first = None if acc is None or forgetting is None else acc + forgetting  # task a right after it was learned
+    measures = {
+        "accuracy": [[0.5, 0.5], [first, 0.5], [acc, acc]], "perplexity": [10.0, 11.0, None if ppl_ratio is None else 10.0 * ppl_ratio],
+        "bits_per_byte": [1.0, 1.1, 1.2],
+    }
+    metrics = compute_metrics(measures) if status == "finished" else {}
+    assert status != "finished" or (metrics["acc"], metrics["forgetting"]) == (pytest.approx(acc) if acc is not None else None, pytest.approx(forgetting) if first is not None else None)
     return RunRecord(
         scenario=scenario, scenario_version=1, order=order, tasks=["a", "b"], strategy=strategy, seed=seed, model="tiny",
-        setting="task_incremental", measures={
-            "accuracy": [[0.5, 0.5], [0.9, 0.5], [0.8, 0.9]], "perplexity": [10.0, 11.0, 12.0], "bits_per_byte": [1.0, 1.1, 1.2],
-        }, metrics=metrics if status == "finished" else {},
+        setting="task_incremental", measures=measures, metrics=metrics,
         parameters={"total": 1000, "trainable": 1000, "added": 0, "extra_bytes": 2 * 2**20}, timings=[TaskTiming("a", 1.0, 0.5, 0.2, 4)],
         total_seconds=2.0 + seed, data_hashes={"a": "x", "b": "y"}, config={}, environment={}, status=status, reference=reference,
     )
@@ -111,10 +119,10 @@ def test_corrupt_and_partial_records_are_reported_and_skipped(tmp_path: Path, ca
     (tmp_path / "other.json").write_text('{"hello": 1}')
     loaded = load_records(tmp_path)
     assert len(loaded.records) == len(RECORDS)
-    assert sorted(p.split(":")[0] for p in loaded.problems) == ["broken.json", "other.json"]
+    assert sorted(p.split(" (")[0] for p in loaded.problems) == ["broken.json", "other.json"]
     assert main(["leaderboard", "--results", str(tmp_path), "--format", "md"]) == 0
     captured = capsys.readouterr()
-    assert "broken.json: skipped" in captured.err and "| naive" in captured.out
+    assert captured.err.startswith("left out 2 of 7 record file(s): broken.json (not a valid run record") and captured.err.count("\n") == 1 and "| naive" in captured.out
 
 
 def test_leaderboard_of_a_missing_directory_is_a_user_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
