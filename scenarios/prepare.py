@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.core.hashing import digest, name_number
-from benchmark.core.errors import UserError
+from benchmark.core.errors import MissingFiles, UserError
 from scenarios.loaders import run_loader
 from scenarios.spec import CorpusSpec, Fields, SourceSpec, TaskSpec
 
@@ -234,7 +234,8 @@ def load_frame(spec: TaskSpec | CorpusSpec, *, data_dir: Path | None, where: str
         return run_loader(source.loader, source.args, data_dir=data_dir, where=where)
     except UserError as exc:
         if local_hint:
-            raise UserError(f"{exc} (offline, put {local_hint} under a folder and pass it as --data-dir)") from exc
+            message = f"{exc} (offline, put {local_hint} under a folder and pass it as --data-dir)"
+            raise (MissingFiles(message, exc.paths) if isinstance(exc, MissingFiles) else UserError(message)) from exc
         raise
 
 
@@ -252,6 +253,13 @@ def prepare_task(
     frame = _deduplicate(_clean_frame(raw, spec, field_map(spec, spec.source_for(data_dir)), where))
     if frame.empty:
         raise UserError(f"{where}: no examples are left after dropping labels and duplicates; check the source and drop_labels")
+    if "split" in raw.columns and set(raw["split"]) >= {"train", "test"}:
+        emptied = [s for s in ("train", "test") if not (frame["split"] == s).any()]
+        if emptied:  # never split the other one into both: that would train on test examples
+            raise UserError(
+                f"{where}: no {emptied[0]} example is left after dropping labels and duplicates, and the source's own splits are kept "
+                f"apart; check drop_labels and the source's {emptied[0]} split"
+            )
     train = SplitSize(train_size or spec.train_size, None if train_size else spec.train_per_class, spec.balance)
     test = SplitSize(test_size or spec.test_size, None if test_size else spec.test_per_class, spec.balance)
     rng = task_rng(seed, spec.name)

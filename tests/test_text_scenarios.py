@@ -87,7 +87,10 @@ def test_missing_cl_benchmark_files_are_named(tmp_path: Path, capsys: pytest.Cap
     out = tmp_path / "out"
     assert main(["--scenario", "olora_standard", "--formulation", "text", "--model", "tiny", "--data-dir", str(tmp_path), "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert f"{tmp_path}/cl_benchmark/dbpedia/train.json, {tmp_path}/cl_benchmark/dbpedia/labels.json are missing" in err
+    # every missing file of every task in one message (the user used to learn of yahoo's only after fixing dbpedia's)
+    assert f"{tmp_path}/cl_benchmark/dbpedia/train.json, {tmp_path}/cl_benchmark/dbpedia/labels.json, {tmp_path}/cl_benchmark/amazon/train.json" in err
+    assert f"{tmp_path}/cl_benchmark/yahoo/labels.json" in err and f"{tmp_path}/wikitext-2/test.txt" in err  # the corpus too
+    assert "scenario 'olora_standard' needs 12 file(s) that are missing" in err and err.count("\n") == 1
     assert nothing_written(out)
     assert main(["--scenario", "olora_standard", "--formulation", "text", "--model", "tiny", "--out", str(out)]) == 2
     assert "pass --data-dir, the folder that holds cl_benchmark/dbpedia/" in capsys.readouterr().err

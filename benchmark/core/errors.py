@@ -20,3 +20,19 @@ class UserError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class MissingFiles(UserError):
+    """Files a source needs that are not there.
+
+    Raised per task with the sentence for that task alone; a scenario's preparation
+    collects them over all its tasks, so that one message names every missing file
+    instead of one per attempt.
+
+    Attributes:
+        paths: The missing files, as the user should create them.
+    """
+
+    def __init__(self, message: str, paths: list[str]) -> None:
+        super().__init__(message)
+        self.paths = list(paths)

@@ -15,7 +15,7 @@ import torch
 
 from benchmark.core.config import SuiteConfig
 from benchmark.core.environment import default_threads, describe_environment, physical_cores
-from benchmark.core.errors import UserError
+from benchmark.core.errors import MissingFiles, UserError
 from benchmark.engine.measures import Measure, MeasureEnv, build_measures
 from benchmark.engine.parallel import Parallel
 from benchmark.model.backbones import Backbone, load_backbone
@@ -63,25 +63,44 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
+def all_missing(missing: list[MissingFiles], source: str) -> UserError:
+    """One error naming every missing file of a scenario (the task's own sentence when only one task misses files)."""
+    if len(missing) == 1:
+        return missing[0]
+    paths = [p for exc in missing for p in exc.paths]
+    return UserError(
+        f"{source} needs {len(paths)} file(s) that are missing: {', '.join(paths)}; put them there, pass --data-dir pointing at the "
+        "folder that holds them, or copy the scenario file without those tasks"
+    )
+
+
 def prepare_data(config: SuiteConfig, spec: ScenarioSpec) -> PreparedData:
     """Loads and splits every task for every seed (this is where bad data is reported)."""
     data_dir = Path(config.data_dir).expanduser() if config.data_dir else None
     if data_dir is not None and not data_dir.is_dir():
         raise UserError(f"--data-dir {config.data_dir!r} is not a directory; pass the folder that holds the scenario's files")
     source = f"scenario {spec.name!r}"
-    by_seed = {
-        seed: {
-            task.name: prepare_task(
-                task, seed=seed, data_dir=data_dir, source_name=source,
-                train_size=config.train_size, test_size=config.test_size,
-            )
-            for task in spec.tasks
-        }
-        for seed in config.seeds
-    }
+    by_seed: dict[int, dict[str, TaskDataset]] = {}
+    missing: list[MissingFiles] = []  # collected over every task, so one message names every missing file
+    for seed in config.seeds:
+        by_seed[seed] = {}
+        for task in spec.tasks:
+            try:
+                by_seed[seed][task.name] = prepare_task(
+                    task, seed=seed, data_dir=data_dir, source_name=source, train_size=config.train_size, test_size=config.test_size,
+                )
+            except MissingFiles as exc:
+                missing.append(exc)
+        if missing:
+            break
     documents: list[str] = []
     if spec.perplexity is not None and config.eval.ppl_tokens > 0:
-        documents = prepare_corpus(spec.perplexity, data_dir=data_dir, source_name=source)
+        try:
+            documents = prepare_corpus(spec.perplexity, data_dir=data_dir, source_name=source)
+        except MissingFiles as exc:
+            missing.append(exc)
+    if missing:
+        raise all_missing(missing, source)
     return PreparedData(spec=spec, by_seed=by_seed, corpus_documents=documents)
 
 

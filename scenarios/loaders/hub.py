@@ -39,5 +39,7 @@ def hub(
                 f"hub dataset {dataset!r} (config {config!r}, split {hub_split!r}) could not be loaded{offline}: {reason}; "
                 "check the id and your network, or point the scenario at local files with --data-dir"
             ) from exc
+        if len(ds) == 0:  # the other split would otherwise be split into both, training on test examples
+            raise UserError(f"hub dataset {dataset!r} (config {config!r}) has no examples in split {hub_split!r}; map {split!r} to another split in source.args.splits")
         parts.append(ds.to_pandas().assign(split=split))
     return pd.concat(parts, ignore_index=True)

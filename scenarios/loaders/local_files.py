@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.core.errors import UserError
+from benchmark.core.errors import MissingFiles, UserError
 from scenarios.loaders import register_loader
 
 FORMATS = ("csv", "tsv", "jsonl", "json", "parquet", "senteval", "text", "wikitext")
@@ -100,7 +100,7 @@ def read_table(
     if path.is_dir():
         raise UserError(f"data file {str(path)!r} is a directory; point source.args.path (or files) at a file inside it")
     if not path.is_file():
-        raise UserError(f"data file {str(path)!r} does not exist; pass --data-dir pointing at the folder that holds it")
+        raise MissingFiles(f"data file {str(path)!r} does not exist; pass --data-dir pointing at the folder that holds it", [str(path)])
     named, encoding = encoding, _text_encoding(encoding, path)
     fmt = fmt or infer_format(path)
     if fmt not in FORMATS:
@@ -162,5 +162,9 @@ def local_files(
     parts = []
     for split, name in files.items():
         frame = read_table(resolve(name, data_dir), format, encoding=encoding, columns=columns, quoting=quoting)
+        if frame.empty:  # the other file would otherwise be split into both, training on test examples
+            raise UserError(
+                f"the {split} file {str(resolve(name, data_dir))!r} holds no examples; fill it, or give one file as 'path' for the harness to split"
+            )
         parts.append(frame.assign(split=split))
     return pd.concat(parts, ignore_index=True)
