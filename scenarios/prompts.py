@@ -9,6 +9,7 @@ get wrong here is reported when the scenario is read, before any data is loaded.
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -61,17 +62,48 @@ def task_prompt(spec: ScenarioSpec, task: TaskSpec) -> TaskPrompt:
     )
 
 
+def normalise_answer(text: str) -> str:
+    """Lower case, surrounding whitespace and punctuation stripped, inner whitespace collapsed: how greedy outputs are matched to answers."""
+    return re.sub(r"\s+", " ", text.strip().strip(string.punctuation + " \n\t").lower())
+
+
 def _fields(template: str, where: str) -> set[str]:
     try:
-        return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+        parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
         raise UserError(f"{where}: prompt {template!r} is not a valid template ({exc}); write literal braces as {{{{ and }}}}") from exc
+    for _, name, spec, conversion in parsed:
+        if name is not None and (spec or conversion):  # {text:>10000000} pads every prompt; {text:d} fails on a string
+            written = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            raise UserError(f"{where}: prompt {template!r} writes {written}; a placeholder takes no format spec or conversion, so write {{{name}}}")
+    return {name for _, name, _, _ in parsed if name is not None}
+
+
+def _check_answers(task: TaskSpec, prompt: TaskPrompt, where: str) -> None:
+    stray = sorted(set(task.answers) - set(task.labels))
+    if stray:
+        raise UserError(f"{where}: 'answers' names {stray}, which are not in labels {task.labels}; use label names as its keys")
+    blank = [label for label, answer in zip(task.labels, prompt.answers) if not normalise_answer(answer)]
+    if blank:
+        raise UserError(f"{where}: the answer of label {blank[0]!r} is empty or only punctuation; give every label an answer with words")
+    seen: dict[str, str] = {}
+    for label, answer in zip(task.labels, prompt.answers):
+        other = seen.setdefault(normalise_answer(answer), label)
+        if other != label:
+            raise UserError(
+                f"{where}: labels {other!r} and {label!r} have answers that differ only in case, spaces or punctuation "
+                f"({prompt.answers[task.labels.index(other)]!r}, {answer!r}), which greedy decoding cannot tell apart; give them different words"
+            )
 
 
 def validate_prompts(spec: ScenarioSpec, source: str) -> None:
     """Checks every task's template placeholders and answers (raises UserError)."""
+    if spec.prompt is not None and not spec.prompt.strip():
+        raise UserError(f"{source}: the scenario's prompt is empty; leave it out for the default template, or write one with {{text}}")
     for task in spec.tasks:
         where = f"{source}: task {task.name!r}"
+        if task.prompt is not None and not task.prompt.strip():
+            raise UserError(f"{where}: prompt is empty; leave it out for the scenario's template, or write one with {{text}}")
         prompt = task_prompt(spec, task)
         fields = _fields(prompt.template, where)
         unknown = sorted(fields - set(PLACEHOLDERS))
@@ -83,12 +115,4 @@ def validate_prompts(spec: ScenarioSpec, source: str) -> None:
             raise UserError(f"{where}: is a sentence-pair task but prompt {prompt.template!r} has no {{text_pair}}; add it")
         if not is_pair_task(task) and "text_pair" in fields:
             raise UserError(f"{where}: prompt {prompt.template!r} uses {{text_pair}} but the task has no text_pair_field; remove it")
-        stray = sorted(set(task.answers) - set(task.labels))
-        if stray:
-            raise UserError(f"{where}: 'answers' names {stray}, which are not in labels {task.labels}; use label names as its keys")
-        blank = [label for label, answer in zip(task.labels, prompt.answers) if not answer.strip()]
-        if blank:
-            raise UserError(f"{where}: the answer of label {blank[0]!r} is empty; give every label a non-empty answer")
-        twice = sorted({a for a in prompt.answers if prompt.answers.count(a) > 1})
-        if twice:
-            raise UserError(f"{where}: answer {twice[0]!r} is given to two labels; give every label its own answer string")
+        _check_answers(task, prompt, where)

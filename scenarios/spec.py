@@ -227,6 +227,9 @@ def parse_scenario(data: Any, *, source: str, path: str = "") -> ScenarioSpec:
                 if isinstance(holder.get("label_map"), dict):
                     holder["label_map"] = {str(k): str(v) for k, v in holder["label_map"].items()}
             if isinstance(task.get("answers"), dict):
+                empty = [str(k) for k, v in task["answers"].items() if v is None]
+                if empty:  # str(None) would train the literal answer "None"
+                    raise UserError(f"{source}: task {task.get('name')!r}: answers.{empty[0]} is null; give it an answer string or leave it out (the label is the default)")
                 task["answers"] = {str(k): str(v) for k, v in task["answers"].items()}
             if isinstance(task.get("labels"), list):
                 task["labels"] = [str(v) for v in task["labels"]]

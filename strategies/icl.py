@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import torch
 
+from benchmark.core.errors import UserError
 from benchmark.core.hashing import derived_seed
+from benchmark.model.backbones import Backbone
 from benchmark.model.encoding import EncodedTask
 from benchmark.model.prompt_encoding import Demonstration, PromptEncoder
 from benchmark.model.task_model import TaskModel
@@ -37,9 +39,26 @@ class InContext(Strategy):
         model.requires_grad_(False)
         return model
 
-    def demonstrations(self, task: EncodedTask) -> list[Demonstration]:
-        """``shots`` training examples of ``task``, cycling over its classes."""
-        generator = torch.Generator().manual_seed(derived_seed(self.run.seed, "icl", task.name))
+    def check_tasks(self, tasks: list[EncodedTask], backbone: Backbone, seed: int) -> None:
+        """Refuses demonstrations that would not fit the model: the longest test prompt with them, and the longest answer."""
+        limit = backbone.max_positions
+        if limit is None:
+            return
+        for task in tasks:
+            longest = max(range(len(task.test.input_ids)), key=lambda k: len(task.test.input_ids[k]))
+            text, pair = task.text.test_texts[longest]
+            encoder = PromptEncoder(backbone.tokenizer, task.text.prompt, task.text.max_length, backbone.name)
+            (prompt,) = encoder.prompts([text], None if pair is None else [pair], self.demonstrations(task, seed))
+            need = len(prompt) + max(map(len, task.test.answers or [[]]))
+            if need > limit:
+                raise UserError(
+                    f"strategy 'icl': task {task.name!r}'s test prompts with {self.shots} demonstrations reach {need} tokens, more than the "
+                    f"{limit} positions of model {backbone.name!r}; lower strategy_args.icl.shots or the task's max_length"
+                )
+
+    def demonstrations(self, task: EncodedTask, seed: int | None = None) -> list[Demonstration]:
+        """``shots`` training examples of ``task``, cycling over its classes (drawn with the run's seed unless ``seed`` is given)."""
+        generator = torch.Generator().manual_seed(derived_seed(self.run.seed if seed is None else seed, "icl", task.name))
         by_class = {c: [e for e in task.text.train_texts if e[2] == c] for c in task.text.own_classes}
         pools = {c: [pool[i] for i in torch.randperm(len(pool), generator=generator).tolist()] for c, pool in by_class.items() if pool}
         classes, picked = sorted(pools), []

@@ -267,6 +267,8 @@ def validate(config: SuiteConfig, source: str) -> None:
         raise UserError(
             f"{source}: field 'train.max_grad_norm' must be positive (or null for no clipping), got {config.train.max_grad_norm}"
         )
+    if config.decode != "rank" and config.formulation != "text":
+        raise UserError(f"{source}: --decode {config.decode} chooses how text answers are scored, so it needs --formulation text; add it or leave --decode out")
     _check_seeds_and_names(config, source)
     config.lm_eval.check(source)
     if config.launch.jobs != 1 and config.launch.launcher != "local":

@@ -101,6 +101,13 @@ class Strategy:
         does not have, say), so that such a mistake never surfaces mid-run.
         """
 
+    def check_tasks(self, tasks: list[EncodedTask], backbone: Backbone, seed: int) -> None:
+        """Raises a UserError, before any work, if the strategy cannot run on these encoded tasks (one order and seed).
+
+        Called once per (order, seed) of a suite after its tasks are encoded (in-context
+        demonstrations that would not fit the model's positions, say).
+        """
+
     def bind(self, run: RunContext) -> None:
         """Called once per run before :meth:`wrap_model`; keeps the run context."""
         self.run = run
@@ -175,6 +182,10 @@ class Composite(Strategy):
     def check_backbone(self, backbone: Backbone) -> None:
         for part in self.parts:
             part.check_backbone(backbone)
+
+    def check_tasks(self, tasks: list[EncodedTask], backbone: Backbone, seed: int) -> None:
+        for part in self.parts:
+            part.check_tasks(tasks, backbone, seed)
 
     def bind(self, run: RunContext) -> None:
         super().bind(run)

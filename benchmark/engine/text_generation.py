@@ -3,13 +3,12 @@
 Generation goes through transformers' ``generate`` (greedy, no sampling) on left-padded
 prompts, which is the padding side ``generate`` continues correctly (a seq2seq model's
 encoder takes them right-padded as usual). An output counts
-as an answer when it equals one, after :func:`normalise`.
+as an answer when it equals one, after :func:`scenarios.prompts.normalise_answer`
+(the scenario check refuses answers that it would merge).
 """
 
 from __future__ import annotations
 
-import re
-import string
 from collections.abc import Sequence
 
 import torch
@@ -19,11 +18,6 @@ from benchmark.model.batching import pad_batch
 from benchmark.model.task_model import TaskModel
 
 MARGIN_TOKENS = 2  # generated beyond the longest answer target, so a longer wrong output is seen as wrong, not cut to a right one
-
-
-def normalise(text: str) -> str:
-    """Lower case, surrounding whitespace and punctuation stripped, inner whitespace collapsed."""
-    return re.sub(r"\s+", " ", text.strip().strip(string.punctuation + " \n\t").lower())
 
 
 def left_padded(prompts: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -49,6 +49,18 @@ class Backbone:
         return not self.no_lm_head_reason
 
     @property
+    def max_positions(self) -> int | None:
+        """How many token positions the model can attend to (None: no fixed limit, as with T5's relative positions)."""
+        config = self.model.config
+        if getattr(config, "relative_attention_num_buckets", None):  # T5's relative positions have no table to run out of
+            return None
+        for name in ("max_position_embeddings", "n_positions", "n_ctx", "max_sequence_length"):
+            value = getattr(config, name, None)
+            if isinstance(value, int) and value > 0:
+                return value
+        return None
+
+    @property
     def pad_id(self) -> int:
         """The padding token id (set for every backbone at load time)."""
         return int(self.tokenizer.pad_token_id)
@@ -125,7 +137,10 @@ def load_backbone(name: str, *, kind: Literal["auto", "causal", "encoder", "seq2
         texts: The scenario's texts, for models whose tokenizer is built from data (``tiny``).
     """
     if name in MODELS:
-        return MODELS.get(name)(texts=texts or [])
+        backbone = MODELS.get(name)(texts=texts or [])
+        if kind not in ("auto", backbone.kind):  # a registered model is built as what it is: the flag would be recorded, not applied
+            raise UserError(f"--model-kind {kind} does not apply to model {name!r}, which is a registered {backbone.kind} model; leave --model-kind out")
+        return backbone
     looks_like_path = name.startswith((".", "/", "~")) or os.sep in name and Path(name).expanduser().exists()
     path = Path(name).expanduser()
     if looks_like_path and not path.exists():

@@ -127,6 +127,21 @@ def check_kind(config: SuiteConfig, kind: str) -> None:
         raise UserError(f"model {config.model!r} is an encoder-decoder (seq2seq), which poses tasks as text only; add --formulation text")
 
 
+def check_model_folders(models: list[str]) -> None:
+    """Refuses two models whose records would share one folder ``<out>/<model>`` (one record would replace the other)."""
+    if len(models) < 2:
+        return
+    folders: dict[str, str] = {}
+    for model in models:
+        folder = slug(model)
+        if folder in folders:
+            raise UserError(
+                f"--model names {folders[folder]!r} and {model!r}, whose records would share the folder {folder!r} under --out; "
+                "run them into different --out directories, or rename one so that the names differ in more than punctuation"
+            )
+        folders[folder] = model
+
+
 def model_suite(config: SuiteConfig, model: str) -> SuiteConfig:
     """The one-model suite of ``model`` in a suite over several models: its own results directory ``<out>/<model>``."""
     if len(suite_models(config)) == 1:
@@ -159,6 +174,7 @@ def run_suite(config: SuiteConfig, *, on_run: Callable[[RunOutcome, Path], None]
         SuiteIncomplete: When a worker died; finished runs are recorded, and running the
             same suite again completes the missing ones.
     """
+    check_model_folders(suite_models(config))
     # Every model is prepared before the first run, so a mistake that only one of them shows stops the suite before any work.
     prepared = [prepare_suite(model_suite(config, model)) for model in suite_models(config)]
     records: list[RunRecord] = []
@@ -191,6 +207,10 @@ def prepare_suite(config: SuiteConfig) -> PreparedSuite:
     if parallel.is_main:
         remove_own_stale_files(config.out)
     planned = plan_runs(setup, config, orders)
+    for order in orders:
+        for seed in config.seeds:
+            for strategy in strategies:
+                strategy.check_tasks(setup.tasks(config, order, seed), setup.backbone, seed)
     finished = {p.run_id: _existing_record(config, p.run_id, p.fingerprint) for p in planned}
     return PreparedSuite(config=config, setup=setup, planned=planned, finished=finished)
 
