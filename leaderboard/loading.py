@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmark.results.records import RunRecord, read_record, record_files, slug
+from leaderboard.aggregate import posed_as
 from leaderboard.validate import record_problems
 
 
@@ -40,11 +41,16 @@ def _is_canonical(path: Path, record: RunRecord, results_dir: Path) -> bool:
     return path.stem == record.run_id and path.parent in (results_dir, results_dir / slug(record.model))
 
 
+def run_identity(record: RunRecord) -> tuple[object, ...]:
+    """What makes a run one cell of a results directory: model, scenario and its version, how tasks were posed, order, strategy, seed."""
+    return (record.model, record.scenario, record.scenario_version, posed_as(record), record.order, record.strategy, record.seed)
+
+
 def load_records(results_dir: str | Path) -> LoadedRecords:
     """Reads every record in ``results_dir``; files that do not parse or validate, and second copies of a run, are left out and named.
 
-    Two files are the same run when they share the model and the run id (scenario, order,
-    strategy and seed): a results directory holds one record per run. The copy at the
+    Two files are the same run when they share :func:`run_identity`: a results directory
+    holds one record per run. The copy at the
     path the run itself wrote is kept; otherwise the first by path.
     """
     directory = Path(results_dir)
@@ -61,9 +67,9 @@ def load_records(results_dir: str | Path) -> LoadedRecords:
             problems.append(f"{_name(path, directory)} (fails validation: {invalid[0]}; run 'leaderboard validate' for every problem)")
             continue
         usable.append((path, record))
-    kept: dict[tuple[str, str], tuple[Path, RunRecord]] = {}
+    kept: dict[tuple[object, ...], tuple[Path, RunRecord]] = {}
     for path, record in sorted(usable, key=lambda item: (not _is_canonical(item[0], item[1], directory), item[0])):
-        key = (record.model, record.run_id)
+        key = run_identity(record)
         if key in kept:
             first_path, first = kept[key]
             same = "an identical copy" if record.fingerprint == first.fingerprint else "another record of the same run (different configuration)"

@@ -55,10 +55,30 @@ def test_a_version_2_record_reads_as_it_is_and_validates_without_outcomes(tmp_pa
     assert validate_results(tmp_path) == []
 
 
-@pytest.mark.parametrize("version", [0, 4, "1", None])
+@pytest.mark.parametrize("version", [0, 5, "1", None])
 def test_an_unknown_schema_version_is_refused_by_name(tmp_path: Path, version: object) -> None:
     raw = json.loads(V1_FILE.read_text())
     raw["schema_version"] = version
     (tmp_path / V1_FILE.name).write_text(json.dumps(raw))
     (problem,) = validate_results(tmp_path)
-    assert f"schema_version {version!r} is not one of [1, 2, 3]" in problem
+    assert f"schema_version {version!r} is not one of [1, 2, 3, 4]" in problem
+
+
+def test_a_schema_3_record_reads_with_the_revised_lm_recovery_fraction(tmp_path: Path) -> None:
+    from benchmark.results.metrics import compute_metrics
+    from leaderboard.validate import validate_results
+    from tests.test_leaderboard_table import make_record
+
+    record = make_record("naive", 0, 0.8)
+    record.measures["perplexity"] = [10.0, 10.0, 10.02]  # a 0.2% increase
+    record.measures["lm_recovery"] = [[10.0] * 7, None, [10.02, 9.8, 9.6, 9.4, 9.2, 9.0, 8.75]]
+    record.metrics = compute_metrics(record.measures)
+    assert record.metrics["lm_recovery_fraction"] is None  # the revised definition: no meaningful value
+    raw = record.to_json()
+    raw["schema_version"], raw["metrics"]["lm_recovery_fraction"] = 3, (10.02 - 8.75) / 0.02  # what schema 3 stored: 6350%
+    (tmp_path / "old.json").write_text(json.dumps(raw))
+    assert read_record(tmp_path / "old.json").metrics["lm_recovery_fraction"] is None
+    assert validate_results(tmp_path) == []
+    raw["schema_version"] = 4  # a current record storing the unbounded value is a tampered one
+    (tmp_path / "old.json").write_text(json.dumps(raw))
+    assert any("lm_recovery_fraction" in line for line in validate_results(tmp_path))

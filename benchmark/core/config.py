@@ -249,6 +249,11 @@ def validate(config: SuiteConfig, source: str) -> None:
             raise UserError(f"{source}: field {name!r} is {value}, more than the {MAX_PROCESSES_OR_THREADS} any machine can use; give a smaller number")
     if config.eval.ppl_tokens < 0:
         raise UserError(f"{source}: field 'eval.ppl_tokens' must be 0 (no perplexity) or more, got {config.eval.ppl_tokens}")
+    # A perplexity window predicts each token from the ones before it: one token alone predicts nothing.
+    if config.eval.ppl_context < 2:
+        raise UserError(f"{source}: field 'eval.ppl_context' is {config.eval.ppl_context}, but a perplexity window needs at least 2 tokens; use e.g. 64 or more")
+    if config.eval.ppl_tokens == 1:
+        raise UserError(f"{source}: field 'eval.ppl_tokens' is 1, but a perplexity window needs at least 2 tokens; use 0 (no perplexity) or e.g. 1024")
     if not config.strategies:
         raise UserError(f"{source}: field 'strategies' is empty; name at least one strategy, e.g. --strategies naive")
     if not config.seeds:

@@ -218,15 +218,22 @@ def compute_metrics(series: Mapping[str, Sequence[Any] | None]) -> dict[str, flo
         name: outcome_table(values) if name in OUTCOME_SERIES else series_array(values)
         for name, values in series.items() if name not in LAYERED_OUTCOME_SERIES
     }
-    values: dict[str, float | None] = {}
-    for entry in METRICS:
-        metric = entry.obj
-        names = metric.input if isinstance(metric.input, tuple) else (metric.input,)
-        data = [inputs.get(name) for name in names]
-        if any(array is None for array in data):
-            values[metric.name] = None
-            continue
-        with np.errstate(all="ignore"):
-            value = metric.fn(*data)
-        values[metric.name] = None if value is None or not np.isfinite(value) else float(value)
-    return values
+    return {entry.obj.name: _value(entry.obj, inputs) for entry in METRICS}
+
+
+def compute_metric(name: str, series: Mapping[str, Sequence[Any] | None]) -> float | None:
+    """One registered metric on the series it reads (as :func:`compute_metrics` gives it)."""
+    metric = METRICS.get(name)
+    names = metric.input if isinstance(metric.input, tuple) else (metric.input,)
+    inputs = {n: outcome_table(series.get(n)) if n in OUTCOME_SERIES else series_array(series.get(n)) for n in names if n in series}
+    return _value(metric, inputs)
+
+
+def _value(metric: Metric, inputs: Mapping[str, Any]) -> float | None:
+    names = metric.input if isinstance(metric.input, tuple) else (metric.input,)
+    data = [inputs.get(name) for name in names]
+    if any(array is None for array in data):
+        return None
+    with np.errstate(all="ignore"):
+        value = metric.fn(*data)
+    return None if value is None or not np.isfinite(value) else float(value)

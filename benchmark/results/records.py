@@ -7,9 +7,11 @@ reproduce the run (config, git hash, package versions, data hashes).
 Schema versions: 1 stored ``accuracy_matrix``, ``perplexity`` and ``bits_per_byte`` at
 the top level; 2 stores every measured series under ``measures`` (those three among
 them); 3 adds the per-example ``outcomes`` series (text cells), which an older reader
-would refuse by its version rather than by a confusing type error. Version-1 files are
-read by moving the three into ``measures``; version-2 files read as they are (no
-outcomes: the paired comparison then falls back to run-level differences).
+would refuse by its version rather than by a confusing type error; 4 bounds
+``lm_recovery_fraction`` (:data:`REVISED_METRICS`: an older record's value is recomputed
+from its raw curve when read). Version-1 files are read by moving the three into
+``measures``; version-2 files read as they are (no outcomes: the paired comparison then
+falls back to run-level differences).
 """
 
 from __future__ import annotations
@@ -24,10 +26,13 @@ from typing import Any
 from benchmark.core.atomic_io import atomic_write_json
 from benchmark.core.errors import UserError
 from benchmark.core.typed_yaml import from_mapping
+from benchmark.results.metrics import compute_metric
 from benchmark.results.outcomes import LAYERED_OUTCOME_SERIES, OUTCOME_SERIES, is_cell as is_outcomes_cell
 
-SCHEMA_VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)
+SCHEMA_VERSION = 4
+READABLE_VERSIONS = (1, 2, 3, 4)
+# Metrics whose definition changed with a schema version: older records have them recomputed from their raw values on read.
+REVISED_METRICS = {4: ("lm_recovery_fraction",)}
 V1_SERIES = {"accuracy_matrix": "accuracy", "perplexity": "perplexity", "bits_per_byte": "bits_per_byte"}  # version-1 field: its series
 RECORD_SUFFIX = ".json"
 OUT_FIX = "free space there or pass another --out"
@@ -132,7 +137,17 @@ class RunRecord:
         problems = structure_problems(record)
         if problems:
             raise ValueError("; ".join(problems))
+        revise_metrics(record, version)
         return record
+
+
+def revise_metrics(record: RunRecord, version: int) -> None:
+    """Recomputes, from the record's raw values, the metrics whose definition changed after schema ``version``."""
+    for since, names in REVISED_METRICS.items():
+        if version < since and record.status == "finished":
+            for name in names:
+                if name in record.metrics:
+                    record.metrics[name] = compute_metric(name, record.measures)
 
 
 def upgraded_from_v1(data: dict[str, Any]) -> dict[str, Any]:

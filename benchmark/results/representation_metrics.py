@@ -83,12 +83,22 @@ def lm_recovery_steps(curve: np.ndarray, ppl: np.ndarray) -> float:
     return float(within[0]) if within else float("nan")
 
 
+MIN_RECOVERY_INCREASE = 0.01  # of PPL_0: below it the fraction is a ratio of two noise-sized differences (it read 6347%)
+
+
 @register_metric("lm_recovery_fraction", higher_is_better=True, input=("lm_recovery", "perplexity"), label="LM recovered", kind="percent")
 def lm_recovery_fraction(curve: np.ndarray, ppl: np.ndarray) -> float:
-    """Share of the perplexity increase undone at the budget, (PPL_T - PPL_T,32) / (PPL_T - PPL_0); no increase: empty."""
+    """Share of the perplexity increase undone at the budget, min(1, (PPL_T - PPL_T,32) / (PPL_T - PPL_0)).
+
+    Empty unless perplexity rose by at least :data:`MIN_RECOVERY_INCREASE` of PPL_0. At most 1:
+    training on the corpus also lowers the pretrained model's own perplexity (its row-0 curve),
+    so going below PPL_0 is that domain effect, not more than all of the damage undone.
+    """
     last = curve[-1]
     increase = last[0] - ppl[0]
-    return float((last[0] - last[-1]) / increase) if increase > 0 else float("nan")
+    if not increase >= MIN_RECOVERY_INCREASE * ppl[0]:
+        return float("nan")
+    return float(min(1.0, (last[0] - last[-1]) / increase))
 
 
 @register_metric("relearning_savings", higher_is_better=True, input=("task_recovery", "accuracy"), label="relearned", kind="percent")

@@ -197,6 +197,10 @@ def prepare_suite(config: SuiteConfig) -> PreparedSuite:
     check_plan_size(setup, config, orders)
     check_kind(config, setup.backbone.kind)
     check_model_kind(setup.measures, setup.backbone.kind, has_lm_head=setup.backbone.has_lm_head)
+    test_sizes = {name: len(task.test.labels) for name, task in next(iter(setup.data.by_seed.values())).items()}
+    for measure in setup.measures.values():
+        if setup.backbone.has_lm_head or not measure.needs_lm_head:  # else not taken: the record says why
+            measure.check_setup(setup.measure_env, test_sizes)
     for name, strategy in zip(config.strategies, strategies):
         strategy.check_backbone(setup.backbone)
         check_lm_head(name, strategy, setup.backbone)

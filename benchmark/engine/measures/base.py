@@ -145,6 +145,10 @@ class Measure:
     def check(cls, config: SuiteConfig, source: str) -> None:
         """Refuses, in one sentence and before any work, settings under which this measure cannot be taken (default: none)."""
 
+    def check_setup(self, env: MeasureEnv, test_sizes: dict[str, int]) -> None:
+        """Refuses, in one sentence and before any work, a suite whose data cannot give this measure a meaningful value
+        (default: none). ``test_sizes``: each task's number of test examples."""
+
     @classmethod
     def after_for(cls, config: SuiteConfig | None) -> str:
         """When it is taken under ``config`` (by default always :attr:`after`)."""
@@ -187,6 +191,17 @@ def build_measures(names: list[str], config: SuiteConfig | None = None) -> dict[
         measures[name].series = declared  # type: ignore[misc] - the instance's series under this config
         measures[name].after = cls.after_for(config)  # type: ignore[misc] - likewise when it is taken
     return measures
+
+
+def refuse_small_test_splits(measure: str, test_sizes: dict[str, int], minimum: int, why: str) -> None:
+    """Refuses test splits below ``minimum`` examples for ``measure`` (which cannot give a meaningful value on fewer, ``why``)."""
+    small = sorted((n, task) for task, n in test_sizes.items() if n < minimum)
+    if small:
+        n, task = small[0]
+        raise UserError(
+            f"measure {measure!r} needs at least {minimum} test examples per task ({why}), but task {task!r} has {n}; "
+            f"raise --test-size to {minimum} or more, or leave {measure!r} out of --measures"
+        )
 
 
 def check_model_kind(measures: dict[str, Measure], kind: str, *, has_lm_head: bool = True) -> None:

@@ -27,12 +27,13 @@ from typing import Any
 import torch
 
 from benchmark.core.hashing import derived_seed
-from benchmark.engine.measures.base import Measure, MeasureEnv, MeasurePoint, register_measure
+from benchmark.engine.measures.base import Measure, MeasureEnv, MeasurePoint, refuse_small_test_splits, register_measure
 from benchmark.engine.representations import linear_cka, split_features, token_features
 from benchmark.model.encoding import EncodedTask
 from benchmark.model.task_model import TaskModel
 
 CORPUS_TOKENS = 512
+MIN_TASK_EXAMPLES = 10  # cka_tasks' inputs: a task's test split
 CORPUS_WINDOWS = 4  # 4 x 256 tokens by default: enough positions for n = 512, a small share of a run's passes
 
 
@@ -65,6 +66,10 @@ class Cka(Measure):
 
     def __init__(self) -> None:
         self._reference: dict[Any, torch.Tensor] = {}  # the pretrained model's features, by input set
+
+    def check_setup(self, env: MeasureEnv, test_sizes: dict[str, int]) -> None:
+        # On 2 inputs centred Gram matrices are multiples of one matrix, so CKA is 1 whatever the model; on a handful it is noise.
+        refuse_small_test_splits("cka", test_sizes, MIN_TASK_EXAMPLES, "linear CKA over fewer inputs is 1 or noise, whatever the model")
 
     def measure(self, model: TaskModel, point: MeasurePoint, env: MeasureEnv) -> dict[str, Any]:
         pretrained = TaskModel(env.backbone.model, kind=env.backbone.kind, head_sizes={}, seed=0, formulation=env.config.formulation)

@@ -16,8 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 from benchmark.core.hashing import derived_seed
-from benchmark.engine.measures.base import Measure, MeasureEnv, MeasurePoint, register_measure
-from benchmark.engine.probing import cross_fitted_predictions, first_fold_c
+from benchmark.engine.measures.base import Measure, MeasureEnv, MeasurePoint, refuse_small_test_splits, register_measure
+from benchmark.engine.probing import FOLDS, cross_fitted_predictions, first_fold_c
 from benchmark.model.task_model import TaskModel
 from benchmark.results.outcomes import scored
 
@@ -30,6 +30,9 @@ class LayerProbe(Measure):
     after = "last_task"
     reads_features = True
     model_kinds = ("causal", "encoder")
+
+    def check_setup(self, env: MeasureEnv, test_sizes: dict[str, int]) -> None:
+        refuse_small_test_splits("layer_probe", test_sizes, 2 * FOLDS, f"its probes are cross-fitted over {FOLDS} folds, each holding out at least 2")
 
     def measure(self, model: TaskModel, point: MeasurePoint, env: MeasureEnv) -> dict[str, Any]:
         values: dict[int, list[float]] = {}

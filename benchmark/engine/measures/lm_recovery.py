@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 
+from benchmark.core.errors import UserError
 from benchmark.core.hashing import derived_seed
 from benchmark.engine.evaluation import autocast, model_device
 from benchmark.engine.measures.base import Measure, MeasureEnv, MeasurePoint, register_measure
@@ -72,6 +73,18 @@ class LmRecovery(Measure):
 
     def __init__(self) -> None:
         self._held_out: EncodedCorpus | None = None
+
+    def check_setup(self, env: MeasureEnv, test_sizes: dict[str, int]) -> None:
+        if env.corpus is None:
+            raise UserError(
+                "measure 'lm_recovery' measures general-corpus perplexity, but this suite has none (eval.ppl_tokens is 0 or the scenario "
+                "names no perplexity corpus); set --ppl-tokens above 0 with a scenario that has one, or leave 'lm_recovery' out of --measures"
+            )
+        if not env.held_out_texts:
+            raise UserError(
+                f"measure 'lm_recovery' trains on general-corpus documents after the perplexity windows, but eval.ppl_tokens "
+                f"({env.config.eval.ppl_tokens}) uses up the whole corpus; lower --ppl-tokens or leave 'lm_recovery' out of --measures"
+            )
 
     def measure(self, model: TaskModel, point: MeasurePoint, env: MeasureEnv) -> dict[str, Any]:
         if env.corpus is None or not env.held_out_texts:
