@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmark.core.arguments import ArgumentParser
-from benchmark.core.atomic_io import atomic_write_bytes
+from benchmark.core.atomic_io import atomic_write_bytes, remove_stale_temp_files
 from benchmark.core.errors import UserError
 from benchmark.results.records import RunRecord
 from leaderboard.aggregate import COLUMN_KEYS, aggregate, sort_rows
@@ -53,6 +53,7 @@ def _load(results: str) -> LoadedRecords:
 
 def _emit(text: str, out: str | None) -> None:
     if out:
+        remove_stale_temp_files(Path(out).parent)  # of a killed earlier write of this file or its neighbours
         atomic_write_bytes(out, text.encode("utf-8"), fix="pass another --out")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -124,7 +125,7 @@ def validate_command(argv: Sequence[str]) -> int:
 def compare_command(argv: Sequence[str]) -> int:
     parser = ArgumentParser(
         prog="forgetbench leaderboard compare",
-        description="Paired differences to a baseline strategy (matched by scenario, order and seed) with 95%% bootstrap intervals, and per-task McNemar tests.",
+        description="Paired differences to a baseline strategy (matched by scenario, order, seed and data) with 95% bootstrap intervals, and per-task McNemar tests.",
     )
     _common(parser)
     parser.add_argument("--baseline", default="naive", help="the strategy every other one is compared with (default: naive)")

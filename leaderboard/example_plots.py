@@ -17,7 +17,7 @@ import numpy as np
 from benchmark.results.outcome_metrics import flips_by_transition
 from benchmark.results.outcomes import SERIES as OUTCOMES, outcome_table
 from benchmark.results.records import RunRecord
-from leaderboard.plots import _figure, _save, _slug
+from leaderboard.plots import _figure, _save, _slug, nan_mean
 
 
 def _mean_flips(runs: list[RunRecord]) -> np.ndarray | None:
@@ -35,8 +35,7 @@ def _mean_flips(runs: list[RunRecord]) -> np.ndarray | None:
     stacked = np.stack(arrays)
     if np.isnan(stacked).all():
         return None
-    with np.errstate(all="ignore"):
-        return np.nanmean(stacked, axis=0)
+    return nan_mean(stacked, axis=0)
 
 
 def example_flips(scenario: str, order: int, runs: dict[str, list[RunRecord]], out_dir: Path) -> list[Path]:

@@ -19,12 +19,14 @@ No pyplot: figures are drawn on their own Agg canvases, so nothing global change
 from __future__ import annotations
 
 import math
+import warnings
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
-from benchmark.core.atomic_io import atomic_write
+from benchmark.core.atomic_io import atomic_write, remove_stale_temp_files
+from benchmark.core.errors import UserError
 from benchmark.results.metrics import as_matrix
 from benchmark.results.records import RunRecord
 from leaderboard.aggregate import scenario_labels
@@ -47,6 +49,20 @@ def _save(figure, out_dir: Path, stem: str) -> list[Path]:  # noqa: ANN001
         atomic_write(path, lambda handle, suffix=suffix: figure.savefig(handle, format=suffix, dpi=110))
         paths.append(path)
     return paths
+
+
+def nan_mean(values: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Mean over ``axis`` ignoring NaN; all-NaN slices (rows not measured) stay NaN without numpy's warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(values, axis=axis)
+
+
+def nan_std(values: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Standard deviation over ``axis`` ignoring NaN, likewise without a warning on all-NaN slices."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanstd(values, axis=axis)
 
 
 def _slug(text: str) -> str:
@@ -90,8 +106,7 @@ def task_curves(scenario: str, order: int, runs: dict[str, list[RunRecord]], out
     for index, strategy in enumerate(strategies):
         axes = axes_grid[index // columns][index % columns]
         matrices = np.stack([as_matrix(r.accuracy_matrix) for r in runs[strategy]]) * 100
-        with np.errstate(all="ignore"):
-            mean = np.nanmean(matrices, axis=0) if not np.isnan(matrices).all() else matrices[0]
+        mean = nan_mean(matrices, axis=0)
         tasks = runs[strategy][0].tasks
         steps = np.arange(len(tasks) + 1)
         for j, task in enumerate(tasks):
@@ -118,8 +133,7 @@ def perplexity_curves(scenario: str, order: int, runs: dict[str, list[RunRecord]
         series = np.array([[np.nan if p is None else p for p in r.perplexity] for r in runs[strategy]], dtype=float)
         ratios = series / series[:, :1]
         steps = np.arange(ratios.shape[1])
-        with np.errstate(all="ignore"):
-            mean, std = np.nanmean(ratios, axis=0), np.nanstd(ratios, axis=0)
+        mean, std = nan_mean(ratios, axis=0), nan_std(ratios, axis=0)
         seen = ~np.isnan(mean)
         axes.errorbar(steps[seen], mean[seen], yerr=std[seen] if len(ratios) > 1 else None, marker="o", markersize=3, capsize=2, label=strategy)
     axes.axhline(1.0, color="grey", linewidth=0.8, linestyle="--")
@@ -158,7 +172,11 @@ def forgetting_scatter(scenario: str, records: list[RunRecord], out_dir: Path) -
 def write_figures(records: list[RunRecord], out_dir: str | Path, *, heatmaps: bool = True) -> list[Path]:
     """Writes every figure for ``records`` into ``out_dir`` and returns the files written."""
     directory = Path(out_dir)
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a read-only file system, no permission, a file in the way
+        raise UserError(f"cannot write figures to {str(directory)!r} ({exc.strerror or exc}); pass a writable folder to --out") from exc
+    remove_stale_temp_files(directory)  # of plots killed mid-write: they never rename, so nobody else removes them
     written: list[Path] = []
     if heatmaps:
         for record in records:

@@ -15,7 +15,6 @@ some record holds its series.
 
 from __future__ import annotations
 
-import warnings
 from collections import defaultdict
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from benchmark.results.metrics import series_array
 from benchmark.results.representation_metrics import RECOVERED_WITHIN, RECOVERY_CHECKPOINTS
 from benchmark.results.records import RunRecord
 from leaderboard.aggregate import scenario_labels
-from leaderboard.plots import _figure, _save, _slug
+from leaderboard.plots import _figure, _save, _slug, nan_mean
 
 _NOT_WITHIN = len(RECOVERY_CHECKPOINTS)  # the y position of runs not within 5% in the budget
 
@@ -34,19 +33,12 @@ def _mean_series(runs: list[RunRecord], series: str) -> np.ndarray | None:
     arrays = [a for a in (series_array(r.measures.get(series)) for r in runs) if a is not None]
     if not arrays or len({a.shape for a in arrays}) != 1:
         return None
-    return _nanmean(np.stack(arrays), axis=0)
+    return nan_mean(np.stack(arrays), axis=0)
 
 
 def _row_by_layer(values: np.ndarray) -> np.ndarray:
     """A (rows, layers) grid: per-task cells (rows, tasks, layers) averaged over the tasks measured at each row."""
-    return _nanmean(values, axis=1) if values.ndim == 3 else values
-
-
-def _nanmean(values: np.ndarray, axis: int) -> np.ndarray:
-    """Mean over ``axis`` ignoring NaN; all-NaN slices (unmeasured rows) stay NaN without a warning."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmean(values, axis=axis)
+    return nan_mean(values, axis=1) if values.ndim == 3 else values
 
 
 def layer_probe_panels(scenario: str, order: int, runs: dict[str, list[RunRecord]], out_dir: Path) -> list[Path]:
@@ -57,7 +49,7 @@ def layer_probe_panels(scenario: str, order: int, runs: dict[str, list[RunRecord
     figure = _figure(2.6 * len(cubes) + 0.6, 3.0)
     panels = figure.subplots(1, len(cubes), sharey=True, squeeze=False)[0]
     for axes, (strategy, cube) in zip(panels, cubes.items()):
-        before, after = _nanmean(cube[0], axis=0) * 100, _nanmean(cube[-1], axis=0) * 100
+        before, after = nan_mean(cube[0], axis=0) * 100, nan_mean(cube[-1], axis=0) * 100
         layers = np.arange(len(before))
         axes.plot(layers, before, marker="o", markersize=2, label="pretrained")
         axes.plot(layers, after, marker="o", markersize=2, label="after last task")

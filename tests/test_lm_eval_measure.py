@@ -108,6 +108,17 @@ def test_bad_settings_are_one_sentence_before_any_work(settings: LmEvalConfig, m
         check_settings(settings, "the command line")
 
 
+def test_a_hub_task_whose_data_are_not_cached_is_refused_before_any_work_when_the_hub_is_unreachable(monkeypatch: pytest.MonkeyPatch,
+                                                                                                     tmp_path: Path) -> None:
+    import benchmark.engine.general_ability as general_ability
+
+    monkeypatch.setattr(general_ability, "hub_reachable", lambda: False)  # whatever this machine's network
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-home"))
+    with pytest.raises(UserError, match=r"lm-eval task 'arc_easy' reads its data from the Hugging Face Hub, which is unreachable from here, and they are not in the local cache"):
+        check_settings(LmEvalConfig(tasks=["arc_easy"]), "the command line")
+
+
 def test_metrics_are_trace_s_delta_and_the_relative_change() -> None:
     G = np.array([[0.5, 0.8], [np.nan, np.nan], [0.4, 0.9]])
     assert general_ability_delta(G) == pytest.approx(((0.4 - 0.5) + (0.9 - 0.8)) / 2)
@@ -176,3 +187,15 @@ def test_an_encoder_without_an_lm_head_records_not_applicable(data_dir: Path, tm
     record = only(tmp_path / "out")
     assert record.measures["lm_eval"] == [None, None, None] and record.metrics["general_delta"] is None
     assert record.extra["not_applicable"]["lm_eval"].startswith("not applicable: no LM head")
+
+
+def test_no_progress_silences_lm_evals_bars_and_its_git_lookup(tiny_model, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
+                                                              capfd: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)  # outside any git repository, where git says "fatal: not a git repository"
+    settings = LmEvalConfig(tasks=["fb_copa"], data_dir=str(data_dir), limit=4)
+    quiet = evaluate(tiny_model.model, tiny_model.tokenizer, settings, backend="causal", progress=False)
+    err = capfd.readouterr().err
+    assert "fatal" not in err and "it/s" not in err and "Running loglikelihood" not in err, err
+    shown = evaluate(tiny_model.model, tiny_model.tokenizer, settings, backend="causal", progress=True)
+    assert "Running loglikelihood" in capfd.readouterr().err  # the bars are lm-eval's own, shown when progress is on
+    assert quiet.accuracy == shown.accuracy

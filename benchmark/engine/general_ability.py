@@ -30,6 +30,7 @@ import yaml
 from torch import nn
 
 from benchmark.core.errors import UserError
+from benchmark.core.hub import cache_only, hub_reachable
 from benchmark.core.lm_eval_config import LOCAL_TASKS, LmEvalConfig
 
 TASKS_DIR = Path(__file__).with_name("lm_eval_tasks")
@@ -65,12 +66,33 @@ def check_settings(settings: LmEvalConfig, source: str) -> None:
                 raise UserError(f"{source}: lm-eval task {name!r} needs {path}, which does not exist; check 'lm_eval.data_dir'")
     others = [t for t in settings.tasks if t not in local]
     if others:
-        known = set(_quiet(lambda: TaskManager().all_tasks)) | set(LOCAL_TASKS)
+        manager = _quiet(TaskManager)
+        known = set(manager.all_tasks) | set(LOCAL_TASKS)
         for name in others:
             if name not in known:
                 close = difflib.get_close_matches(name, sorted(known), n=1)
                 hint = f"did you mean {close[0]!r}?" if close else "see 'lm_eval ls tasks'"
                 raise UserError(f"{source}: 'lm_eval.tasks' names {name!r}, which lm-eval does not know; {hint}")
+        if not hub_reachable():
+            _check_cached(manager, others, source)
+
+
+def _check_cached(manager: object, names: list[str], source: str) -> None:
+    """Refuses, before any work, hub tasks whose data are not in the local cache when the hub is unreachable.
+
+    Loading a task builds its dataset: from the cache only, that fails at once for data never
+    downloaded (instead of a ConnectionError after the run's first row was computed).
+    """
+    for name in names:
+        try:
+            with cache_only():
+                _quiet(lambda name=name: manager.load_task_or_group([name]))  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001 - datasets raises several types for data that are not cached
+            raise UserError(
+                f"{source}: lm-eval task {name!r} reads its data from the Hugging Face Hub, which is unreachable from here, and they are "
+                f"not in the local cache ({type(exc).__name__}); use the offline tasks {', '.join(LOCAL_TASKS)} with lm_eval.data_dir, "
+                "or run once where the Hub is reachable"
+            ) from exc
 
 
 def _quiet(call):  # noqa: ANN001, ANN202 - any zero-argument callable and its result
@@ -117,7 +139,33 @@ def _outcomes(samples: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     return gold, chosen
 
 
-def evaluate(model: nn.Module, tokenizer: object, settings: LmEvalConfig, *, backend: str, precision: str = "fp32") -> GeneralAbility:
+@contextlib.contextmanager
+def quiet_harness(progress: bool) -> Iterator[None]:
+    """lm-eval without its progress bars (when the run has none) and without its git lookup.
+
+    lm-eval asks ``git describe`` for its results' hash, and git prints "fatal: not a git
+    repository" outside one; the record stores the run's own git hash. tqdm reads its
+    environment only at import, so ``--no-progress`` is passed to every bar lm-eval opens here.
+    """
+    import lm_eval.evaluator
+    from tqdm import tqdm
+
+    saved_hash, saved_init = lm_eval.evaluator.get_git_commit_hash, tqdm.__init__
+
+    def silent_init(self: tqdm, *args: object, **kwargs: object) -> None:
+        saved_init(self, *args, **{**kwargs, "disable": True})
+
+    lm_eval.evaluator.get_git_commit_hash = lambda: None
+    if not progress:
+        tqdm.__init__ = silent_init
+    try:
+        yield
+    finally:
+        lm_eval.evaluator.get_git_commit_hash, tqdm.__init__ = saved_hash, saved_init
+
+
+def evaluate(model: nn.Module, tokenizer: object, settings: LmEvalConfig, *, backend: str, precision: str = "fp32",
+             progress: bool = True) -> GeneralAbility:
     """lm-eval's scores of ``model`` (a transformers or peft model, in memory) on ``settings.tasks``.
 
     Args:
@@ -126,6 +174,7 @@ def evaluate(model: nn.Module, tokenizer: object, settings: LmEvalConfig, *, bac
         settings: Tasks, ``limit``, ``num_fewshot`` and batch size.
         backend: ``causal`` or ``seq2seq`` (lm-eval's names).
         precision: The run's autocast precision (lm-eval's ``mixed_precision_dtype``).
+        progress: Whether lm-eval may show its progress bars.
     """
     import lm_eval
     from lm_eval.models.huggingface import HFLM
@@ -136,11 +185,12 @@ def evaluate(model: nn.Module, tokenizer: object, settings: LmEvalConfig, *, bac
         manager = _quiet(lambda: TaskManager(include_path=str(folder), include_defaults=not only_local))
         lm = _quiet(lambda: HFLM(pretrained=model, tokenizer=tokenizer, backend=backend, batch_size=settings.batch_size,
                                  mixed_precision_dtype=_PRECISION[precision]))
-        results = _quiet(lambda: lm_eval.simple_evaluate(
+        with quiet_harness(progress):
+            results = _quiet(lambda: lm_eval.simple_evaluate(
             model=lm, tasks=list(settings.tasks), num_fewshot=settings.num_fewshot, limit=settings.limit, task_manager=manager,
-            bootstrap_iters=0, log_samples=True, random_seed=None, numpy_random_seed=None, torch_random_seed=None,
-            fewshot_random_seed=FEWSHOT_SEED,
-        ))
+                bootstrap_iters=0, log_samples=True, random_seed=None, numpy_random_seed=None, torch_random_seed=None,
+                fewshot_random_seed=FEWSHOT_SEED,
+            ))
     accuracy, gold, chosen = {}, {}, {}
     for task in settings.tasks:
         if METRIC not in results["results"].get(task, {}):

@@ -45,7 +45,8 @@ class LmEval(Measure):
     def measure(self, model: TaskModel, point: MeasurePoint, env: MeasureEnv) -> dict[str, Any]:
         settings = env.config.lm_eval
         with eval_mode(model), model.language_model_path():
-            scores = evaluate(model.backbone, env.backbone.tokenizer, settings, backend=BACKENDS[model.kind], precision=env.precision)
+            scores = evaluate(model.backbone, env.backbone.tokenizer, settings, backend=BACKENDS[model.kind], precision=env.precision,
+                              progress=env.config.progress)
         return {
             "lm_eval": [scores.accuracy[t] for t in settings.tasks],
             "lm_eval_outcomes": [encode(scores.gold[t], scores.chosen[t]) for t in settings.tasks],
