@@ -15,6 +15,7 @@ from typing import Any
 
 from benchmark.core.arguments import ArgumentParser
 from benchmark.core.errors import EXIT_USER_ERROR, UserError
+from benchmark.core.printable import printable
 
 # Flag -> dotted config path. Values stay strings here; the config checker types them.
 FLAG_PATHS = {
@@ -175,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return leaderboard_command(argv[1:])
         return run_command(argv)
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -17,6 +17,7 @@ from pathlib import Path
 from benchmark.core.arguments import ArgumentParser
 from benchmark.core.atomic_io import atomic_write_bytes, remove_stale_temp_files
 from benchmark.core.errors import UserError
+from benchmark.core.printable import printable
 from benchmark.results.records import RunRecord
 from leaderboard.aggregate import COLUMN_KEYS, aggregate, sort_rows
 from leaderboard.formats import FORMATS, render
@@ -47,7 +48,7 @@ def _load(results: str) -> LoadedRecords:
                if loaded.problems else "it holds no *.json run record")
         raise UserError(f"results directory {results!r} has no usable run record, as {why}; pass the --out directory of a finished run to --results")
     if (summary := loaded.summary()) is not None:
-        print(summary, file=sys.stderr)
+        print(printable(summary), file=sys.stderr)
     return loaded
 
 
@@ -117,7 +118,7 @@ def validate_command(argv: Sequence[str]) -> int:
 
     problems = validate_results(args.results)
     for line in problems:
-        print(line)
+        print(printable(line))
     print(f"{len(problems)} problem(s)" if problems else "all records valid")
     return 1 if problems else 0
 

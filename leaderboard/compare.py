@@ -138,14 +138,14 @@ def matched_outcomes(pairs: list[tuple[RunRecord, RunRecord]]) -> list[MatchedRu
 def comparison_notes(records: list[RunRecord], baseline: str) -> list[str]:
     """One line per run left unpaired, and per row whose intervals fell back to runs because some pairs store no outcomes."""
     found = pairing(records, baseline)
-    notes = [f"Not paired with {baseline}: {line}." for line in found.unpaired]
+    notes = [markdown_escape(f"Not paired with {baseline}: {line}.") for line in found.unpaired]
     for (scenario, strategy), pairs in sorted(found.pairs.items()):
         without = sum(outcome_table(a.measures.get(OUTCOMES)) is None or outcome_table(b.measures.get(OUTCOMES)) is None for a, b in pairs)
         if 0 < without:
-            notes.append(
+            notes.append(markdown_escape(
                 f"{strategy} on {scenario}: {without} of {len(pairs)} pair(s) store no per-example outcomes (records older than "
                 "schema 3), so its accuracy intervals resample runs only; rerun those runs for example-level intervals."
-            )
+            ))
     return notes
 
 

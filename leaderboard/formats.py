@@ -16,6 +16,8 @@ from collections.abc import Callable
 import pandas as pd
 from tabulate import tabulate
 
+from benchmark.core.printable import printable
+
 from benchmark.results.records import RunRecord
 from leaderboard.aggregate import Column, aggregate, sort_rows, table_columns
 
@@ -85,9 +87,14 @@ def _cells(
     return rows
 
 
+MARKDOWN_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}  # markdown renders inline HTML: <script>, <img onerror=...>
+
+
 def markdown_escape(text: str) -> str:
-    """Escapes what would break a markdown table cell: ``|`` ends the cell, a newline the row."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Escapes what would break a markdown table cell or act in it: ``|`` ends the cell, a newline the row, inline HTML
+    runs where the markdown is rendered, and a control character (an ANSI escape) rewrites the terminal it is printed to."""
+    text = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    return printable("".join(MARKDOWN_HTML.get(ch, ch) for ch in text))
 
 
 def markdown(table: pd.DataFrame, ci: bool = False) -> str:

@@ -74,3 +74,44 @@ def test_compare_help_shows_a_plain_percent_sign(capsys: pytest.CaptureFixture[s
         main(["leaderboard", "compare", "--help"])
     out = capsys.readouterr().out
     assert "95% bootstrap" in out and "%%" not in out
+
+
+HOSTILE = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "\x1b[31mred\x1b[0m", "a|b"]
+
+
+@pytest.mark.parametrize("name", HOSTILE, ids=["script", "img", "ansi", "pipe"])
+def test_markdown_and_the_terminal_get_names_escaped(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from leaderboard.formats import markdown_escape
+
+    escaped = markdown_escape(name)
+    assert "<" not in escaped and "\x1b" not in escaped and "|" not in escaped.replace("\\|", "")
+    record = make_record("naive", 0, 0.8)
+    record.model = name.replace("\x1b", "")  # a record may not hold control characters (validate refuses them), HTML it may
+    other = make_record("ewc", 0, 0.85)
+    other.model = record.model
+    for each in (record, other):
+        write_record(tmp_path / "results", each)
+    assert main(["leaderboard", "--results", str(tmp_path / "results")]) == 0
+    assert main(["leaderboard", "compare", "--results", str(tmp_path / "results")]) == 0
+    out = capsys.readouterr().out
+    assert "<script" not in out and "<img" not in out
+
+
+def test_a_record_with_a_control_character_in_a_name_is_refused_and_shown_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_record(tmp_path / "results", make_record("naive", 0, 0.8))
+    bad = make_record("ewc", 0, 0.85)
+    bad.strategy = "ewc\x1b[2J"
+    write_record(tmp_path / "results", bad)
+    assert main(["leaderboard", "validate", "--results", str(tmp_path / "results")]) == 1
+    out = capsys.readouterr().out
+    assert "field 'strategy' holds a control character ('ewc\\x1b[2J')" in out and "\x1b" not in out
+    assert main(["leaderboard", "--results", str(tmp_path / "results")]) == 0
+    captured = capsys.readouterr()
+    assert "left out 1 of 2 record file(s)" in captured.err and "\x1b" not in captured.err + captured.out
+
+
+def test_a_model_name_with_a_control_character_is_refused_in_one_escaped_sentence(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--preset", "smoke", "--model", "./m\x1b[2Jx", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "the name './m\\x1b[2Jx' holds a control character" in err and "\x1b" not in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import yaml
 
 from benchmark.core.errors import UserError
+from benchmark.core.printable import has_control_characters, printable
 from benchmark.core.lm_eval_config import LmEvalConfig
 from benchmark.core.typed_yaml import DuplicateKeyError, from_mapping, load_yaml, read_yaml_file
 
@@ -272,6 +273,10 @@ def validate(config: SuiteConfig, source: str) -> None:
         raise UserError(
             f"{source}: field 'train.max_grad_norm' must be positive (or null for no clipping), got {config.train.max_grad_norm}"
         )
+    named = [config.model, *config.models, *config.strategies]
+    for name in named:
+        if has_control_characters(name):
+            raise UserError(f"{source}: the name '{printable(name)}' holds a control character, which would reach terminals and result files; rename it")
     if config.decode != "rank" and config.formulation != "text":
         raise UserError(f"{source}: --decode {config.decode} chooses how text answers are scored, so it needs --formulation text; add it or leave --decode out")
     _check_seeds_and_names(config, source)

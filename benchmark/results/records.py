@@ -25,6 +25,7 @@ from typing import Any
 
 from benchmark.core.atomic_io import atomic_write_json
 from benchmark.core.errors import UserError
+from benchmark.core.printable import has_control_characters, printable
 from benchmark.core.typed_yaml import from_mapping
 from benchmark.results.metrics import compute_metric
 from benchmark.results.outcomes import LAYERED_OUTCOME_SERIES, OUTCOME_SERIES, is_cell as is_outcomes_cell
@@ -169,6 +170,10 @@ def structure_problems(record: RunRecord) -> list[str]:
         problems.append(f"accuracy_matrix must be {n + 1} rows of {n} values for {n} tasks")
     elif any(not (v is None or (isinstance(v, (int, float)) and 0 <= v <= 1)) for row in matrix for v in row):
         problems.append("accuracy_matrix holds a value that is not an accuracy in [0, 1] or null")
+    named = {"scenario": record.scenario, "strategy": record.strategy, "model": record.model, "setting": record.setting,
+             **{f"tasks[{i}]": task for i, task in enumerate(record.tasks)}}
+    problems.extend(f"field {field_name!r} holds a control character ('{printable(value)}'), which no run writes"
+                    for field_name, value in named.items() if has_control_characters(value))
     for name, values in record.measures.items():
         if name != "accuracy":
             problems.extend(series_problems(name, values, n))
