@@ -36,7 +36,7 @@ def _check_results_dir(results: str) -> None:
 
 
 def _load(results: str) -> LoadedRecords:
-    """The records the leaderboard may use; one line on stderr names what was left out.
+    """The records the leaderboard may use (:func:`_report` names what was left out).
 
     Raises:
         UserError: When no record is usable (none there, or every one invalid or unreadable).
@@ -47,9 +47,13 @@ def _load(results: str) -> LoadedRecords:
         why = (f"all {len(loaded.problems)} record file(s) there are invalid (see 'leaderboard validate --results {results}')"
                if loaded.problems else "it holds no *.json run record")
         raise UserError(f"results directory {results!r} has no usable run record, as {why}; pass the --out directory of a finished run to --results")
+    return loaded
+
+
+def _report(loaded: LoadedRecords) -> None:
+    """The one line naming what was left out, printed once the command's output is made (an error after it prints alone)."""
     if (summary := loaded.summary()) is not None:
         print(printable(summary), file=sys.stderr)
-    return loaded
 
 
 def _emit(text: str, out: str | None) -> None:
@@ -75,6 +79,7 @@ def table_command(argv: Sequence[str]) -> int:
     text = render(sort_rows(aggregate(loaded.records, ci=args.ci), args.sort), args.format, ci=args.ci)
     if args.compare is not None:
         text = text.rstrip("\n") + "\n\n" + comparison_text(loaded.records, args.compare)
+    _report(loaded)
     _emit(text, args.out)
     return 0
 
@@ -89,7 +94,9 @@ def plots_command(argv: Sequence[str]) -> int:
 
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise UserError(f"plots --out {args.out!r} is not a directory; name a folder for the figures")
-    written = write_figures(_load(args.results).records, args.out, heatmaps=not args.no_heatmaps)
+    loaded = _load(args.results)
+    written = write_figures(loaded.records, args.out, heatmaps=not args.no_heatmaps)
+    _report(loaded)
     print(f"{len(written)} file(s) written to {Path(args.out).resolve()}")
     return 0
 
@@ -103,8 +110,10 @@ def page_command(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     from leaderboard.page import build_page
 
-    records = _load(args.results).records
-    _emit(build_page(sort_rows(aggregate(records, ci=args.ci), "acc"), records, ci=args.ci, title=args.title), args.out)
+    loaded = _load(args.results)
+    page = build_page(sort_rows(aggregate(loaded.records, ci=args.ci), "acc"), loaded.records, ci=args.ci, title=args.title)
+    _report(loaded)
+    _emit(page, args.out)
     print(f"wrote {Path(args.out).resolve()}")
     return 0
 
@@ -132,7 +141,10 @@ def compare_command(argv: Sequence[str]) -> int:
     parser.add_argument("--baseline", default="naive", help="the strategy every other one is compared with (default: naive)")
     parser.add_argument("--out", metavar="FILE", help="write here instead of printing")
     args = parser.parse_args(argv)
-    _emit(comparison_text(_load(args.results).records, args.baseline), args.out)
+    loaded = _load(args.results)
+    text = comparison_text(loaded.records, args.baseline)
+    _report(loaded)
+    _emit(text, args.out)
     return 0
 
 

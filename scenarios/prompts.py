@@ -86,6 +86,9 @@ def _check_answers(task: TaskSpec, prompt: TaskPrompt, where: str) -> None:
     blank = [label for label, answer in zip(task.labels, prompt.answers) if not normalise_answer(answer)]
     if blank:
         raise UserError(f"{where}: the answer of label {blank[0]!r} is empty or only punctuation; give every label an answer with words")
+    twice = sorted({a for a in prompt.answers if prompt.answers.count(a) > 1})
+    if twice:
+        raise UserError(f"{where}: answer {twice[0]!r} is given to two labels; give every label its own answer string")
     seen: dict[str, str] = {}
     for label, answer in zip(task.labels, prompt.answers):
         other = seen.setdefault(normalise_answer(answer), label)

@@ -68,6 +68,12 @@ SCENARIO_EDITS = st.one_of(st.just({}), st.fixed_dictionaries({}, optional={
     "version": st.sampled_from([1, 2, "one", -1, None]),
     "name": st.sampled_from(["toy", "bad name", "x" * 80, "", 5]),
     "labels": st.sampled_from([["neg"], ["neg", "neg"], ["neg", "pos", "odd"], "neg,pos", [1, 2]]),
+    # tasks posed as text: templates and answer sets a user could plausibly write
+    "prompt": st.sampled_from(["{text} Answer:", "{text}\nOptions: {options}\nAnswer:", "", "  ", "{text:>50} A:", "{text:d}", "{text!r}",
+                               "{text:{options}}", "no placeholder", "{text} {label}", "{text} " + "the " * 600, "{{literal}} {text}"]),
+    "answers": st.sampled_from([{}, {"neg": "bad", "pos": "good"}, {"pos": None}, {"neg": "pos", "pos": "Pos."}, {"neg": "Good", "pos": "good"},
+                                {"neg": "..."}, {"neg": "[PAD]"}, {"pos": "good [EOS]"}, {"neg": "yes ", "pos": "yes"}, {"odd": "x"}, {"neg": 5}]),
+    "formulation": st.sampled_from(["heads", "text"]),
 }))
 
 
@@ -84,9 +90,9 @@ def nested(path: str, value: Any) -> dict[str, Any]:
 def edited_scenario(base: Path, edits: dict[str, Any], folder: Path) -> Path:
     data = yaml.safe_load(base.read_text())
     for key, value in edits.items():
-        if key in ("train_size", "test_size", "max_length", "labels"):
+        if key in ("train_size", "test_size", "max_length", "labels", "prompt", "answers"):
             data["tasks"][0][key] = value
-        else:
+        elif key != "formulation":  # a command-line flag, not a scenario key
             data[key] = value
     path = folder / "scenario.yaml"
     path.write_text(yaml.safe_dump(data))
@@ -115,6 +121,7 @@ def test_any_input_runs_cleanly_or_is_refused_in_one_line(in_file: list, on_comm
         ]
         for path, value in on_command_line:
             argv += ["--set", f"{path}={yaml.safe_dump(value, default_flow_style=True).strip().removesuffix('...').strip()}"]
+        argv += ["--formulation", scenario_edits.get("formulation", "heads")]
         stdout, stderr = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             status = main(argv)  # a traceback fails the test right here

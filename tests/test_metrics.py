@@ -128,7 +128,7 @@ def test_lm_recovery_metrics_read_the_last_row_s_curve_against_row_0() -> None:
     ppl = np.array([10.0, np.nan, 20.0])
     curve = np.array([[10.0, 9.0, 9.0, 8.0, 8.0, 8.0, 7.0], [np.nan] * 7, [20.0, 18.0, 15.0, 12.0, 10.4, 10.0, 9.0]])
     assert METRICS.get("lm_recovery_steps").fn(curve, ppl) == 8.0  # 10.4 <= 1.05 x 10 first at step 8
-    assert METRICS.get("lm_recovery_fraction").fn(curve, ppl) == pytest.approx((20 - 9) / (20 - 10))
+    assert METRICS.get("lm_recovery_fraction").fn(curve, ppl) == 1.0  # below PPL_0 (the corpus's domain): all of the increase, no more
     slow = curve.copy()
     slow[-1] = [20.0, 19.0, 18.0, 17.0, 16.0, 15.0, 14.0]
     assert np.isnan(METRICS.get("lm_recovery_steps").fn(slow, ppl))  # not within the budget

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import yaml
 
 from benchmark.core.errors import UserError
-from benchmark.core.printable import has_control_characters, printable
+from benchmark.core.config_rules import check_applies, check_launch, check_names, check_perplexity_budget, check_strategy_args
 from benchmark.core.lm_eval_config import LmEvalConfig
 from benchmark.core.typed_yaml import DuplicateKeyError, from_mapping, load_yaml, read_yaml_file
 
@@ -248,17 +248,22 @@ def validate(config: SuiteConfig, source: str) -> None:
     for name, value in counts.items():
         if value is not None and value > MAX_PROCESSES_OR_THREADS:
             raise UserError(f"{source}: field {name!r} is {value}, more than the {MAX_PROCESSES_OR_THREADS} any machine can use; give a smaller number")
-    if config.eval.ppl_tokens < 0:
-        raise UserError(f"{source}: field 'eval.ppl_tokens' must be 0 (no perplexity) or more, got {config.eval.ppl_tokens}")
-    # A perplexity window predicts each token from the ones before it: one token alone predicts nothing.
-    if config.eval.ppl_context < 2:
-        raise UserError(f"{source}: field 'eval.ppl_context' is {config.eval.ppl_context}, but a perplexity window needs at least 2 tokens; use e.g. 64 or more")
-    if config.eval.ppl_tokens == 1:
-        raise UserError(f"{source}: field 'eval.ppl_tokens' is 1, but a perplexity window needs at least 2 tokens; use 0 (no perplexity) or e.g. 1024")
+    check_perplexity_budget(config.eval.ppl_tokens, config.eval.ppl_context, source)
     if not config.strategies:
         raise UserError(f"{source}: field 'strategies' is empty; name at least one strategy, e.g. --strategies naive")
     if not config.seeds:
         raise UserError(f"{source}: field 'seeds' is empty; give at least one seed, e.g. --seeds 0")
+    _check_training(config, source)
+    check_names([config.model, *config.models, *config.strategies], source)
+    check_applies(config.decode, config.formulation, source)
+    _check_seeds_and_names(config, source)
+    config.lm_eval.check(source)
+    check_launch(config.launch.jobs, config.launch.launcher, config.launch.gpus_per_run, config.launch.ray_address, source)
+    check_strategy_args(config.strategy_args, config.strategies, source)
+
+
+def _check_training(config: SuiteConfig, source: str) -> None:
+    """Training settings in their ranges."""
     if not 0.0 <= config.train.warmup_ratio < 1.0:
         raise UserError(f"{source}: field 'train.warmup_ratio' must be in [0, 1), got {config.train.warmup_ratio}")
     if config.train.layer_lr_decay is not None and not 0 < config.train.layer_lr_decay <= 1:
@@ -272,26 +277,6 @@ def validate(config: SuiteConfig, source: str) -> None:
     if config.train.max_grad_norm is not None and config.train.max_grad_norm <= 0:
         raise UserError(
             f"{source}: field 'train.max_grad_norm' must be positive (or null for no clipping), got {config.train.max_grad_norm}"
-        )
-    named = [config.model, *config.models, *config.strategies]
-    for name in named:
-        if has_control_characters(name):
-            raise UserError(f"{source}: the name '{printable(name)}' holds a control character, which would reach terminals and result files; rename it")
-    if config.decode != "rank" and config.formulation != "text":
-        raise UserError(f"{source}: --decode {config.decode} chooses how text answers are scored, so it needs --formulation text; add it or leave --decode out")
-    _check_seeds_and_names(config, source)
-    config.lm_eval.check(source)
-    if config.launch.jobs != 1 and config.launch.launcher != "local":
-        raise UserError(f"{source}: launch.jobs is {config.launch.jobs} but the launcher is {config.launch.launcher!r}; jobs apply to --launcher local")
-    if config.launch.gpus_per_run < 0:
-        raise UserError(f"{source}: field 'launch.gpus_per_run' must be 0 or more, got {config.launch.gpus_per_run}")
-    if config.launch.ray_address is not None and config.launch.launcher != "ray":
-        raise UserError(f"{source}: launch.ray_address is set but the launcher is {config.launch.launcher!r}; add --launcher ray")
-    unused = set(config.strategy_args) - {part for s in config.strategies for part in s.split("+")}
-    if unused:
-        raise UserError(
-            f"{source}: strategy_args names {sorted(unused)} which are not in strategies {config.strategies}; "
-            "add them to strategies or remove their arguments"
         )
 
 
