@@ -60,6 +60,9 @@ CASES: dict[str, Case] = {
     "model kind of a registered model": (lambda d, s: ["--model-kind", "seq2seq"], "--model-kind seq2seq does not apply to model 'tiny', which is a registered causal model"),
     "encoder kind of a registered model": (lambda d, s: ["--model-kind", "encoder"], "--model-kind encoder does not apply to model 'tiny'"),
     "greedy decoding with heads": (lambda d, s: ["--decode", "greedy"], "--decode greedy chooses how text answers are scored, so it needs --formulation text"),
+    "class-incremental answers of two tasks that differ in case": (lambda d, s: [*task1(d, s, "    answers: {neg: Up, pos: good}"), "--setting", "class_incremental"],
+                                                                   "--setting class_incremental makes 'Up' and 'up' (answers of different tasks) two classes"),
+    "lm_eval settings without the lm_eval measure": (lambda d, s: ["--set", "lm_eval.limit=5"], "the 'lm_eval' settings apply to the lm_eval measure, which is not in --measures"),
     # result folders that would collide
     "models sharing a results folder": (lambda d, s: ["--model", "models/a/m,models/a-m"], "--model names 'models/a/m' and 'models/a-m', whose records would share the folder 'models-a-m'"),
 }
@@ -92,3 +95,20 @@ def test_four_demonstrations_fit_and_run(tmp_path: Path, capsys: pytest.CaptureF
     scenario = write_toy_scenario(tmp_path / "toy", n_tasks=2)
     args = smoke_args(scenario, tmp_path / "out") + ["--formulation", "text", "--strategies", "icl", "--set", "strategy_args.icl.shots=4"]
     assert main(args) == 0, capsys.readouterr().err
+
+
+def test_two_strategies_that_would_write_one_record_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmark.engine.strategy import STRATEGIES
+    from strategies.naive import Naive
+
+    for name in ("plug/in", "plug-in"):  # a plug-in's names: '/' cannot be part of a file name, so both become plug-in
+        STRATEGIES.add(name, type(name.replace("/", "_").replace("-", "_"), (Naive,), {}))
+    try:
+        out = tmp_path / "out"
+        assert main(smoke_args(write_toy_scenario(tmp_path / "toy"), out, "--strategies", "plug/in,plug-in")) == 2
+        err = capsys.readouterr().err
+        assert "strategies 'plug/in' and 'plug-in' would write the same record toy__o1__plug-in__s0.json" in err and err.count("\n") == 1
+        assert nothing_written(out)
+    finally:
+        for name in ("plug/in", "plug-in"):
+            STRATEGIES._entries.pop(name, None)

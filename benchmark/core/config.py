@@ -255,7 +255,7 @@ def validate(config: SuiteConfig, source: str) -> None:
         raise UserError(f"{source}: field 'seeds' is empty; give at least one seed, e.g. --seeds 0")
     _check_training(config, source)
     check_names([config.model, *config.models, *config.strategies], source)
-    check_applies(config.decode, config.formulation, source)
+    check_applies(config.decode, config.formulation, config.lm_eval != LmEvalConfig(), config.measures, source)
     _check_seeds_and_names(config, source)
     config.lm_eval.check(source)
     check_launch(config.launch.jobs, config.launch.launcher, config.launch.gpus_per_run, config.launch.ray_address, source)

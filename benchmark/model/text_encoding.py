@@ -15,7 +15,7 @@ from benchmark.model.backbones import Backbone
 from benchmark.model.encoding import EncodedSplit, EncodedTask, cached_token_ids
 from benchmark.model.prompt_encoding import PromptEncoder, TextTask, prompt_hash
 from scenarios.prepare import TaskDataset, TextSplit
-from scenarios.prompts import TaskPrompt
+from scenarios.prompts import TaskPrompt, normalise_answer
 
 
 def union_answers(prompts: list[TaskPrompt]) -> list[str]:
@@ -24,6 +24,18 @@ def union_answers(prompts: list[TaskPrompt]) -> list[str]:
     for prompt in prompts:
         names.extend(a for a in prompt.answers if a not in names)
     return names
+
+
+def check_union(answers: list[str]) -> None:
+    """Class-incremental: the union of every task's answers holds no two that greedy decoding cannot tell apart."""
+    seen: dict[str, str] = {}
+    for answer in answers:
+        other = seen.setdefault(normalise_answer(answer), answer)
+        if other != answer:
+            raise UserError(
+                f"--setting class_incremental makes {other!r} and {answer!r} (answers of different tasks) two classes that differ only "
+                "in case, spaces or punctuation; give the tasks' answers different words, or use the same string for the same class"
+            )
 
 
 def check_answer_tokens(task: str, classes: list[str], answers: list[list[int]], backbone: Backbone) -> None:
@@ -68,6 +80,8 @@ def encode_text_tasks(
         setting: ``task_incremental`` or ``class_incremental``.
     """
     shared = union_answers(prompts) if setting == "class_incremental" else None
+    if shared is not None:
+        check_union(shared)
     layout = "seq2seq" if backbone.kind == "seq2seq" else "causal"
     tasks = []
     for index, (dataset, prompt) in enumerate(zip(datasets, prompts)):
