@@ -155,6 +155,18 @@ def test_bad_input_is_one_sentence_exit_2_and_nothing_written(case: str, tmp_pat
     assert nothing_written(out_dir)
 
 
+def refused_in_one_sentence(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Runs a case (its arguments on top of a toy smoke run) and requires one sentence with its message, exit 2, nothing written."""
+    scenario = write_toy_scenario(tmp_path / "toy")
+    make_args, message = case
+    out_dir = tmp_path / "results"
+    assert main(smoke_args(scenario, out_dir) + make_args(tmp_path, scenario)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert message in err, err
+    assert nothing_written(out_dir)
+
+
 def nothing_written(out_dir: Path) -> bool:
     """No record, checkpoint, cache entry or temporary file (empty folders aside)."""
     return not out_dir.exists() or not [p for p in out_dir.rglob("*") if not p.is_dir()]

@@ -20,7 +20,7 @@ import pytest
 from benchmark.cli import main
 from scenarios.loaders.local_files import read_table
 from tests.conftest import smoke_args, write_toy_scenario
-from tests.test_bad_input import nothing_written, scenario_with, write
+from tests.test_bad_input import refused_in_one_sentence, scenario_with, write
 
 
 def toy_rows(d: Path) -> bytes:
@@ -68,14 +68,7 @@ DATA_CASES: dict[str, DataCase] = {
 
 @pytest.mark.parametrize("case", sorted(DATA_CASES))
 def test_bad_data_file_is_one_sentence_exit_2_and_nothing_written(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    scenario = write_toy_scenario(tmp_path / "toy")
-    make_args, message = DATA_CASES[case]
-    out_dir = tmp_path / "results"
-    assert main(smoke_args(scenario, out_dir) + make_args(tmp_path, scenario)) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: ") and err.count("\n") == 1, err
-    assert message in err, err
-    assert nothing_written(out_dir)
+    refused_in_one_sentence(DATA_CASES[case], tmp_path, capsys)
 
 
 @pytest.mark.parametrize("compress", [gzip.compress, bz2.compress, lzma.compress], ids=["gz", "bz2", "xz"])

@@ -12,10 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmark.cli import main
 from benchmark.results.representation_metrics import lm_recovery_fraction
-from tests.conftest import smoke_args, write_toy_scenario
-from tests.test_bad_input import nothing_written
+from tests.test_bad_input import refused_in_one_sentence
 
 Case = tuple[Callable[[Path, Path], list[str]], str]
 CASES: dict[str, Case] = {
@@ -34,14 +32,7 @@ CASES: dict[str, Case] = {
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_a_measure_that_cannot_mean_anything_is_refused_before_any_work(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    scenario = write_toy_scenario(tmp_path / "toy")
-    make_args, message = CASES[case]
-    out_dir = tmp_path / "results"
-    assert main(smoke_args(scenario, out_dir) + make_args(tmp_path, scenario)) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: ") and err.count("\n") == 1, err
-    assert message in err, err
-    assert nothing_written(out_dir)
+    refused_in_one_sentence(CASES[case], tmp_path, capsys)
 
 
 def curve(start: float, end: float) -> np.ndarray:

@@ -16,8 +16,7 @@ from benchmark.cli import main
 from scenarios.loaders.cl_benchmark import cl_benchmark
 from scenarios.prepare import prepare_task
 from scenarios.catalog import load_scenario
-from tests.conftest import smoke_args, write_toy_scenario
-from tests.test_bad_input import nothing_written, scenario_with, write
+from tests.test_bad_input import refused_in_one_sentence, scenario_with, write
 
 
 def cl_task(root: Path, task: str, train: object, test: object, labels: object = ("good", "bad")) -> None:
@@ -76,14 +75,7 @@ CASES: dict[str, Case] = {
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_source_is_one_sentence_exit_2_and_nothing_written(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    scenario = write_toy_scenario(tmp_path / "toy")
-    make_args, message = CASES[case]
-    out_dir = tmp_path / "results"
-    assert main(smoke_args(scenario, out_dir) + make_args(tmp_path, scenario)) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: ") and err.count("\n") == 1, err
-    assert message in err, err
-    assert nothing_written(out_dir)
+    refused_in_one_sentence(CASES[case], tmp_path, capsys)
 
 
 def test_every_missing_file_of_every_task_is_named_at_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

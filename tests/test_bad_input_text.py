@@ -19,7 +19,7 @@ from benchmark.model.backbones import Backbone
 from benchmark.model.text_encoding import check_answer_tokens
 from benchmark.model.tiny_backbone import build_word_tokenizer
 from tests.conftest import smoke_args, write_toy_scenario
-from tests.test_bad_input import nothing_written, scenario_with
+from tests.test_bad_input import nothing_written, refused_in_one_sentence, scenario_with
 
 TASK1 = "    max_length: 24"  # the first task's last line: what follows it belongs to task1
 
@@ -70,14 +70,7 @@ CASES: dict[str, Case] = {
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_text_input_is_one_sentence_exit_2_and_nothing_written(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    scenario = write_toy_scenario(tmp_path / "toy")
-    make_args, message = CASES[case]
-    out_dir = tmp_path / "results"
-    assert main(smoke_args(scenario, out_dir) + make_args(tmp_path, scenario)) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: ") and err.count("\n") == 1, err
-    assert message in err, err
-    assert nothing_written(out_dir)
+    refused_in_one_sentence(CASES[case], tmp_path, capsys)
 
 
 def test_answers_a_tokenizer_maps_to_the_same_tokens_are_refused() -> None:
