@@ -90,7 +90,7 @@ def plots_command(argv: Sequence[str]) -> int:
     parser.add_argument("--out", default="figs", metavar="DIR", help="folder for the figures (default: figs)")
     parser.add_argument("--no-heatmaps", action="store_true", help="skip the per-run accuracy-matrix heatmaps")
     args = parser.parse_args(argv)
-    from leaderboard.plots import write_figures
+    from leaderboard.figures import write_figures
 
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise UserError(f"plots --out {args.out!r} is not a directory; name a folder for the figures")

@@ -17,7 +17,7 @@ import numpy as np
 from benchmark.results.outcome_metrics import flips_by_transition
 from benchmark.results.outcomes import SERIES as OUTCOMES, outcome_table
 from benchmark.results.records import RunRecord
-from leaderboard.plots import _figure, _save, _slug, nan_mean
+from leaderboard.drawing import file_slug, new_figure, save_figure, nan_mean
 
 
 def _mean_flips(runs: list[RunRecord]) -> np.ndarray | None:
@@ -43,7 +43,7 @@ def example_flips(scenario: str, order: int, runs: dict[str, list[RunRecord]], o
     flips = {s: f for s, f in ((s, _mean_flips(r)) for s, r in sorted(runs.items())) if f is not None}
     if not flips:
         return []
-    figure = _figure(8.4, 3.4)
+    figure = new_figure(8.4, 3.4)
     panels = figure.subplots(1, 2, sharey=True)
     tasks = next(iter(runs.values()))[0].tasks
     for strategy, shares in flips.items():
@@ -59,4 +59,4 @@ def example_flips(scenario: str, order: int, runs: dict[str, list[RunRecord]], o
     panels[0].set_ylabel("% of trained tasks' test examples")
     panels[0].legend(fontsize=7)
     figure.suptitle(f"{scenario} · order {order}: examples that flip at each task transition", fontsize=10)
-    return _save(figure, out_dir, f"example_flips_{_slug(scenario)}_o{order}")
+    return save_figure(figure, out_dir, f"example_flips_{file_slug(scenario)}_o{order}")

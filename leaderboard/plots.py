@@ -19,61 +19,22 @@ No pyplot: figures are drawn on their own Agg canvases, so nothing global change
 from __future__ import annotations
 
 import math
-import warnings
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
-from benchmark.core.atomic_io import atomic_write, remove_stale_temp_files
-from benchmark.core.errors import UserError
 from benchmark.results.metrics import as_matrix
 from benchmark.results.records import RunRecord
 from leaderboard.aggregate import scenario_labels
-
-
-def _figure(width: float, height: float):  # noqa: ANN202 - matplotlib Figure
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(figure)
-    return figure
-
-
-def _save(figure, out_dir: Path, stem: str) -> list[Path]:  # noqa: ANN001
-    """Writes the figure as PNG and SVG, each atomically (a killed process leaves no half-drawn file)."""
-    paths = []
-    for suffix in ("png", "svg"):
-        path = out_dir / f"{stem}.{suffix}"
-        atomic_write(path, lambda handle, suffix=suffix: figure.savefig(handle, format=suffix, dpi=110))
-        paths.append(path)
-    return paths
-
-
-def nan_mean(values: np.ndarray, axis: int = 0) -> np.ndarray:
-    """Mean over ``axis`` ignoring NaN; all-NaN slices (rows not measured) stay NaN without numpy's warning."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmean(values, axis=axis)
-
-
-def nan_std(values: np.ndarray, axis: int = 0) -> np.ndarray:
-    """Standard deviation over ``axis`` ignoring NaN, likewise without a warning on all-NaN slices."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanstd(values, axis=axis)
-
-
-def _slug(text: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in text)
+from leaderboard.drawing import file_slug, nan_mean, nan_std, new_figure, save_figure
 
 
 def matrix_heatmap(record: RunRecord, out_dir: Path) -> list[Path]:
     """The run's accuracy matrix (in %), rows = after task t, columns = tasks; blank = not evaluated."""
     R = as_matrix(record.accuracy_matrix) * 100
     n = len(record.tasks)
-    figure = _figure(1.6 + 1.25 * n, 1.2 + 0.55 * (n + 1))
+    figure = new_figure(1.6 + 1.25 * n, 1.2 + 0.55 * (n + 1))
     axes = figure.add_subplot()
     image = axes.imshow(np.ma.masked_invalid(R), vmin=0, vmax=100, cmap="viridis", aspect="auto")
     for i in range(n + 1):
@@ -84,7 +45,7 @@ def matrix_heatmap(record: RunRecord, out_dir: Path) -> list[Path]:
     axes.set_yticks(range(n + 1), ["pretrained"] + [f"after {t}" for t in record.tasks], fontsize=8)
     axes.set_title(f"{record.strategy} · {record.scenario} order {record.order} · seed {record.seed}", fontsize=9)
     figure.colorbar(image, ax=axes, label="accuracy (%)")
-    return _save(figure, out_dir, f"matrix_{_slug(record.run_id)}")
+    return save_figure(figure, out_dir, f"matrix_{file_slug(record.run_id)}")
 
 
 def by_sequence(records: list[RunRecord]) -> dict[tuple[str, int], dict[str, list[RunRecord]]]:
@@ -101,7 +62,7 @@ def task_curves(scenario: str, order: int, runs: dict[str, list[RunRecord]], out
     strategies = sorted(runs)
     columns = min(3, len(strategies))
     rows = math.ceil(len(strategies) / columns)
-    figure = _figure(4.2 * columns, 3.0 * rows)
+    figure = new_figure(4.2 * columns, 3.0 * rows)
     axes_grid = figure.subplots(rows, columns, squeeze=False, sharey=True)
     for index, strategy in enumerate(strategies):
         axes = axes_grid[index // columns][index % columns]
@@ -122,12 +83,12 @@ def task_curves(scenario: str, order: int, runs: dict[str, list[RunRecord]], out
     axes_grid[0][0].set_ylabel("accuracy (%)")
     axes_grid[0][0].legend(fontsize=7)
     figure.suptitle(f"{scenario} · order {order}: accuracy on each task", fontsize=10)
-    return _save(figure, out_dir, f"tasks_{_slug(scenario)}_o{order}")
+    return save_figure(figure, out_dir, f"tasks_{file_slug(scenario)}_o{order}")
 
 
 def perplexity_curves(scenario: str, order: int, runs: dict[str, list[RunRecord]], out_dir: Path) -> list[Path]:
     """PPL_t / PPL_0 after each task, one line per strategy (mean ± std over seeds)."""
-    figure = _figure(6.0, 3.8)
+    figure = new_figure(6.0, 3.8)
     axes = figure.add_subplot()
     for strategy in sorted(runs):
         series = np.array([[np.nan if p is None else p for p in r.perplexity] for r in runs[strategy]], dtype=float)
@@ -143,12 +104,12 @@ def perplexity_curves(scenario: str, order: int, runs: dict[str, list[RunRecord]
     axes.set_title(f"{scenario} · order {order}: drift of the general-language perplexity", fontsize=10)
     axes.grid(alpha=0.3)
     axes.legend(fontsize=7)
-    return _save(figure, out_dir, f"ppl_{_slug(scenario)}_o{order}")
+    return save_figure(figure, out_dir, f"ppl_{file_slug(scenario)}_o{order}")
 
 
 def forgetting_scatter(scenario: str, records: list[RunRecord], out_dir: Path) -> list[Path]:
     """Forgetting against ACC per strategy (mean ± std over runs); strategies without forgetting are left out."""
-    figure = _figure(5.5, 4.0)
+    figure = new_figure(5.5, 4.0)
     axes = figure.add_subplot()
     by_strategy: dict[str, list[RunRecord]] = defaultdict(list)
     for record, label in zip(records, scenario_labels(records)):
@@ -166,35 +127,4 @@ def forgetting_scatter(scenario: str, records: list[RunRecord], out_dir: Path) -
     axes.set_ylabel("forgetting (%) ↓")
     axes.set_title(f"{scenario}: forgetting vs final accuracy", fontsize=10)
     axes.grid(alpha=0.3)
-    return _save(figure, out_dir, f"forgetting_vs_acc_{_slug(scenario)}")
-
-
-def write_figures(records: list[RunRecord], out_dir: str | Path, *, heatmaps: bool = True) -> list[Path]:
-    """Writes every figure for ``records`` into ``out_dir`` and returns the files written."""
-    directory = Path(out_dir)
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:  # a read-only file system, no permission, a file in the way
-        raise UserError(f"cannot write figures to {str(directory)!r} ({exc.strerror or exc}); pass a writable folder to --out") from exc
-    remove_stale_temp_files(directory)  # of plots killed mid-write: they never rename, so nobody else removes them
-    written: list[Path] = []
-    if heatmaps:
-        for record in records:
-            if record.status == "finished":
-                written += matrix_heatmap(record, directory)
-    from leaderboard.example_plots import example_flips
-    from leaderboard.representation_plots import cka_heatmaps, layer_probe_panels, recovery_vs_forgetting
-    from leaderboard.scale_plots import scale_figure
-
-    for (scenario, order), runs in sorted(by_sequence(records).items()):
-        written += task_curves(scenario, order, runs, directory)
-        written += perplexity_curves(scenario, order, runs, directory)
-        written += example_flips(scenario, order, runs, directory)
-        written += layer_probe_panels(scenario, order, runs, directory)
-        written += cka_heatmaps(scenario, order, runs, directory)
-    for scenario in sorted({label for r, label in zip(records, scenario_labels(records)) if r.status == "finished"}):
-        written += forgetting_scatter(scenario, records, directory)
-        written += recovery_vs_forgetting(scenario, records, directory)
-    for scenario in sorted({label for r, label in zip(records, scenario_labels(records, with_model=False)) if r.status == "finished"}):
-        written += scale_figure(scenario, records, directory)
-    return written
+    return save_figure(figure, out_dir, f"forgetting_vs_acc_{file_slug(scenario)}")

@@ -24,7 +24,7 @@ from benchmark.results.metrics import series_array
 from benchmark.results.representation_metrics import RECOVERED_WITHIN, RECOVERY_CHECKPOINTS
 from benchmark.results.records import RunRecord
 from leaderboard.aggregate import scenario_labels
-from leaderboard.plots import _figure, _save, _slug, nan_mean
+from leaderboard.drawing import file_slug, new_figure, save_figure, nan_mean
 
 _NOT_WITHIN = len(RECOVERY_CHECKPOINTS)  # the y position of runs not within 5% in the budget
 
@@ -46,7 +46,7 @@ def layer_probe_panels(scenario: str, order: int, runs: dict[str, list[RunRecord
     cubes = {s: c for s, c in ((s, _mean_series(r, "layer_probe")) for s, r in sorted(runs.items())) if c is not None}
     if not cubes:
         return []
-    figure = _figure(2.6 * len(cubes) + 0.6, 3.0)
+    figure = new_figure(2.6 * len(cubes) + 0.6, 3.0)
     panels = figure.subplots(1, len(cubes), sharey=True, squeeze=False)[0]
     for axes, (strategy, cube) in zip(panels, cubes.items()):
         before, after = nan_mean(cube[0], axis=0) * 100, nan_mean(cube[-1], axis=0) * 100
@@ -59,7 +59,7 @@ def layer_probe_panels(scenario: str, order: int, runs: dict[str, list[RunRecord
     panels[0].set_ylabel("probe accuracy (%)")
     panels[0].legend(fontsize=7)
     figure.suptitle(f"{scenario} · order {order}: linear-probe accuracy per layer", fontsize=10)
-    return _save(figure, out_dir, f"layer_probe_{_slug(scenario)}_o{order}")
+    return save_figure(figure, out_dir, f"layer_probe_{file_slug(scenario)}_o{order}")
 
 
 def cka_heatmaps(scenario: str, order: int, runs: dict[str, list[RunRecord]], out_dir: Path) -> list[Path]:
@@ -69,7 +69,7 @@ def cka_heatmaps(scenario: str, order: int, runs: dict[str, list[RunRecord]], ou
     strategies = sorted({s for s, _ in grids})
     if not strategies:
         return []
-    figure = _figure(2.4 * len(strategies) + 1.0, 5.0)
+    figure = new_figure(2.4 * len(strategies) + 1.0, 5.0)
     panels = figure.subplots(len(sets), len(strategies), squeeze=False)
     image = None
     for row, (name, title) in enumerate(sets):
@@ -86,7 +86,7 @@ def cka_heatmaps(scenario: str, order: int, runs: dict[str, list[RunRecord]], ou
     if image is not None:
         figure.colorbar(image, ax=panels, label="linear CKA with the pretrained model")
     figure.suptitle(f"{scenario} · order {order}: representation drift per layer", fontsize=10)
-    return _save(figure, out_dir, f"cka_{_slug(scenario)}_o{order}")
+    return save_figure(figure, out_dir, f"cka_{file_slug(scenario)}_o{order}")
 
 
 def recovery_vs_forgetting(scenario: str, records: list[RunRecord], out_dir: Path) -> list[Path]:
@@ -116,7 +116,7 @@ def recovery_vs_forgetting(scenario: str, records: list[RunRecord], out_dir: Pat
         points[record.strategy].append((forgot * 100, _NOT_WITHIN if steps is None else RECOVERY_CHECKPOINTS.index(int(steps))))
     if not curves:
         return []
-    figure = _figure(10.0, 4.0)
+    figure = new_figure(10.0, 4.0)
     left, right = figure.subplots(1, 2)
     positions = np.arange(len(RECOVERY_CHECKPOINTS))
     for strategy in sorted(curves):
@@ -137,4 +137,4 @@ def recovery_vs_forgetting(scenario: str, records: list[RunRecord], out_dir: Pat
     for axes in (left, right):
         axes.grid(alpha=0.3)
     figure.suptitle(f"{scenario}: language-model recovery speed vs task forgetting", fontsize=10)
-    return _save(figure, out_dir, f"recovery_vs_forgetting_{_slug(scenario)}")
+    return save_figure(figure, out_dir, f"recovery_vs_forgetting_{file_slug(scenario)}")

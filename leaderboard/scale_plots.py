@@ -16,7 +16,7 @@ import numpy as np
 
 from benchmark.results.records import RunRecord
 from leaderboard.aggregate import scenario_labels
-from leaderboard.plots import _figure, _save, _slug
+from leaderboard.drawing import file_slug, new_figure, save_figure
 
 PANELS = (("forgetting", 100.0, "forgetting (%) ↓"), ("ppl_ratio", 1.0, "PPL ratio ↓"))
 
@@ -35,7 +35,7 @@ def scale_figure(scenario: str, records: list[RunRecord], out_dir: Path) -> list
     grouped = scale_points(records, scenario)
     if len({model for by_model in grouped.values() for model in by_model}) < 2:
         return []
-    figure = _figure(10.0, 4.0)
+    figure = new_figure(10.0, 4.0)
     for index, (metric, scale, label) in enumerate(PANELS):
         axes = figure.add_subplot(1, len(PANELS), index + 1)
         for strategy, by_model in sorted(grouped.items()):
@@ -56,4 +56,4 @@ def scale_figure(scenario: str, records: list[RunRecord], out_dir: Path) -> list
             axes.legend(fontsize=7)
     models = sorted({model for by_model in grouped.values() for model in by_model})
     figure.suptitle(f"{scenario}: forgetting and perplexity drift against model size ({', '.join(models)})", fontsize=10)
-    return _save(figure, out_dir, f"scale_{_slug(scenario)}")
+    return save_figure(figure, out_dir, f"scale_{file_slug(scenario)}")

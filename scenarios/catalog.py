@@ -17,7 +17,8 @@ import yaml
 
 from benchmark.core.errors import UserError
 from benchmark.core.registry import Registry
-from scenarios.spec import ScenarioSpec, read_scenario_file
+from scenarios.reading import read_scenario_file
+from scenarios.spec import ScenarioSpec
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 EARLIER_VERSIONS_DIR = CONFIG_DIR / "versions"

@@ -12,12 +12,9 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from benchmark.core.errors import UserError
-
-if TYPE_CHECKING:
-    from scenarios.spec import ScenarioSpec, TaskSpec
+from scenarios.spec import ScenarioSpec, TaskSpec
 
 DEFAULT_PROMPT = "{text}\nAnswer:"
 DEFAULT_PAIR_PROMPT = "{text}\n{text_pair}\nAnswer:"

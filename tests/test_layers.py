@@ -122,3 +122,65 @@ def test_no_file_is_longer_than_the_style_limit(path: Path) -> None:
 def test_no_function_is_longer_than_the_style_limit() -> None:
     found = [f for path in SOURCES for f in long_functions(path)]
     assert found == []
+
+
+def project_module(imported: str, modules: set[str]) -> str | None:
+    """The project module an imported name lives in (``a.b.c`` -> ``a.b`` when ``c`` is a name in it), or None."""
+    while imported and imported not in modules:
+        imported = imported.rpartition(".")[0]
+    return imported or None
+
+
+def import_graph() -> dict[str, set[str]]:
+    """module -> the project modules it imports anywhere (top level, inside functions, under TYPE_CHECKING).
+
+    A module importing its own package (``benchmark.engine.measures.cka`` importing ``benchmark.engine.measures``
+    for its registry) is the package's registration, not a circle, and is left out.
+    """
+    paths = {module_name(p): p for p in SOURCES}
+    graph: dict[str, set[str]] = {}
+    for module, path in paths.items():
+        targets = {project_module(imported, set(paths)) for _, imported in imported_modules(path)}
+        graph[module] = {t for t in targets if t and t != module and not module.startswith(t + ".")}
+    return graph
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every set of two or more modules that import each other, directly or around a loop (strongly connected components)."""
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        order[node] = low[node] = len(order)
+        stack.append(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in order:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], order[nxt])
+        if low[node] == order[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in order:
+            visit(node)
+    return found
+
+
+def test_no_module_imports_a_module_that_imports_it_back() -> None:
+    assert circles(import_graph()) == []
+
+
+def test_the_circle_finder_sees_a_circle_around_a_loop() -> None:
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert circles({"a": {"b"}, "b": set()}) == []

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import leaderboard.plots as plots
+import leaderboard.drawing as drawing
+from leaderboard.figures import write_figures
 from benchmark.core.atomic_io import atomic_write
 from benchmark.cli import main
 from benchmark.core.errors import UserError
@@ -145,10 +146,10 @@ def test_a_figure_interrupted_mid_write_leaves_no_file(tmp_path: Path, monkeypat
             return real(path, partial, **kwargs)
         return real(path, write, **kwargs)
 
-    monkeypatch.setattr(plots, "atomic_write", dying_write)
+    monkeypatch.setattr(drawing, "atomic_write", dying_write)
     out = tmp_path / "figs"
     with pytest.raises(KeyboardInterrupt):
-        plots.write_figures([make_record("naive", 0, 0.8), make_record("ewc", 0, 0.8)], out)
+        write_figures([make_record("naive", 0, 0.8), make_record("ewc", 0, 0.8)], out)
     files = [p for p in out.iterdir()]
     assert len(files) == 2 and all(p.stat().st_size > 1000 for p in files)  # the two finished figures, whole
     assert not list(out.glob(".*"))  # no temporary file either

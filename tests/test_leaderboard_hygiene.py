@@ -15,7 +15,7 @@ import pytest
 from benchmark.cli import main
 from benchmark.core.atomic_io import TEMP_SUFFIX, _host_tag
 from benchmark.results.records import write_record
-from leaderboard.plots import write_figures
+from leaderboard.figures import write_figures
 from tests.test_leaderboard_table import make_record
 
 

@@ -14,7 +14,7 @@ from benchmark.cli import main
 from benchmark.results.records import RunRecord, write_record
 from leaderboard.aggregate import aggregate, sort_rows
 from leaderboard.page import build_page
-from leaderboard.plots import write_figures
+from leaderboard.figures import write_figures
 from leaderboard.validate import validate_results
 from tests.test_leaderboard_table import make_record
 

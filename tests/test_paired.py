@@ -15,7 +15,7 @@ from benchmark.results.paired import MatchedRun, mcnemar, paired_bootstrap
 from benchmark.results.records import read_record
 from leaderboard.compare import RESAMPLED_EXAMPLES, paired_differences
 from leaderboard.mcnemar import task_tests
-from leaderboard.plots import write_figures
+from leaderboard.figures import write_figures
 from tests.conftest import run_toy_suite, write_toy_scenario
 
 

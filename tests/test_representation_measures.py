@@ -162,7 +162,7 @@ def test_accuracy_read_from_the_shared_feature_pass_equals_the_plain_pass(naive:
 
 
 def test_the_figures_of_why_it_forgot_are_drawn_from_the_records(naive: tuple[Path, RunOutcome], tmp_path: Path) -> None:
-    from leaderboard.plots import write_figures
+    from leaderboard.figures import write_figures
 
     written = {path.name for path in write_figures([naive[1].record], tmp_path / "figs", heatmaps=False)}
     assert {"layer_probe_toy_o1.png", "layer_probe_toy_o1.svg", "cka_toy_o1.png", "cka_toy_o1.svg"} <= written

@@ -13,7 +13,8 @@ from benchmark.core.config import TrainConfig
 from benchmark.model.encoding import EncodedSplit, EncodedTask
 from benchmark.model.task_model import TaskModel
 from benchmark.model.tiny_backbone import tiny
-from benchmark.engine.trainer import GradualUnfreezing, parameter_groups, train_task
+from benchmark.engine.objective import parameter_groups
+from benchmark.engine.trainer import GradualUnfreezing, train_task
 from strategies.aux_lm import AuxiliaryLM
 from strategies.ewc import EWC
 from strategies.fisher import batch_fisher, empirical_fisher

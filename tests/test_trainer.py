@@ -15,7 +15,8 @@ from benchmark.model.backbones import Backbone
 from benchmark.model.encoding import EncodedSplit, EncodedTask
 from benchmark.model.task_model import TaskModel
 from benchmark.model.tiny_backbone import tiny
-from benchmark.engine.trainer import NumericalFault, make_scheduler, train_task, train_tasks
+from benchmark.engine.objective import make_scheduler
+from benchmark.engine.trainer import NumericalFault, train_task, train_tasks
 from strategies.base import STRATEGIES, Strategy
 from strategies.naive import Naive
 

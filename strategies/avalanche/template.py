@@ -33,7 +33,8 @@ from strategies.avalanche.model import AvalancheTaskModel
 from benchmark.core.config import TrainConfig
 from benchmark.model.encoding import EncodedTask
 from benchmark.model.task_model import TaskModel
-from benchmark.engine.trainer import NumericalFault, TrainStats, make_scheduler, parameter_groups
+from benchmark.engine.objective import make_scheduler, parameter_groups
+from benchmark.engine.trainer import NumericalFault, TrainStats
 
 # forgetbench name -> class in avalanche.training
 AVALANCHE_CLASSES = {

@@ -20,7 +20,7 @@ from benchmark.core.hashing import derived_seed
 from benchmark.engine.evaluation import autocast, model_device
 from benchmark.engine.measures.accuracy import column_accuracy
 from benchmark.engine.measures.base import Measure, MeasureEnv, MeasurePoint, register_measure
-from benchmark.engine.trainer import parameter_groups, task_loss
+from benchmark.engine.objective import parameter_groups, task_loss
 from benchmark.model.batching import train_batch_indices
 from benchmark.model.encoding import EncodedTask
 from benchmark.model.task_model import TaskModel
