@@ -26,7 +26,7 @@ FLAG_PATHS = {
     "test_size": "test_size", "epochs": "train.epochs", "lr": "train.lr", "batch_size": "train.batch_size",
     "precision": "train.precision", "eval_on": "eval.eval_on", "ppl_tokens": "eval.ppl_tokens",
     "grad_accum": "train.grad_accum_steps", "launcher": "launch.launcher", "jobs": "launch.jobs",
-    "measures": "measures", "ray_address": "launch.ray_address", "cpus_per_run": "launch.cpus_per_run", "gpus_per_run": "launch.gpus_per_run",
+    "measures": "measures", "plugins": "plugins", "ray_address": "launch.ray_address", "cpus_per_run": "launch.cpus_per_run", "gpus_per_run": "launch.gpus_per_run",
 }
 
 
@@ -38,6 +38,7 @@ def run_parser() -> argparse.ArgumentParser:
     )
     add = parser.add_argument
     add("--list", action="store_true", help="list registered scenarios, strategies, measures, metrics, models and presets, then exit")
+    add("--plugins", metavar="MODULE[,MODULE]", help="import these modules (dotted names or .py paths) first, so what they register can be used")
     add("--config", metavar="FILE", help="suite config YAML (keys = SuiteConfig fields); flags override it")
     add("--preset", metavar="NAME", help="a named partial config applied first (smoke: tiny model, small splits)")
     add("--scenario", metavar="NAME[@V]|FILE", help="registered scenario name (NAME@VERSION for an earlier version) or path to a scenario YAML (default: default)")
@@ -138,8 +139,26 @@ def print_registry() -> None:
         print()
 
 
+def requested_plugins(args: argparse.Namespace) -> list[str]:
+    """The plugins of ``--plugins`` and of the config file's ``plugins:`` (imported before the config is resolved: a
+    plugin may register the scenario's loader or the preset's model)."""
+    from benchmark.core.typed_yaml import read_yaml_file
+
+    names = [n.strip() for n in (args.plugins or "").split(",") if n.strip()]
+    if args.config:
+        data = read_yaml_file(args.config, what="config file", missing_hint="pass an existing YAML file to --config")
+        listed = data.get("plugins") if isinstance(data, dict) else None
+        if isinstance(listed, str):
+            listed = listed.split(",")
+        names += [str(n).strip() for n in listed] if isinstance(listed, list) else []  # another type: the config check names it
+    return names
+
+
 def run_command(argv: Sequence[str]) -> int:
     args = run_parser().parse_args(argv)
+    from benchmark.core.plugins import import_plugins
+
+    import_plugins(requested_plugins(args))
     if args.list:
         print_registry()
         return 0

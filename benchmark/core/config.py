@@ -132,6 +132,7 @@ class SuiteConfig:
     eval: EvalConfig = field(default_factory=EvalConfig)
     launch: LaunchConfig = field(default_factory=LaunchConfig)
     lm_eval: LmEvalConfig = field(default_factory=LmEvalConfig)  # the lm_eval measure's settings
+    plugins: list[str] = field(default_factory=list)  # the user's modules imported before any registry is read (--plugins)
 
 
 # Presets are partial configs applied before the YAML file and the flags.

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from benchmark.core.config import SuiteConfig, to_dict
+from benchmark.core.plugins import import_plugins
 from benchmark.engine.parallel import make_parallel
 from benchmark.engine.row0_cache import RowZero
 from benchmark.engine.plan import RunPlan
@@ -28,6 +29,7 @@ _setups: dict[str, SuiteSetup] = {}
 
 def _setup_for(config: SuiteConfig, launcher: str, data: PreparedData) -> SuiteSetup:
     """The suite's setup in this worker, built on first use (one suite per worker at a time)."""
+    import_plugins(config.plugins)  # a worker is a fresh process: what the user's modules register must be there too
     key = json.dumps(to_dict(config), sort_keys=True, default=str)
     if key not in _setups:
         _setups.clear()
