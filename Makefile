@@ -2,6 +2,7 @@
 #   make run    set up (or reuse) .venv and run the default benchmark
 #   make compare  then add L2-SP to the same results and print the paired comparison with naive
 #   make test   set up (or reuse) .venv and .venv-avalanche and run the test suite
+#   make test-fast  the fast tier only (unit tests; no test marked slow), for the edit loop
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -17,7 +18,7 @@ AVALANCHE_BIN := $(AVALANCHE_VENV)/bin
 AVALANCHE_STAMP := $(AVALANCHE_VENV)/.forgetbench-installed
 AVALANCHE_TESTS := tests/test_avalanche_bridge.py tests/test_avalanche_optional.py tests/test_strategies.py
 
-.PHONY: setup setup-avalanche run run-text compare smoke test test-core test-avalanche clean
+.PHONY: setup setup-avalanche run run-text compare smoke test test-fast test-core test-avalanche clean
 
 $(STAMP): setup.cfg pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +58,11 @@ smoke: setup
 
 # Everything: the core suite without avalanche, then the Avalanche engine's tests with it.
 test: test-core test-avalanche
+
+# The fast tier for the edit loop: no test marked slow (processes, real models, whole-suite runs, figures).
+test-fast: setup
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m pytest -q -m "not slow"
 
 test-core: setup
 	$(BIN)/python -m ruff check .

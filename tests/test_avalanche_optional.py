@@ -12,6 +12,8 @@ import strategies.avalanche.engine as avalanche_engine
 from benchmark.core.errors import UserError
 from strategies.base import build_strategy
 
+pytestmark = pytest.mark.slow  # starts a Python process per check: not in `make test-fast`
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

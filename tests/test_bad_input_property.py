@@ -7,6 +7,8 @@ Hypothesis draws the inputs from a fixed seed (``derandomize``), so CI sees the 
 
 from __future__ import annotations
 
+import pytest
+
 import contextlib
 import io
 import tempfile
@@ -105,6 +107,7 @@ def edited_scenario(base: Path, edits: dict[str, Any], folder: Path) -> Path:
     on_command_line=SETTINGS,
     scenario_edits=SCENARIO_EDITS,
 )
+@pytest.mark.slow
 def test_any_input_runs_cleanly_or_is_refused_in_one_line(in_file: list, on_command_line: list, scenario_edits: dict) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

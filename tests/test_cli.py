@@ -11,6 +11,8 @@ import pytest
 from benchmark.cli import main
 from tests.conftest import smoke_args
 
+pytestmark = pytest.mark.slow  # starts processes or loads a real model: not in `make test-fast`
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

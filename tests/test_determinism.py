@@ -9,6 +9,8 @@ import pytest
 import benchmark.suite.runner as runner
 from benchmark.suite.config import build_config
 
+pytestmark = pytest.mark.slow  # runs whole suites, several per test: not in `make test-fast`
+
 VOLATILE = {"timings", "total_seconds", "created_at", "environment", "extra"}
 
 

@@ -59,6 +59,7 @@ def test_plots_on_a_read_only_file_system_is_one_sentence(tmp_path: Path, monkey
     assert err == f"error: cannot write figures to {str(tmp_path / 'ro' / 'figs')!r} (Read-only file system); pass a writable folder to --out\n"
 
 
+@pytest.mark.slow
 def test_figures_and_the_page_of_ordinary_records_print_no_warning(tmp_path: Path) -> None:
     from leaderboard.aggregate import aggregate, sort_rows
     from leaderboard.page import build_page

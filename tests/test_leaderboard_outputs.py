@@ -28,6 +28,7 @@ def records_for_figures() -> list[RunRecord]:
     ]
 
 
+@pytest.mark.slow
 def test_every_figure_is_a_valid_png_and_svg(tmp_path: Path) -> None:
     written = write_figures(records_for_figures(), tmp_path / "figs")
     stems = {p.stem for p in written}
@@ -41,6 +42,7 @@ def test_every_figure_is_a_valid_png_and_svg(tmp_path: Path) -> None:
             assert ET.fromstring(data).tag.endswith("svg")
 
 
+@pytest.mark.slow
 def test_plots_command(tmp_path: Path) -> None:
     for record in records_for_figures():
         write_record(tmp_path / "results", record)

@@ -33,6 +33,8 @@ from lm_eval.tasks import TaskManager  # noqa: E402
 
 from benchmark.engine.general_ability import check_settings, evaluate  # noqa: E402
 
+pytestmark = pytest.mark.slow  # starts processes or loads a real model: not in `make test-fast`
+
 
 def write_copa_like(root: Path, n: int = 16) -> Path:
     """A COPA-shaped task in the cl_benchmark layout: a sentence naming options A and B, label A or B."""

@@ -18,6 +18,8 @@ import pytest
 from benchmark.cli import main
 from tests.conftest import write_toy_scenario
 
+pytestmark = pytest.mark.slow  # starts processes or loads a real model: not in `make test-fast`
+
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 PLUGIN_MODULE = "fb_feature_norm"

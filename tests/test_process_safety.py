@@ -16,6 +16,8 @@ from benchmark.core.atomic_io import _host_tag
 from tests.conftest import write_toy_scenario
 from tests.test_resume import ROOT, command, in_process, record, run
 
+pytestmark = pytest.mark.slow  # starts processes or loads a real model: not in `make test-fast`
+
 COMPARED = ("measures", "metrics")
 
 

@@ -20,6 +20,8 @@ from leaderboard.validate import validate_results
 from benchmark.results.metrics import compute_metrics
 from tests.conftest import run_toy_suite, write_toy_scenario
 
+pytestmark = pytest.mark.slow  # runs whole suites, several per test: not in `make test-fast`
+
 MEASURES = ["accuracy", "perplexity", "probe", "cka", "layer_probe", "lm_recovery", "task_recovery"]
 
 

@@ -7,6 +7,8 @@ Hypothesis draws from a fixed seed (``derandomize``), so CI sees the same folder
 
 from __future__ import annotations
 
+import pytest
+
 import contextlib
 import io
 import json
@@ -82,6 +84,7 @@ COMMANDS = [["--format", "md"], ["--format", "html"], ["--format", "latex"], ["-
     damages=st.lists(st.tuples(st.sampled_from(DAMAGE), st.integers(0, 4)), max_size=3),
     command=st.sampled_from(COMMANDS),
 )
+@pytest.mark.slow
 def test_any_results_folder_is_read_cleanly_or_refused_in_one_line(runs: list, damages: list, command: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "results"

@@ -15,6 +15,8 @@ from benchmark.cli import main
 from benchmark.core.faults import FAULT_ENV
 from tests.conftest import write_toy_scenario
 
+pytestmark = pytest.mark.slow  # starts processes or loads a real model: not in `make test-fast`
+
 ROOT = Path(__file__).resolve().parents[1]
 COMPARED = ("measures", "metrics", "data_hashes", "source_hashes", "parameters", "fingerprint", "status")
 

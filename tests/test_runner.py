@@ -67,6 +67,7 @@ def test_row0_is_computed_once_and_shared_by_strategies(toy_scenario: Path, tmp_
     assert len(list((tmp_path / "out" / ".cache" / "row0").glob("*.json"))) == 1
 
 
+@pytest.mark.slow
 def test_same_seed_same_numbers_different_seed_different_split(toy_scenario: Path, tmp_path: Path) -> None:
     (a,) = runner.run_suite(toy_config(toy_scenario, tmp_path / "a"))
     (b,) = runner.run_suite(toy_config(toy_scenario, tmp_path / "b"))
@@ -75,6 +76,7 @@ def test_same_seed_same_numbers_different_seed_different_split(toy_scenario: Pat
     assert a.data_hashes != c.data_hashes
 
 
+@pytest.mark.slow
 def test_task_order_changes_the_sequence(toy_scenario: Path, tmp_path: Path) -> None:
     first, second = runner.run_suite(toy_config(toy_scenario, tmp_path / "out", orders=[1, 2]))
     assert first.tasks == ["task1", "task2", "task3"] and second.tasks == ["task3", "task2", "task1"]

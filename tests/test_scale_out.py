@@ -22,6 +22,8 @@ from benchmark.core.faults import FAULT_ENV
 from scenarios.catalog import load_scenario
 from tests.conftest import write_toy_scenario
 
+pytestmark = pytest.mark.slow  # starts processes or loads a real model: not in `make test-fast`
+
 ROOT = Path(__file__).resolve().parents[1]
 NUMBERS = ("measures", "metrics", "parameters", "fingerprint", "status", "data_hashes")
 EWC = ("--set", "strategy_args.ewc.fisher_samples=12")

@@ -149,6 +149,7 @@ def test_wikitext_files_load_as_articles() -> None:
     assert len(frame) == 62 and frame["text"].iloc[0].startswith("= Robert <unk> = Robert <unk> is an English film")
 
 
+@pytest.mark.slow
 @needs_shared
 def test_short_senteval_run_on_the_tiny_backbone(tmp_path: Path) -> None:
     out = tmp_path / "results"
