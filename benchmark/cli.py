@@ -50,7 +50,7 @@ def run_parser() -> argparse.ArgumentParser:
     add("--seeds", metavar="S[,S]", help="comma-separated seeds (default: the scenario's, else 0; the default scenario's are 0,1,2)")
     add("--out", metavar="DIR", help="results directory for run records (default: results)")
     add("--setting", choices=["task_incremental", "class_incremental"], help="per-task heads or one shared head")
-    add("--formulation", choices=["heads", "text"], help="a linear head per task (default), or tasks as prompts and answer strings")
+    add("--formulation", metavar="NAME", help="how tasks are posed: heads (a linear head per task, default), text (prompts and answer strings), or a plug-in's; --list shows all")
     add("--decode", choices=["rank", "greedy"], help="text formulation: rank the answers by log-likelihood (default) or generate greedily")
     add("--eval-on", choices=["seen_next", "seen", "all"], help="tasks evaluated after each task (default: seen_next)")
     add("--epochs", metavar="N", help="epochs per task")
@@ -111,8 +111,9 @@ def overrides_from_args(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def print_registry() -> None:
-    """Prints every registered scenario, strategy, measure, metric, model and preset with one line each."""
+    """Prints every registered scenario, formulation, strategy, measure, metric, model and preset with one line each."""
     from benchmark.core.config import PRESETS
+    from benchmark.engine.formulations import FORMULATIONS
     from benchmark.engine.measures import MEASURES
     from benchmark.engine.strategy import STRATEGIES
     from benchmark.model.backbones import MODELS
@@ -122,6 +123,7 @@ def print_registry() -> None:
 
     sections = [
         ("Scenarios", [(e.name, e.description) for e in SCENARIOS]),
+        ("Formulations (--formulation)", [(e.name, e.description) for e in FORMULATIONS]),
         ("Strategies", [(e.name, e.description) for e in STRATEGIES]),
         ("Measures (--measures; the series each stores)", [
             (e.name, f"{e.description} [{', '.join(f'{k}: {v}' for k, v in e.obj.series.items())}]") for e in MEASURES

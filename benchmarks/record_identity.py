@@ -32,6 +32,9 @@ def produced(record: RunRecord) -> dict[str, object]:
     values["steps"] = [t.steps for t in record.timings]
     # ``measures`` joined the config with schema 2; its default is what schema 1 measured.
     values["config"] = {k: v for k, v in record.config.items() if k not in ("out", "progress", "measures")}
+    # ``plugins`` joined the config later; an empty list is what every earlier run had.
+    if not values["config"].get("plugins", ["absent"]):
+        del values["config"]["plugins"]
     return values
 
 

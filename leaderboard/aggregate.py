@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from benchmark.core.config import DEFAULT_FORMULATION, SuiteConfig
 from benchmark.results.metrics import METRICS
 from benchmark.results.records import RunRecord
 
@@ -122,12 +123,15 @@ def scenario_labels(records: list[RunRecord], *, with_model: bool = True) -> lis
     ]
 
 
+# How a run posed its tasks, by config field and default: runs posed differently are never averaged together.
+POSING_DEFAULTS = {"formulation": DEFAULT_FORMULATION, "decode": SuiteConfig().decode}
+
+
 def posed_as(record: RunRecord) -> str:
-    """`` (text)`` or `` (text, greedy)`` for runs of the text formulation, nothing for heads: they are never averaged together."""
+    """`` (text)`` or `` (text, greedy)``: the posing settings a run changed from the defaults, nothing for the default."""
     config = record.config or {}
-    if config.get("formulation", "heads") != "text":
-        return ""
-    return " (text, greedy)" if config.get("decode") == "greedy" else " (text)"
+    changed = [str(config[key]) for key, default in POSING_DEFAULTS.items() if config.get(key, default) != default]
+    return f" ({', '.join(changed)})" if changed else ""
 
 
 def aggregate(records: list[RunRecord], *, ci: bool = False) -> pd.DataFrame:

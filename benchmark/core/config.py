@@ -21,6 +21,7 @@ from benchmark.core.lm_eval_config import LmEvalConfig
 from benchmark.core.typed_yaml import DuplicateKeyError, from_mapping, load_yaml, read_yaml_file
 
 DEFAULT_MEASURES = ["accuracy", "perplexity"]  # what a record held before measures were selectable
+DEFAULT_FORMULATION = "heads"  # a linear head per task (benchmark.engine.formulations lists them all)
 DEFAULT_STRATEGIES = ["naive"]  # `make run`: naive's forgetting over the default scenario's three seeds (`make compare` adds L2-SP)
 MAX_PROCESSES_OR_THREADS = 4096  # torch.set_num_threads takes a C int; beyond this a count is a typo
 MAX_SEED = 2**32 - 1  # numpy and torch seeds are unsigned 32/64-bit; 32 bits is what both take everywhere
@@ -118,7 +119,7 @@ class SuiteConfig:
     seeds: list[int] = field(default_factory=lambda: [0])
     out: str = "results"
     setting: Literal["task_incremental", "class_incremental"] = "task_incremental"
-    formulation: Literal["heads", "text"] = "heads"  # a linear head per task, or prompts and answer strings
+    formulation: str = DEFAULT_FORMULATION  # how tasks are posed: heads, text, or a plug-in's (checked against the registry)
     decode: Literal["rank", "greedy"] = "rank"  # text formulation: rank the answers by log-likelihood, or generate
     device: str = "cpu"
     threads: int | None = None
@@ -256,7 +257,7 @@ def validate(config: SuiteConfig, source: str) -> None:
         raise UserError(f"{source}: field 'seeds' is empty; give at least one seed, e.g. --seeds 0")
     _check_training(config, source)
     check_names([config.model, *config.models, *config.strategies], source)
-    check_applies(config.decode, config.formulation, config.lm_eval != LmEvalConfig(), config.measures, source)
+    check_applies(config.lm_eval != LmEvalConfig(), config.measures, source)
     _check_seeds_and_names(config, source)
     config.lm_eval.check(source)
     check_launch(config.launch.jobs, config.launch.launcher, config.launch.gpus_per_run, config.launch.ray_address, source)

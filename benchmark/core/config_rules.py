@@ -26,10 +26,8 @@ def check_names(names: list[str], source: str) -> None:
             raise UserError(f"{source}: the name '{printable(name)}' holds a control character, which would reach terminals and result files; rename it")
 
 
-def check_applies(decode: str, formulation: str, lm_eval_changed: bool, measures: list[str], source: str) -> None:
-    """A setting that cannot apply is refused, not recorded as if it had."""
-    if decode != "rank" and formulation != "text":
-        raise UserError(f"{source}: --decode {decode} chooses how text answers are scored, so it needs --formulation text; add it or leave --decode out")
+def check_applies(lm_eval_changed: bool, measures: list[str], source: str) -> None:
+    """A setting that cannot apply is refused, not recorded as if it had (the formulation checks its own settings)."""
     if lm_eval_changed and "lm_eval" not in measures:
         raise UserError(f"{source}: the 'lm_eval' settings apply to the lm_eval measure, which is not in --measures; add it or leave the settings out")
 

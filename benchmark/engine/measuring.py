@@ -10,10 +10,12 @@ from typing import Any
 import torch
 
 from benchmark.core import faults
+from benchmark.core.config import DEFAULT_FORMULATION
+from benchmark.engine.formulations import formulation
 from benchmark.engine.measures import Measure, MeasureEnv, MeasurePoint, measured_rows, not_applicable
 from benchmark.engine.row0_cache import RowZero
 from benchmark.model.backbones import Backbone
-from benchmark.model.encoding import EncodedTask, head_sizes
+from benchmark.model.encoding import EncodedTask
 from benchmark.model.task_model import TaskModel
 
 
@@ -24,10 +26,10 @@ def evaluation_columns(t: int, n_tasks: int, eval_on: str) -> list[int]:
     return list(range(min(t + 1, n_tasks) if eval_on == "seen_next" else t))
 
 
-def new_model(backbone: Backbone, tasks: list[EncodedTask], seed: int, device: torch.device, formulation: str = "heads") -> TaskModel:
-    """A fresh copy of the pretrained backbone with the seeded heads of ``tasks`` (none in the text formulation)."""
-    sizes = head_sizes(tasks) if formulation == "heads" else {}
-    return TaskModel(copy.deepcopy(backbone.model), kind=backbone.kind, head_sizes=sizes, seed=seed, formulation=formulation).to(device)
+def new_model(backbone: Backbone, tasks: list[EncodedTask], seed: int, device: torch.device, posing: str = DEFAULT_FORMULATION) -> TaskModel:
+    """A fresh copy of the pretrained backbone with the seeded heads formulation ``posing`` puts on it for ``tasks``."""
+    sizes = formulation(posing).head_sizes(tasks)
+    return TaskModel(copy.deepcopy(backbone.model), kind=backbone.kind, head_sizes=sizes, seed=seed, formulation=posing).to(device)
 
 
 @dataclass

@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from transformers import get_constant_schedule_with_warmup, get_linear_schedule_with_warmup
 
 from benchmark.core.config import TrainConfig
+from benchmark.engine.formulations import formulation
 from benchmark.model.encoding import EncodedTask
 from benchmark.model.layers import parameter_depths
 from benchmark.model.task_model import TaskModel
@@ -55,11 +55,7 @@ def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, total_
 def task_loss(model: TaskModel, batch: dict[str, object], head: str) -> tuple[torch.Tensor, torch.Tensor]:
     """A batch's plain task objective and the logits it came from (no strategy penalty).
 
-    With heads the cross-entropy over the head's classes; in the text formulation the
-    mean over the answer tokens of the batch (prompt tokens carry no loss), with the
-    answer positions' vocabulary logits.
+    The model's formulation defines it (:meth:`Formulation.loss`): with heads the
+    cross-entropy over the head's classes, posed as text the answer tokens' loss.
     """
-    if model.formulation == "text":
-        return model.answer_loss(batch, head)
-    logits = model(batch["input_ids"], batch["attention_mask"], head)
-    return F.cross_entropy(logits.float(), batch["labels"]), logits
+    return formulation(model.formulation).loss(model, batch, head)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from benchmark.core.config import DEFAULT_MEASURES, SuiteConfig, to_dict
 from benchmark.core.hashing import stable_hash
+from benchmark.engine.formulations import formulation
 from benchmark.model.backbones import Backbone
 from benchmark.model.encoding import EncodedTask
 from scenarios.spec import ScenarioSpec
@@ -52,10 +53,8 @@ def run_fingerprint(config: SuiteConfig, spec: ScenarioSpec, strategy_name: str,
 
 
 def posing(config: SuiteConfig, tasks: list[EncodedTask]) -> dict[str, object]:
-    """What the text formulation adds to a fingerprint (nothing with heads, so older fingerprints hold)."""
-    if config.formulation == "heads":
-        return {}
-    return {"formulation": config.formulation, "decode": config.decode, "prompts": [t.text.prompt_hash for t in tasks]}
+    """What the formulation adds to a fingerprint (nothing with heads, so older fingerprints hold)."""
+    return formulation(config.formulation).fingerprint_parts(config, tasks)
 
 
 def row0_key(config: SuiteConfig, backbone: Backbone, tasks: list[EncodedTask], seed: int) -> str:

@@ -14,6 +14,7 @@ from benchmark.core import faults
 from benchmark.core.config import to_dict
 from benchmark.core.errors import UserError
 from benchmark.core.hashing import derived_seed
+from benchmark.engine.formulations import formulation
 from benchmark.engine.checkpoints import RunState, checkpoint_path, load_checkpoint, save_checkpoint
 from benchmark.engine.measures import MeasurePoint, not_applicable
 from benchmark.engine.measuring import empty_series, evaluation_columns, new_model, take_measures
@@ -111,8 +112,7 @@ def learn(run: ActiveRun, state: RunState, t: int, learning: list[EncodedTask]) 
     torch.manual_seed(derived_seed(seed, t))
     generator = torch.Generator().manual_seed(derived_seed(seed, t, 1))
     run.tick = time.perf_counter()
-    if model.formulation == "text":
-        model.lm_route = learning[-1].head  # the language model is the task modules' model now (see TaskModel)
+    formulation(model.formulation).before_training(model, learning)
     try:
         for task in learning:
             strategy.before_task(model, task)

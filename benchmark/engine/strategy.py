@@ -78,7 +78,7 @@ class Strategy:
             run then starts again instead of continuing).
         checks_own_arguments: True if the constructor takes ``**kwargs`` and validates
             them itself (the Avalanche bridge), instead of :func:`build_strategy`.
-        formulations: The task formulations (``heads``, ``text``) the strategy works in.
+        formulations: The formulations (``heads``, ``text``, ...) the strategy works in; None: every one.
         needs_lm_head: True if it trains through the language-model head (an LM loss,
             LM logits); refused, before any work, on a model that has none.
 
@@ -91,7 +91,7 @@ class Strategy:
     trains_backbone: ClassVar[bool] = True
     resumable: ClassVar[bool] = True
     checks_own_arguments: ClassVar[bool] = False
-    formulations: ClassVar[tuple[str, ...]] = ("heads", "text")
+    formulations: ClassVar[tuple[str, ...] | None] = None
     needs_lm_head: ClassVar[bool] = False
 
     def check_backbone(self, backbone: Backbone) -> None:
@@ -227,8 +227,11 @@ class Composite(Strategy):
         return all(part.trains_backbone for part in self.parts)
 
     @property
-    def formulations(self) -> tuple[str, ...]:  # type: ignore[override]
-        return tuple(f for f in ("heads", "text") if all(f in part.formulations for part in self.parts))
+    def formulations(self) -> tuple[str, ...] | None:  # type: ignore[override]
+        declared = [part.formulations for part in self.parts if part.formulations is not None]
+        if not declared:
+            return None
+        return tuple(f for f in declared[0] if all(f in other for other in declared[1:]))
 
 
 def accepted_arguments(cls: type[Strategy]) -> list[str]:
@@ -273,10 +276,10 @@ def build_strategy(spec: str, strategy_args: dict[str, dict[str, Any]] | None = 
 
 
 def check_formulation(spec: str, formulation: str) -> None:
-    """Raises a UserError if a part of strategy ``spec`` does not work in ``formulation`` (checked before it is built)."""
+    """Raises a UserError if a part of strategy ``spec`` does not declare ``formulation`` among those it works in (checked before it is built)."""
     for name in (part.strip() for part in spec.split("+")):
         allowed = STRATEGIES.get(name).formulations
-        if formulation not in allowed:
+        if allowed is not None and formulation not in allowed:
             raise UserError(
                 f"strategy {name!r} works only in the {' and '.join(allowed)} formulation, not with --formulation {formulation}; "
                 f"run it with --formulation {allowed[0]} or leave it out"

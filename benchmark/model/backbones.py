@@ -9,6 +9,8 @@ Encoder-decoder models (T5, Flan-T5) are ``seq2seq``: they pose tasks as text on
 
 from __future__ import annotations
 
+import inspect
+
 import json
 import os
 from collections.abc import Callable
@@ -128,16 +130,24 @@ def _load_pretrained(name: str, kind_hint: Literal["auto", "causal", "encoder", 
     return Backbone(model=model, tokenizer=tokenizer, kind=kind, name=name, fingerprint=config_fingerprint(model, name, revision))
 
 
-def load_backbone(name: str, *, kind: Literal["auto", "causal", "encoder", "seq2seq"] = "auto", texts: list[str] | None = None) -> Backbone:
+def load_backbone(
+    name: str, *, kind: Literal["auto", "causal", "encoder", "seq2seq"] = "auto", texts: list[str] | None = None,
+    reserved: list[str] | None = None,
+) -> Backbone:
     """Loads a backbone by registered name, local directory or hub id.
 
     Args:
         name: A registered model name, a path to a model directory, or a hub id.
         kind: Force ``causal``, ``encoder`` or ``seq2seq``; ``auto`` reads the model config.
         texts: The scenario's texts, for models whose tokenizer is built from data (``tiny``).
+        reserved: Texts whose every word such a tokenizer must know however rare (the
+            prompts and answers of a task posed as text); passed to a registered model
+            whose factory takes ``reserved``.
     """
     if name in MODELS:
-        backbone = MODELS.get(name)(texts=texts or [])
+        factory = MODELS.get(name)
+        extra = {"reserved": reserved} if reserved and "reserved" in inspect.signature(factory).parameters else {}
+        backbone = factory(texts=texts or [], **extra)
         if kind not in ("auto", backbone.kind):  # a registered model is built as what it is: the flag would be recorded, not applied
             raise UserError(f"--model-kind {kind} does not apply to model {name!r}, which is a registered {backbone.kind} model; leave --model-kind out")
         return backbone

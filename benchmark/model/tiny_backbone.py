@@ -8,6 +8,7 @@ first); the weights are a fixed seeded initialisation standing in for pretrainin
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 import torch
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
@@ -26,13 +27,27 @@ MAX_VOCAB = 4000
 MODEL_SEED = 1234
 
 
-def build_word_tokenizer(texts: list[str], max_vocab: int = MAX_VOCAB) -> PreTrainedTokenizerFast:
-    """A lower-casing word-level tokenizer over the ``max_vocab`` most frequent words of ``texts``."""
+def build_word_tokenizer(texts: list[str], max_vocab: int = MAX_VOCAB, reserved: Sequence[str] = ()) -> PreTrainedTokenizerFast:
+    """A lower-casing word-level tokenizer over the ``max_vocab`` most frequent words of ``texts``.
+
+    Every word of ``reserved`` (a prompt's template and answers) is in the vocabulary
+    even when it is rare: it takes the place of the least frequent words, so a
+    vocabulary that held it already is unchanged.
+    """
     pre = pre_tokenizers.Whitespace()
+
+    def words_of(text: str) -> list[str]:
+        return [word.lower() for word, _ in pre.pre_tokenize_str(text)]
+
     counts: Counter[str] = Counter()
     for text in texts:
-        counts.update(word.lower() for word, _ in pre.pre_tokenize_str(text))
-    words = sorted(counts, key=lambda w: (-counts[w], w))[: max_vocab - len(SPECIAL_TOKENS)]
+        counts.update(words_of(text))
+    size = max_vocab - len(SPECIAL_TOKENS)
+    words = sorted(counts, key=lambda w: (-counts[w], w))[:size]
+    kept = set(words)
+    missing = sorted({w for text in reserved for w in words_of(text)} - kept - set(SPECIAL_TOKENS))
+    if missing:
+        words = words[: max(0, size - len(missing))] + missing
     vocab = {token: i for i, token in enumerate(SPECIAL_TOKENS + words)}
     tokenizer = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
     tokenizer.normalizer = normalizers.Lowercase()
@@ -66,9 +81,9 @@ def tiny_config(vocab_size: int) -> LlamaConfig:
 
 
 @register_model("tiny")
-def tiny(*, texts: list[str]) -> Backbone:
+def tiny(*, texts: list[str], reserved: Sequence[str] = ()) -> Backbone:
     """Tiny 2-layer Llama with a word-level tokenizer built from the scenario texts (tests, smoke runs)."""
-    tokenizer = build_word_tokenizer(texts)
+    tokenizer = build_word_tokenizer(texts, reserved=reserved)
     config = tiny_config(len(tokenizer))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(MODEL_SEED)

@@ -7,6 +7,8 @@ in the text formulation.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from transformers import T5Config, T5ForConditionalGeneration
 
@@ -24,9 +26,9 @@ def tiny_t5_config(vocab_size: int) -> T5Config:
 
 
 @register_model("tiny-t5")
-def tiny_t5(*, texts: list[str]) -> Backbone:
+def tiny_t5(*, texts: list[str], reserved: Sequence[str] = ()) -> Backbone:
     """Tiny 2+2-layer T5 with a word-level tokenizer built from the scenario texts (tests of seq2seq models)."""
-    tokenizer = build_word_tokenizer(texts)
+    tokenizer = build_word_tokenizer(texts, reserved=reserved)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(MODEL_SEED)
         model = T5ForConditionalGeneration(tiny_t5_config(len(tokenizer)))

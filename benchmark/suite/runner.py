@@ -38,6 +38,7 @@ from benchmark.suite.setup import SuiteSetup, resolve_device, setup_suite
 from benchmark.engine.measures import build_measures, check_model_kind
 from scenarios.catalog import load_scenario
 from scenarios.spec import ScenarioSpec
+from benchmark.engine.formulations import formulation
 from benchmark.engine.strategy import Strategy, build_strategy, check_formulation
 
 MAX_STEPS_PER_RUN = 100_000_000  # about a year at 0.3 s a step: beyond this a plan is a typo, not an experiment
@@ -98,8 +99,10 @@ def _validate(config: SuiteConfig, spec: ScenarioSpec, parallel: Parallel) -> tu
     orders = list(range(1, len(spec.orders) + 1)) if config.orders == "all" else config.orders
     for order in orders:
         spec.ordered_tasks(order)
+    posing = formulation(config.formulation)  # a name the registry does not hold is refused here
+    posing.check_config(config)
     for name in config.strategies:
-        check_formulation(name, config.formulation)
+        check_formulation(name, posing.name)
     strategies = [build_strategy(name, config.strategy_args) for name in config.strategies]  # validates names and arguments
     if parallel.processes > 1:
         if config.launch.launcher != "sequential":
@@ -114,17 +117,6 @@ def _validate(config: SuiteConfig, spec: ScenarioSpec, parallel: Parallel) -> tu
         resolve_device(config.device)
     check_writable(config.out)
     return orders, strategies
-
-
-def check_kind(config: SuiteConfig, kind: str) -> None:
-    """Refuses a model the formulation cannot use: masked LMs cannot pose tasks as text, seq2seq models only can."""
-    if config.formulation == "text" and kind == "encoder":
-        raise UserError(
-            f"--formulation text scores answers with a language model's head, but model {config.model!r} is a masked-LM "
-            "encoder; use a causal LM (e.g. smollm2-135m), a seq2seq model (e.g. a T5), or --formulation heads"
-        )
-    if config.formulation == "heads" and kind == "seq2seq":
-        raise UserError(f"model {config.model!r} is an encoder-decoder (seq2seq), which poses tasks as text only; add --formulation text")
 
 
 def check_model_folders(models: list[str]) -> None:
@@ -195,7 +187,7 @@ def prepare_suite(config: SuiteConfig) -> PreparedSuite:
         transformers_logging.disable_progress_bar()
     setup = setup_suite(config, threads=config.threads or default_threads(), parallel=parallel, launcher=config.launch.launcher, spec=spec)
     check_plan_size(setup, config, orders)
-    check_kind(config, setup.backbone.kind)
+    formulation(config.formulation).check_backbone(config, setup.backbone.kind)
     check_model_kind(setup.measures, setup.backbone.kind, has_lm_head=setup.backbone.has_lm_head)
     test_sizes = {name: len(task.test.labels) for name, task in next(iter(setup.data.by_seed.values())).items()}
     for measure in setup.measures.values():

@@ -13,16 +13,15 @@ from typing import Any
 
 import torch
 
-from benchmark.core.config import SuiteConfig
+from benchmark.core.config import DEFAULT_FORMULATION, SuiteConfig
 from benchmark.core.environment import default_threads, describe_environment, physical_cores
 from benchmark.core.errors import MissingFiles, UserError
+from benchmark.engine.formulations import formulation
 from benchmark.engine.measures import Measure, MeasureEnv, build_measures
 from benchmark.engine.parallel import Parallel
 from benchmark.model.backbones import Backbone, load_backbone
-from benchmark.model.encoding import EncodedCorpus, EncodedTask, encode_corpus, encode_tasks
-from benchmark.model.text_encoding import encode_text_tasks
+from benchmark.model.encoding import EncodedCorpus, EncodedTask, encode_corpus
 from scenarios.prepare import TaskDataset, prepare_corpus, prepare_task
-from scenarios.prompts import task_prompt
 from scenarios.spec import ScenarioSpec
 
 VOCAB_CORPUS_DOCUMENTS = 200
@@ -36,17 +35,15 @@ class PreparedData:
     by_seed: dict[int, dict[str, TaskDataset]]
     corpus_documents: list[str] = field(default_factory=list)
 
-    def vocabulary_texts(self, formulation: str = "heads") -> list[str]:
+    def vocabulary_texts(self, posing: str = DEFAULT_FORMULATION) -> list[str]:
         """Texts a data-built tokenizer (the tiny model's) learns its words from; seed-independent.
 
-        In the text formulation the prompts' templates, instructions and answers (and the
-        roles of a chat template) are among them, so that their words are in the vocabulary.
+        The formulation ``posing`` adds the words it asks and answers in (posed as text:
+        the prompts' templates, instructions, answers and a chat template's roles).
         """
         first = next(iter(self.by_seed.values()))
         texts = [t for dataset in first.values() for t in dataset.pool_texts]
-        if formulation == "text":
-            prompts = [task_prompt(self.spec, task) for task in self.spec.tasks]
-            texts += ["system user assistant"] + [" ".join([p.template, p.instruction or "", *p.answers]) for p in prompts]
+        texts += formulation(posing).vocabulary_texts(self.spec)
         return texts + self.corpus_documents[:VOCAB_CORPUS_DOCUMENTS]
 
 
@@ -124,9 +121,7 @@ class SuiteSetup:
         """The encoded tasks of one (order, seed), in training order."""
         ordered = self.spec.ordered_tasks(order)
         datasets = [self.data.by_seed[seed][task.name] for task in ordered]
-        if config.formulation == "text":
-            return encode_text_tasks(self.backbone, datasets, [task_prompt(self.spec, t) for t in ordered], config.setting)
-        return encode_tasks(self.backbone, datasets, config.setting)
+        return formulation(config.formulation).encode_tasks(self.backbone, datasets, self.spec, ordered, config.setting)
 
 
 def setup_suite(
@@ -148,7 +143,10 @@ def setup_suite(
         raise ValueError("setup_suite needs the scenario or the prepared data")
     device = parallel.device if parallel.processes > 1 else resolve_device(config.device)
     data = data if data is not None else prepare_data(config, spec)
-    backbone = load_backbone(config.model, kind=config.model_kind, texts=data.vocabulary_texts(config.formulation))
+    backbone = load_backbone(
+        config.model, kind=config.model_kind, texts=data.vocabulary_texts(config.formulation),
+        reserved=formulation(config.formulation).vocabulary_texts(data.spec),
+    )
     torch.set_num_threads(threads)
     corpus = (
         encode_corpus(backbone, data.corpus_documents, context=config.eval.ppl_context, budget=config.eval.ppl_tokens)

@@ -1,10 +1,10 @@
 """``accuracy``: test accuracy on each evaluated task, the accuracy matrix R every CL metric reads.
 
-With heads it is the argmax over the task's head. In the text formulation it comes
-with a second series from the same pass: ``accuracy_per_byte`` (rank classification,
-length-normalised) or ``invalid_outputs`` (greedy decoding); see
-:mod:`benchmark.engine.text_evaluation`. Beside every accuracy cell it stores the
-per-example ``outcomes`` (gold and chosen class of each test example,
+How a column is scored is the formulation's (:mod:`benchmark.engine.formulations`):
+with heads the argmax over the task's head; posed as text, rank classification or
+greedy decoding, with a second series from the same pass (``accuracy_per_byte`` or
+``invalid_outputs``). Beside every accuracy cell it stores the per-example
+``outcomes`` (gold and chosen class of each test example,
 :mod:`benchmark.results.outcomes`), from which the cell can be recomputed.
 """
 
@@ -12,35 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-
 from benchmark.core.config import SuiteConfig
-from benchmark.engine.evaluation import autocast, model_device, task_choices
+from benchmark.engine.formulations import Scoring, formulation
 from benchmark.engine.measures.base import Measure, MeasureEnv, MeasurePoint, SeriesKind, register_measure
-from benchmark.model.encoding import EncodedTask
-from benchmark.engine.text_evaluation import TextEval, competing_classes, text_task_accuracy
-from benchmark.model.task_model import TaskModel, eval_mode
-from benchmark.results.outcomes import SERIES as OUTCOMES, scored
-
-
-def shared_pass_accuracy(model: TaskModel, task: EncodedTask, env: MeasureEnv) -> dict[str, float | str]:
-    """The task's head on the final-layer features other measures of this point read too (one pass over the test split, not two).
-
-    Returns ``accuracy`` and its ``outcomes`` cell.
-    """
-    features = env.task_features(model, task, "test")
-    device = model_device(model)
-    head = model.heads[task.head]
-    # The head under the same autocast as the plain pass, so the accuracy is the one it gives.
-    with eval_mode(model), torch.inference_mode(), autocast(env.precision, device):
-        logits = head(features.final.to(device))
-    return heads_values(task, logits.argmax(dim=-1).cpu().tolist())
-
-
-def heads_values(task: EncodedTask, chosen: list[int]) -> dict[str, float | str]:
-    """``accuracy`` and the ``outcomes`` cell of the classes a task's head chose for its test examples."""
-    accuracy, cell = scored(task.test.labels, chosen)
-    return {"accuracy": accuracy, OUTCOMES: cell}
+from benchmark.model.task_model import TaskModel
+from benchmark.results.outcomes import SERIES as OUTCOMES
 
 
 @register_measure("accuracy")
@@ -51,26 +27,30 @@ class Accuracy(Measure):
 
     @classmethod
     def series_for(cls, config: SuiteConfig | None) -> dict[str, SeriesKind]:
-        if config is None or config.formulation == "heads":
-            return dict(cls.series)
-        return {**cls.series, "accuracy_per_byte" if config.decode == "rank" else "invalid_outputs": "per_task"}
+        extra = formulation(config.formulation).extra_series(config) if config is not None else ()
+        return {**cls.series, **{name: "per_task" for name in extra}}
 
     def measure(self, model: TaskModel, point: MeasurePoint, env: MeasureEnv) -> dict[str, Any]:
         values: dict[str, dict[int, float | str]] = {name: {} for name in self.series_for(env.config)}
-        shared = env.config.formulation == "heads" and env.shares_features and (env.parallel is None or env.parallel.processes == 1)
+        posing, scoring = formulation(env.config.formulation), scoring_of(env)
+        # Features are shared within one process only (they are not sharded).
+        shared = posing.scores_from_features and env.shares_features and (env.parallel is None or env.parallel.processes == 1)
         for j in point.columns:
-            got = shared_pass_accuracy(model, point.tasks[j], env) if shared else column_accuracy(model, point, j, env)
+            task = point.tasks[j]
+            if shared:
+                got = posing.score_features(model, task, lambda task=task: env.task_features(model, task, "test"), scoring)
+            else:
+                got = posing.score(model, point.tasks, point.row, j, scoring)
             for name, value in got.items():
                 values[name][j] = value
         return values
 
 
+def scoring_of(env: MeasureEnv) -> Scoring:
+    """The run's scoring settings as a measure environment holds them."""
+    return Scoring(backbone=env.backbone, config=env.config, precision=env.precision, parallel=env.parallel)
+
+
 def column_accuracy(model: TaskModel, point: MeasurePoint, j: int, env: MeasureEnv) -> dict[str, float | str]:
-    """Accuracy on task column ``j`` at ``point`` in its own pass, with its outcomes (text: and its second series), by name of series."""
-    config = env.config
-    task = point.tasks[j]
-    if config.formulation == "heads":
-        chosen = task_choices(model, task, pad_id=env.pad_id, batch_size=config.eval.batch_size, precision=env.precision, parallel=env.parallel)
-        return heads_values(task, chosen)
-    how = TextEval(decode=config.decode, backbone=env.backbone, batch_size=config.eval.batch_size, precision=env.precision, parallel=env.parallel)
-    return text_task_accuracy(model, task, competing_classes(point.tasks, point.row, j, config.setting), how)
+    """Accuracy on task column ``j`` at ``point`` in its own pass, with its outcomes and the formulation's extra series."""
+    return formulation(env.config.formulation).score(model, point.tasks, point.row, j, scoring_of(env))

@@ -1,0 +1,61 @@
+"""``text``: a task is a prompt and answer strings, learned and scored through the language model's own head."""
+
+from __future__ import annotations
+
+import torch
+
+from benchmark.core.config import SuiteConfig
+from benchmark.core.errors import UserError
+from benchmark.engine.formulations.base import Formulation, Scoring, register_formulation
+from benchmark.engine.text_evaluation import TextEval, competing_classes, text_task_accuracy
+from benchmark.model.backbones import Backbone
+from benchmark.model.encoding import EncodedTask
+from benchmark.model.task_model import TaskModel
+from benchmark.model.text_encoding import encode_text_tasks
+from scenarios.prepare import TaskDataset
+from scenarios.prompts import task_prompt
+from scenarios.spec import ScenarioSpec, TaskSpec
+
+
+@register_formulation
+class Text(Formulation):
+    """Tasks as prompts and answer strings: the answers' tokens are the loss; answers are ranked by likelihood or generated greedily."""
+
+    name = "text"
+    row0 = "the pretrained model answering zero-shot from the prompt (no demonstrations), the pretrained perplexity"
+
+    def check_backbone(self, config: SuiteConfig, kind: str) -> None:
+        if kind == "encoder":
+            raise UserError(
+                f"--formulation text scores answers with a language model's head, but model {config.model!r} is a masked-LM "
+                "encoder; use a causal LM (e.g. smollm2-135m), a seq2seq model (e.g. a T5), or --formulation heads"
+            )
+
+    def vocabulary_texts(self, spec: ScenarioSpec) -> list[str]:
+        """The prompts' templates, instructions and answers, and the roles of a chat template."""
+        prompts = [task_prompt(spec, task) for task in spec.tasks]
+        return ["system user assistant"] + [" ".join([p.template, p.instruction or "", *p.answers]) for p in prompts]
+
+    def encode_tasks(
+        self, backbone: Backbone, datasets: list[TaskDataset], spec: ScenarioSpec, ordered: list[TaskSpec], setting: str,
+    ) -> list[EncodedTask]:
+        return encode_text_tasks(backbone, datasets, [task_prompt(spec, t) for t in ordered], setting)  # type: ignore[arg-type]
+
+    def fingerprint_parts(self, config: SuiteConfig, tasks: list[EncodedTask]) -> dict[str, object]:
+        """The formulation, the decoding rule and each task's prompt (heads add nothing, so their fingerprints predate this)."""
+        return {"formulation": config.formulation, "decode": config.decode, "prompts": [t.text.prompt_hash for t in tasks]}
+
+    def before_training(self, model: TaskModel, tasks: list[EncodedTask]) -> None:
+        model.lm_route = tasks[-1].head  # the language model is the task modules' model now (see TaskModel)
+
+    def loss(self, model: TaskModel, batch: dict[str, object], head: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """The mean over the answer tokens of the batch (prompt tokens carry none), with the answer positions' vocabulary logits."""
+        return model.answer_loss(batch, head)
+
+    def extra_series(self, config: SuiteConfig) -> tuple[str, ...]:
+        return ("accuracy_per_byte",) if config.decode == "rank" else ("invalid_outputs",)
+
+    def score(self, model: TaskModel, tasks: list[EncodedTask], row: int, column: int, scoring: Scoring) -> dict[str, float | str]:
+        config = scoring.config
+        how = TextEval(decode=config.decode, backbone=scoring.backbone, batch_size=config.eval.batch_size, precision=scoring.precision, parallel=scoring.parallel)
+        return text_task_accuracy(model, tasks[column], competing_classes(tasks, row, column, config.setting), how)
