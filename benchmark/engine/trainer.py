@@ -1,7 +1,11 @@
 """Training on a task (or, for the joint reference, on several at once).
 
-The only place in forgetbench that calls ``backward()`` and ``step()``. The loss is
-cross-entropy on the batch plus whatever the strategy's ``penalty`` returns. The
+Every update goes through :mod:`benchmark.engine.stepping`, the one module that calls
+``backward()`` and an optimizer's ``step()`` (a test checks every other module); the
+measures that fine-tune a copy of the model use the same step
+(:mod:`benchmark.engine.finetune`), so the run's processes, gradient clipping, mixed
+precision and loss scaling apply there too. The loss is
+the task loss of the batch plus whatever the strategy's ``penalty`` returns. The
 model and the optimizer go through ``accelerate`` (:mod:`benchmark.engine.parallel`): with
 several processes the model is DistributedDataParallel, each optimizer step's batch
 is shared out between processes and accumulation micro-batches
@@ -26,6 +30,7 @@ from benchmark.core.config import TrainConfig
 from benchmark.model.encoding import EncodedTask
 from benchmark.engine.evaluation import autocast, model_device
 from benchmark.engine.parallel import Parallel, make_parallel
+from benchmark.engine.stepping import backward, optimizer_step
 from benchmark.model.layers import parameter_depths
 from benchmark.model.task_model import TaskModel
 from benchmark.engine.objective import make_scheduler, parameter_groups, task_loss
@@ -141,11 +146,7 @@ def train_tasks(
             if unfreezing is not None:
                 unfreezing.apply(step - 1)
             loss_value = accumulate_gradients(distributed, task, indices, step, config, pad_id=pad_id, parallel=parallel)
-            if config.max_grad_norm is not None:
-                accelerator.clip_grad_norm_(params, config.max_grad_norm)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
+            optimizer_step(optimizer, scheduler, params, config.max_grad_norm, parallel)
             if fault_point is not None:
                 faults.reached(f"{fault_point}:step{step}")
             bar.update()
@@ -197,7 +198,7 @@ def accumulate_gradients(
             value = float(loss.detach())
             if parallel.any(not math.isfinite(value)):  # every process stops, none waits in an all-reduce
                 raise NumericalFault(task.name, step, value if not math.isfinite(value) else float("nan"))
-            accelerator.backward(loss)
+            backward(loss, parallel)
         loss_value += value
     return loss_value
 

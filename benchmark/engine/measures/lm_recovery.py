@@ -6,7 +6,8 @@ from, so disjoint from them) for :data:`CHECKPOINTS`'s last step, and the genera
 perplexity is measured at each checkpoint step (0 first: exactly the perplexity the
 ``perplexity`` measure records). The run's model is never touched: recovery trains a
 deep copy, every backbone weight on the language-model path (so a strategy's frozen
-weights train too), with AdamW at the run's learning rate, :data:`BATCH_WINDOWS` windows
+weights train too), with AdamW at the run's learning rate (constant), gradient clipping
+and precision, through the trainer's step (:mod:`benchmark.engine.finetune`), :data:`BATCH_WINDOWS` windows
 of ``eval.ppl_context`` tokens a step, in a fixed order. Row 0's curve is the pretrained
 model's own: what the same budget does without any forgetting to undo (the corpus's
 domain alone lowers perplexity). Memory: a copy of the model and its optimizer state.
@@ -14,14 +15,13 @@ domain alone lowers perplexity). Memory: a copy of the model and its optimizer s
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import torch
 
 from benchmark.core.errors import UserError
 from benchmark.core.hashing import derived_seed
-from benchmark.engine.evaluation import autocast, model_device
+from benchmark.engine.finetune import finetune_copy
 from benchmark.engine.measures.base import Measure, MeasureEnv, MeasurePoint, register_measure
 from benchmark.engine.measures.perplexity import general_perplexity
 from benchmark.model.batching import pad_batch
@@ -35,31 +35,38 @@ BATCH_WINDOWS = 2
 
 def recovery_curve(model: TaskModel, env: MeasureEnv, held_out: EncodedCorpus) -> list[float]:
     """Perplexity at every step of :data:`CHECKPOINTS` while a copy of ``model`` trains on ``held_out``'s windows."""
-    trainee = copy.deepcopy(model)
-    parameters = list(trainee.backbone.parameters())
-    for parameter in parameters:
-        parameter.requires_grad_(True)
-    optimizer = torch.optim.AdamW(parameters, lr=env.config.train.lr, weight_decay=0.0)
-    device = model_device(trainee)
     tokenizer = env.backbone.tokenizer
     windows = held_out.windows
-    curve, step = [], 0
-    for target in CHECKPOINTS:
-        while step < target:
-            chosen = [windows[(step * BATCH_WINDOWS + k) % len(windows)] for k in range(BATCH_WINDOWS)]
-            input_ids, attention_mask = pad_batch(chosen, env.pad_id)
-            trainee.train()
-            optimizer.zero_grad(set_to_none=True)
-            with autocast(env.precision, device):
-                nll, count = trainee.lm_nll(
-                    input_ids.to(device), attention_mask.to(device), generator=torch.Generator().manual_seed(derived_seed("lm recovery", step)),
-                    mask_token_id=tokenizer.mask_token_id, special_ids=tokenizer.all_special_ids,
-                )
-            (nll / max(count, 1)).backward()
-            optimizer.step()
-            step += 1
-        curve.append(general_perplexity(trainee, env).perplexity)
-    del trainee, optimizer
+    train = env.config.train
+
+    def batch(step: int) -> dict[str, Any]:
+        chosen = [windows[(step * BATCH_WINDOWS + k) % len(windows)] for k in range(BATCH_WINDOWS)]
+        input_ids, attention_mask = pad_batch(chosen, env.pad_id)
+        return {"input_ids": input_ids, "attention_mask": attention_mask, "step": step}
+
+    def lm_loss(trainee: TaskModel, batch: dict[str, Any]) -> torch.Tensor:
+        nll, count = trainee.lm_nll(
+            batch["input_ids"], batch["attention_mask"], generator=torch.Generator().manual_seed(derived_seed("lm recovery", batch["step"])),
+            mask_token_id=tokenizer.mask_token_id, special_ids=tokenizer.all_special_ids,
+        )
+        return nll / max(count, 1)
+
+    def every_backbone_weight(trainee: TaskModel) -> list[dict[str, Any]]:
+        parameters = list(trainee.backbone.parameters())
+        for parameter in parameters:
+            parameter.requires_grad_(True)  # a strategy's frozen weights relearn too
+        return [{"params": parameters, "lr": train.lr}]
+
+    curve: list[float] = []
+
+    def measure_at_checkpoints(step: int, trainee: TaskModel) -> None:
+        if step in CHECKPOINTS:
+            curve.append(general_perplexity(trainee, env).perplexity)
+
+    finetune_copy(
+        model, (batch(step) for step in range(CHECKPOINTS[-1])), lm_loss, groups=every_backbone_weight, weight_decay=0.0,
+        max_grad_norm=train.max_grad_norm, precision=env.precision, parallel=env.parallel, after_step=measure_at_checkpoints,
+    )
     return curve
 
 

@@ -3,21 +3,22 @@
 After the last task, for each earlier task j, a copy of the final model trains for
 :data:`STEPS` steps on task j's own training split (the task's plain objective: its
 head's cross-entropy, or in the text formulation its answers' loss; no strategy
-penalty), with the parameters the strategy left trainable, the run's optimiser settings
-and batch size, in a seeded order; the copy's accuracy on j's test split is recorded.
+penalty), with the parameters the strategy left trainable, the run's optimiser settings,
+batch size, gradient clipping and precision (the trainer's step,
+:mod:`benchmark.engine.finetune`) at a constant learning rate, in a seeded order; the
+copy's accuracy on j's test split is recorded.
 The run's model is never touched. Metric: the fraction of the lost accuracy regained.
 Series ``task_recovery_outcomes`` holds the relearned copy's choice for every test example.
 """
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import torch
 
 from benchmark.core.hashing import derived_seed
-from benchmark.engine.evaluation import autocast, model_device
+from benchmark.engine.finetune import finetune_copy
 from benchmark.engine.measures.accuracy import column_accuracy
 from benchmark.engine.measures.base import Measure, MeasureEnv, MeasurePoint, register_measure
 from benchmark.engine.objective import parameter_groups, task_loss
@@ -31,25 +32,17 @@ STEPS = 8
 
 def relearn(model: TaskModel, task: EncodedTask, env: MeasureEnv) -> TaskModel:
     """A copy of ``model`` after :data:`STEPS` steps on ``task``'s training split (unchanged if nothing is trainable)."""
-    trainee = copy.deepcopy(model)
-    groups = parameter_groups(trainee, [task], env.config.train)
-    if not groups:
-        return trainee
-    optimizer = torch.optim.AdamW(groups, weight_decay=env.config.train.weight_decay)
+    train = env.config.train
     generator = torch.Generator().manual_seed(derived_seed("task recovery", task.name))
     batches: list[list[int]] = []
     while len(batches) < STEPS:
-        batches += train_batch_indices(task.train.lengths, env.config.train.batch_size, generator=generator)
-    device = model_device(trainee)
-    trainee.train()
-    for indices in batches[:STEPS]:
-        batch = {k: v.to(device) for k, v in task.train.batch(indices, env.pad_id).items()}
-        optimizer.zero_grad(set_to_none=True)
-        with autocast(env.precision, device):
-            loss, _ = task_loss(trainee, batch, task.head)
-        loss.backward()
-        optimizer.step()
-    return trainee
+        batches += train_batch_indices(task.train.lengths, train.batch_size, generator=generator)
+    steps = ({**task.train.batch(indices, env.pad_id), "head": task.head} for indices in batches[:STEPS])
+    return finetune_copy(
+        model, steps, lambda trainee, batch: task_loss(trainee, batch, batch["head"])[0],
+        groups=lambda trainee: parameter_groups(trainee, [task], train), weight_decay=train.weight_decay,
+        max_grad_norm=train.max_grad_norm, precision=env.precision, parallel=env.parallel,
+    )
 
 
 @register_measure("task_recovery")
