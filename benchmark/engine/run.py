@@ -14,23 +14,23 @@ from pathlib import Path
 
 from benchmark.engine.plan import RunPlan
 from benchmark.engine.row0_cache import RowZero
-from benchmark.engine.run_context import RunContext
+from benchmark.engine.run_wiring import RunWiring
 from benchmark.engine.run_steps import RunOutcome, checkpoint, learn, make_record, measure, resume, start_run, steps_of
 
 
-def run_one(plan: RunPlan, context: RunContext, row0: RowZero, results_dir: Path | None = None) -> RunOutcome:
+def run_one(plan: RunPlan, wiring: RunWiring, row0: RowZero, results_dir: Path | None = None) -> RunOutcome:
     """Runs (or continues, from ``results_dir``'s checkpoint) one planned run; writes no record.
 
     Args:
         plan: Which run (order, seed, strategy) with its id and fingerprint.
-        context: The run's data, backbone, measures, settings and processes.
+        wiring: The run's data, backbone, measures, settings and processes (and the strategy's view of them).
         row0: Every measure of the pretrained model on this run's tasks.
         results_dir: Where its checkpoint lives (None: no checkpoints).
 
     Returns:
         The record (finished, or failed with the reason) and the trained model.
     """
-    run = start_run(plan, context, results_dir)
+    run = start_run(plan, wiring, results_dir)
     state = resume(run, row0)
     failure = None
     steps = steps_of(run)

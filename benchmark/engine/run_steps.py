@@ -21,6 +21,7 @@ from benchmark.engine.measuring import empty_series, evaluation_columns, new_mod
 from benchmark.engine.plan import RunPlan
 from benchmark.engine.row0_cache import RowZero
 from benchmark.engine.run_context import RunContext
+from benchmark.engine.run_wiring import RunWiring
 from benchmark.engine.strategy import Strategy, build_strategy
 from benchmark.engine.trainer import NumericalFault, TrainStats, train_tasks
 from benchmark.model.encoding import EncodedTask
@@ -42,7 +43,7 @@ class ActiveRun:
     """A run under way: its plan and context, the strategy and model, and where it checkpoints."""
 
     plan: RunPlan
-    context: RunContext
+    wiring: RunWiring
     strategy: Strategy
     model: TaskModel
     path: Path | None
@@ -53,23 +54,29 @@ class ActiveRun:
     stats: TrainStats | None = None  # what the current step's training did
     resumed_from: int = 0  # steps its checkpoint had finished (0: started afresh)
 
+    @property
+    def context(self) -> RunContext:
+        """What the strategy sees of this run."""
+        return self.wiring.context
+
     def step_name(self, learning: list[EncodedTask]) -> str:
         """The task a step trains on, or ``joint``."""
         return "joint" if self.strategy.joint else learning[0].name
 
 
-def start_run(plan: RunPlan, context: RunContext, results_dir: Path | None) -> ActiveRun:
+def start_run(plan: RunPlan, wiring: RunWiring, results_dir: Path | None) -> ActiveRun:
     """The pretrained model with the run's seeded heads, wrapped by the freshly built and bound strategy."""
     start = time.perf_counter()
-    strategy = build_strategy(plan.strategy, context.config.strategy_args)
+    context = wiring.context
+    strategy = build_strategy(plan.strategy, wiring.config.strategy_args)
     torch.manual_seed(derived_seed(plan.seed, 0))
-    model = new_model(context.backbone, context.tasks, plan.seed, context.device, context.config.formulation)
+    model = new_model(context.backbone, context.tasks, plan.seed, context.device, wiring.config.formulation)
     pristine_names, total_parameters = {n for n, _ in model.named_parameters()}, count_parameters(model)
     strategy.bind(context)
     model = strategy.wrap_model(model)
     faults.entering_run(plan.run_id)
     path = checkpoint_path(results_dir, plan.run_id) if results_dir is not None else None
-    return ActiveRun(plan, context, strategy, model, path, pristine_names, total_parameters, start)
+    return ActiveRun(plan, wiring, strategy, model, path, pristine_names, total_parameters, start)
 
 
 def steps_of(run: ActiveRun) -> list[tuple[int, list[EncodedTask]]]:
@@ -80,7 +87,7 @@ def steps_of(run: ActiveRun) -> list[tuple[int, list[EncodedTask]]]:
 
 def resume(run: ActiveRun, row0: RowZero) -> RunState:
     """The run's state: from its checkpoint if there is one (the model and strategy restored), else row 0 only."""
-    fresh = RunState(completed=0, values=empty_series(run.context.measures, row0, len(run.context.tasks)))
+    fresh = RunState(completed=0, values=empty_series(run.wiring.measures, row0, len(run.context.tasks)))
     saved = load_checkpoint(run.path) if run.path is not None else None
     if saved is None:
         return fresh
@@ -122,8 +129,8 @@ def learn(run: ActiveRun, state: RunState, t: int, learning: list[EncodedTask]) 
         )
         train = strategy.trainer() or train_tasks
         run.stats = train(
-            model, learning, strategy, context.config.train, pad_id=context.pad_id, generator=generator,
-            progress=context.progress, description=f"{run.plan.strategy} s{seed} task {t}/{len(context.tasks)} {run.step_name(learning)}",
+            model, learning, strategy, context.train, pad_id=context.pad_id, generator=generator,
+            progress=run.wiring.progress, description=f"{run.plan.strategy} s{seed} task {t}/{len(context.tasks)} {run.step_name(learning)}",
             fault_point=f"task{t}", parallel=context.parallel,
         )
         for task in learning:
@@ -135,10 +142,10 @@ def learn(run: ActiveRun, state: RunState, t: int, learning: list[EncodedTask]) 
 
 def measure(run: ActiveRun, state: RunState, t: int, learning: list[EncodedTask]) -> str | None:
     """Row ``t`` of every measure; why the run failed if a measure shows that the model diverged."""
-    tasks, config = run.context.tasks, run.context.config
+    tasks, config = run.context.tasks, run.wiring.config
     columns = list(range(len(tasks))) if run.strategy.joint else evaluation_columns(t, len(tasks), config.eval.eval_on)
     trained = time.perf_counter()
-    row = take_measures(run.context.measures, run.model, MeasurePoint(row=t, tasks=tasks, columns=columns), run.context.measure_env,
+    row = take_measures(run.wiring.measures, run.model, MeasurePoint(row=t, tasks=tasks, columns=columns), run.wiring.measure_env,
                         fault_point=f"task{t}:eval")
     for series, value in row.values.items():
         state.values[series][t] = value
@@ -168,22 +175,22 @@ def checkpoint(run: ActiveRun, state: RunState, t: int) -> None:
 
 def make_record(run: ActiveRun, state: RunState, failure: str | None, row0: RowZero) -> RunRecord:
     """The run's record: every measure's series, the metrics, parameter counts, timings and provenance."""
-    context, plan, strategy = run.context, run.plan, run.strategy
-    tasks = context.tasks
+    wiring, plan, strategy = run.wiring, run.plan, run.strategy
+    context, tasks = wiring.context, wiring.context.tasks
     parameters = {
         "total": run.total_parameters, "trainable": state.trainable,
         "added": count_parameters(run.model) - run.total_parameters, "extra_bytes": strategy.extra_memory_bytes(),
     }
     extra: dict[str, Any] = {"row0_seconds": row0.seconds, "resumed_from_task": run.resumed_from}
-    if skipped := not_applicable(context.measures, context.backbone):
+    if skipped := not_applicable(wiring.measures, context.backbone):
         extra["not_applicable"] = skipped  # measure -> why its series are None (a model without an LM head)
     return RunRecord(
-        scenario=context.spec.name, scenario_version=context.spec.version, order=plan.order, tasks=[t.name for t in tasks],
-        strategy=plan.strategy, seed=plan.seed, model=context.backbone.name, setting=context.config.setting,
+        scenario=wiring.spec.name, scenario_version=wiring.spec.version, order=plan.order, tasks=[t.name for t in tasks],
+        strategy=plan.strategy, seed=plan.seed, model=context.backbone.name, setting=wiring.config.setting,
         measures=state.values, metrics=compute_metrics(state.values) if failure is None else {},
         parameters=parameters, timings=state.timings, total_seconds=state.seconds + time.perf_counter() - run.start,
         data_hashes={t.name: t.data_hash for t in tasks}, source_hashes={t.name: t.source_hash for t in tasks},
-        config=to_dict(context.config), environment=context.environment, status="finished" if failure is None else "failed",
+        config=to_dict(wiring.config), environment=wiring.environment, status="finished" if failure is None else "failed",
         error=failure, reference=strategy.reference, fingerprint=plan.fingerprint,
         created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), extra=extra,
     )

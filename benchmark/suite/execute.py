@@ -10,6 +10,7 @@ from benchmark.engine.plan import RunPlan, run_fingerprint
 from benchmark.engine.row0_cache import RowZero
 from benchmark.engine.run import run_one
 from benchmark.engine.run_context import RunContext
+from benchmark.engine.run_wiring import RunWiring
 from benchmark.engine.run_steps import RunOutcome
 from benchmark.suite.setup import SuiteSetup
 
@@ -33,9 +34,11 @@ def execute_run(
             "(a different forgetbench, package or data version on this machine?)"
         )
     context = RunContext(
-        seed=plan.seed, train=config.train, backbone=setup.backbone, tasks=tasks, corpus=setup.corpus,
-        general_texts=setup.general_texts, device=setup.device, parallel=setup.parallel, config=config, spec=setup.spec,
-        measures=setup.measures, measure_env=setup.measure_env, environment=setup.environment,
-        progress=(config.progress if progress is None else progress) and setup.parallel.is_main,
+        seed=plan.seed, train=config.train, backbone=setup.backbone, tasks=tasks, general_texts=setup.general_texts,
+        device=setup.device, parallel=setup.parallel,
     )
-    return run_one(plan, context, row0, results_dir)
+    wiring = RunWiring(
+        context=context, config=config, spec=setup.spec, measures=setup.measures, measure_env=setup.measure_env,
+        environment=setup.environment, progress=(config.progress if progress is None else progress) and setup.parallel.is_main,
+    )
+    return run_one(plan, wiring, row0, results_dir)

@@ -153,13 +153,11 @@ def setup_suite(
         if data.corpus_documents else None
     )
     environment = {**describe_environment(threads, str(device)), "launcher": launcher, "processes": parallel.processes}
+    general_texts = data.corpus_documents[corpus.documents_used:] if corpus else []  # never scored for perplexity
     return SuiteSetup(
-        spec=data.spec, data=data, backbone=backbone, corpus=corpus,
-        general_texts=data.corpus_documents[corpus.documents_used:] if corpus else [],
-        measures=build_measures(config.measures, config), measure_env=MeasureEnv(
-            backbone=backbone, corpus=corpus, config=config, parallel=parallel,
-            held_out_texts=data.corpus_documents[corpus.documents_used:] if corpus else [],
-        ),
+        spec=data.spec, data=data, backbone=backbone, corpus=corpus, general_texts=general_texts,
+        measures=build_measures(config.measures, config),
+        measure_env=MeasureEnv(backbone=backbone, corpus=corpus, config=config, parallel=parallel, general_texts=general_texts),
         device=device, parallel=parallel, environment=environment,
     )
 

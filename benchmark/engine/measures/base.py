@@ -42,7 +42,7 @@ class MeasureEnv:
     corpus: EncodedCorpus | None
     config: SuiteConfig
     parallel: Parallel | None = None
-    held_out_texts: list[str] = field(default_factory=list)  # general-corpus documents after the perplexity windows'
+    general_texts: list[str] = field(default_factory=list)  # general-corpus documents after the perplexity windows'
     shares_features: bool = field(default=False, init=False)
     _features: dict[tuple[Any, ...], LayerFeatures] = field(default_factory=dict, init=False, repr=False)
 

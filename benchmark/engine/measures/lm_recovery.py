@@ -87,16 +87,16 @@ class LmRecovery(Measure):
                 "measure 'lm_recovery' measures general-corpus perplexity, but this suite has none (eval.ppl_tokens is 0 or the scenario "
                 "names no perplexity corpus); set --ppl-tokens above 0 with a scenario that has one, or leave 'lm_recovery' out of --measures"
             )
-        if not env.held_out_texts:
+        if not env.general_texts:
             raise UserError(
                 f"measure 'lm_recovery' trains on general-corpus documents after the perplexity windows, but eval.ppl_tokens "
                 f"({env.config.eval.ppl_tokens}) uses up the whole corpus; lower --ppl-tokens or leave 'lm_recovery' out of --measures"
             )
 
     def measure(self, model: TaskModel, point: MeasurePoint, env: MeasureEnv) -> dict[str, Any]:
-        if env.corpus is None or not env.held_out_texts:
+        if env.corpus is None or not env.general_texts:
             return {"lm_recovery": None}
         if self._held_out is None:
             context = env.config.eval.ppl_context
-            self._held_out = encode_corpus(env.backbone, env.held_out_texts, context=context, budget=BATCH_WINDOWS * CHECKPOINTS[-1] * context)
+            self._held_out = encode_corpus(env.backbone, env.general_texts, context=context, budget=BATCH_WINDOWS * CHECKPOINTS[-1] * context)
         return {"lm_recovery": recovery_curve(model, env, self._held_out)}
