@@ -11,7 +11,7 @@ from pathlib import Path
 
 from benchmark.core.errors import UserError
 from benchmark.results.metrics import compute_metrics
-from benchmark.results.outcomes import LAYERED_OUTCOME_SERIES, OUTCOME_SERIES, layer_count, layer_slice, outcome_table, table_problems
+from benchmark.results.outcomes import is_layered, layer_count, layer_slice, outcome_table, reproduced_series, table_problems
 from benchmark.results.records import RunRecord, load_json, record_files
 
 TOLERANCE = 1e-9
@@ -35,18 +35,26 @@ def metric_problems(record: RunRecord) -> list[str]:
     return problems
 
 
+def column_names(record: RunRecord, scores: str) -> list[str]:
+    """The columns of a score series: the run's tasks, or the ``tasks`` its measure's own settings name (lm_eval's benchmarks)."""
+    own = (record.config or {}).get(scores)
+    return list(own["tasks"]) if isinstance(own, dict) and isinstance(own.get("tasks"), list) else list(record.tasks)
+
+
 def outcome_checks(record: RunRecord) -> tuple[list[tuple[str, str, list | None, list | None, list[str]]], list[str]]:
     """(outcome series, score series, outcome values, score values, column names) per stored outcome table, and problems found on the way.
 
     A layered series (cells are lists over layers, ``layer_probe_outcomes``) gives one table per layer.
     """
     checks, problems = [], []
-    for series, scores in OUTCOME_SERIES.items():
-        # lm-eval's outcomes are per benchmark (named in the run's config), every other series' per task.
-        names = list((record.config or {}).get("lm_eval", {}).get("tasks", [])) if series == "lm_eval_outcomes" else record.tasks
-        checks.append((series, scores, record.measures.get(series), record.measures.get(scores), names))
-    for series, scores in LAYERED_OUTCOME_SERIES.items():
-        values, stored = record.measures.get(series), record.measures.get(scores)
+    for series, values in record.measures.items():
+        scores = reproduced_series(series)
+        if scores is None:
+            continue
+        stored = record.measures.get(scores)
+        if not is_layered(values):
+            checks.append((series, scores, values, stored, column_names(record, scores)))
+            continue
         for layer in range(layer_count(values)):
             try:
                 checks.append((f"{series} (layer {layer})", f"{scores} (layer {layer})", layer_slice(values, layer), layer_slice(stored, layer), record.tasks))

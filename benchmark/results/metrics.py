@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from benchmark.core.registry import Registry
-from benchmark.results.outcomes import LAYERED_OUTCOME_SERIES, OUTCOME_SERIES, outcome_table
+from benchmark.results.outcomes import is_layered, outcome_table, reproduced_series
 
 
 @dataclass(frozen=True)
@@ -214,18 +214,20 @@ def compute_metrics(series: Mapping[str, Sequence[Any] | None]) -> dict[str, flo
     """Every registered metric on the series it reads (a record's ``measures``); a missing input or NaN gives None."""
     # The per-example outcomes are text cells: metrics that read them get the decoded table.
     # Layered outcomes (one cell per layer) feed no metric; validate checks them against their scores.
-    inputs = {
-        name: outcome_table(values) if name in OUTCOME_SERIES else series_array(values)
-        for name, values in series.items() if name not in LAYERED_OUTCOME_SERIES
-    }
+    inputs = {name: _input(name, values) for name, values in series.items() if not (reproduced_series(name) and is_layered(values))}
     return {entry.obj.name: _value(entry.obj, inputs) for entry in METRICS}
+
+
+def _input(name: str, values: Sequence[Any] | None) -> Any:
+    """What a metric reading series ``name`` gets: the decoded table of an outcome series, else an array."""
+    return outcome_table(values) if reproduced_series(name) is not None else series_array(values)
 
 
 def compute_metric(name: str, series: Mapping[str, Sequence[Any] | None]) -> float | None:
     """One registered metric on the series it reads (as :func:`compute_metrics` gives it)."""
     metric = METRICS.get(name)
     names = metric.input if isinstance(metric.input, tuple) else (metric.input,)
-    inputs = {n: outcome_table(series.get(n)) if n in OUTCOME_SERIES else series_array(series.get(n)) for n in names if n in series}
+    inputs = {n: _input(n, series.get(n)) for n in names if n in series}
     return _value(metric, inputs)
 
 

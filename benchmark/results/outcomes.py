@@ -25,13 +25,30 @@ from typing import Any
 
 import numpy as np
 
-SERIES = "outcomes"  # the series name in a record's measures
-# Every series of outcome cells, and the score series each one reproduces (the lm_eval measure's too).
-OUTCOME_SERIES = {SERIES: "accuracy", "probe_outcomes": "probe", "task_recovery_outcomes": "task_recovery", "lm_eval_outcomes": "lm_eval"}
-# Outcome series whose cells are lists over layers (a cell per layer), and the score series they reproduce.
-LAYERED_OUTCOME_SERIES = {"layer_probe_outcomes": "layer_probe"}
+SERIES = "outcomes"  # the accuracy measure's outcome series in a record's measures
+SUFFIX = "_outcomes"  # any other measure's: ``<score series>_outcomes``
 PREFIX = "o1:"
 NOTHING_CHOSEN = -1
+
+
+def reproduced_series(name: str) -> str | None:
+    """The score series an outcome series reproduces, or None if ``name`` is no outcome series.
+
+    A measure declares an outcome series by its name, so records, ``validate`` and the
+    leaderboard need no list of them: ``outcomes`` reproduces ``accuracy`` (it came
+    first), and ``<score>_outcomes`` reproduces ``<score>`` (``probe_outcomes``:
+    ``probe``). A measure's registration checks that it stores the score series too.
+    """
+    if name == SERIES:
+        return "accuracy"
+    if name.endswith(SUFFIX) and len(name) > len(SUFFIX):
+        return name[: -len(SUFFIX)]
+    return None
+
+
+def is_layered(values: Sequence[Any] | None) -> bool:
+    """Whether a series' cells are lists over layers (``layer_probe_outcomes``: a cell per layer)."""
+    return any(isinstance(cell, list) for row in values or [] if isinstance(row, list) for cell in row)
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,6 @@ train/test split, a ``split`` column with values ``train``/``test``.
 
 from __future__ import annotations
 
-import inspect
-import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,7 @@ import pandas as pd
 
 from benchmark.core.errors import UserError
 from benchmark.core.registry import Registry
-from benchmark.core.typed_yaml import check_value
+from benchmark.core.keyword_arguments import checked_arguments, signature_of
 
 Loader = Callable[..., pd.DataFrame]
 
@@ -37,12 +35,8 @@ def run_loader(name: str, args: dict[str, Any], *, data_dir: Path | None, where:
         loader = LOADERS.get(name)
     except UserError as exc:
         raise UserError(f"{where}: {exc}") from exc
-    accepted = [p for p in inspect.signature(loader).parameters if p != "data_dir"]
-    unknown = sorted(set(args) - set(accepted))
-    if unknown:
-        raise UserError(f"{where}: loader {name!r} does not take argument(s) {unknown}; it accepts {accepted}")
-    hints = typing.get_type_hints(loader)
-    args = {k: check_value(v, hints.get(k, Any), f"source.args.{k}", where) for k, v in args.items()}
+    accepted, hints = signature_of(loader, skip=("data_dir",))
+    args = checked_arguments(args, accepted, hints, owner=f"loader {name!r}", field="source.args", source=where)
     frame = loader(data_dir=data_dir, **args)
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"loader {name!r} returned {type(frame).__name__}, not a pandas DataFrame")

@@ -18,6 +18,7 @@ import yaml
 from benchmark.core.config import TrainConfig
 from benchmark.model.encoding import EncodedTask
 from benchmark.core.errors import UserError
+from benchmark.core.keyword_arguments import checked_arguments
 from benchmark.model.task_model import TaskModel
 from strategies.base import STRATEGIES, MemoryProfile, Strategy, TrainLoop
 
@@ -69,11 +70,9 @@ class AvalancheStrategy(Strategy):
             raise UserError(f"strategy {label!r} needs avalanche-lib, which is not installed; install it with {INSTALL_HINT}")
         from strategies.avalanche.template import hyperparameters as accepted_of
 
-        accepted = accepted_of(self.avalanche_name)
-        unknown = sorted(set(hyperparameters) - set(accepted))
-        if unknown:
-            raise UserError(f"strategy {label!r} does not take argument(s) {unknown} (in strategy_args.{label}); "
-                            f"it accepts {sorted(accepted)}")
+        # Avalanche's own constructor arguments, not this class's signature; values are typed by _typed (Avalanche gives no hints).
+        checked_arguments(hyperparameters, accepted_of(self.avalanche_name), {}, owner=f"strategy {label!r}",
+                          field=f"strategy_args.{label}", source="the config", convert=False)
         self.arguments = {**AVALANCHE_STRATEGIES[self.avalanche_name][1], **{k: _typed(v) for k, v in hyperparameters.items()}}
         self._run: Any = None
 

@@ -30,6 +30,7 @@ from benchmark.model.backbones import Backbone
 from benchmark.engine.representations import LayerFeatures, split_features
 from benchmark.model.encoding import EncodedCorpus, EncodedTask
 from benchmark.model.task_model import TaskModel, eval_mode
+from benchmark.results.outcomes import reproduced_series
 
 SeriesKind = Literal["per_task", "per_row"]
 
@@ -181,6 +182,7 @@ def build_measures(names: list[str], config: SuiteConfig | None = None) -> dict[
     for name in names:
         cls = MEASURES.get(name)
         declared = cls.series_for(config)
+        check_outcome_series(name, declared)
         for series in declared:
             if series in owners:
                 raise UserError(f"measures {owners[series]!r} and {name!r} both store a series {series!r}; use only one of them")
@@ -191,6 +193,17 @@ def build_measures(names: list[str], config: SuiteConfig | None = None) -> dict[
         measures[name].series = declared  # type: ignore[misc] - the instance's series under this config
         measures[name].after = cls.after_for(config)  # type: ignore[misc] - likewise when it is taken
     return measures
+
+
+def check_outcome_series(measure: str, declared: dict[str, SeriesKind]) -> None:
+    """Refuses an outcome series (``<score>_outcomes``) stored without the score series it reproduces."""
+    for series in declared:
+        scores = reproduced_series(series)
+        if scores is not None and scores not in declared:
+            raise UserError(
+                f"measure {measure!r} stores the outcome series {series!r} but not the score series {scores!r} it reproduces; "
+                f"store both, or rename {series!r} (a name ending in '_outcomes' declares per-example outcomes)"
+            )
 
 
 def refuse_small_test_splits(measure: str, test_sizes: dict[str, int], minimum: int, why: str) -> None:
