@@ -6,6 +6,7 @@ from typing import Any
 
 from benchmark.core.errors import UserError
 from benchmark.core.printable import has_control_characters, printable
+from benchmark.core.strategy_spec import strategy_parts
 
 
 def check_perplexity_budget(ppl_tokens: int, ppl_context: int, source: str) -> None:
@@ -44,7 +45,7 @@ def check_launch(jobs: int | str, launcher: str, gpus_per_run: float, ray_addres
 
 def check_strategy_args(strategy_args: dict[str, dict[str, Any]], strategies: list[str], source: str) -> None:
     """Arguments only for strategies that run (a misspelt name would otherwise be ignored)."""
-    unused = set(strategy_args) - {part for s in strategies for part in s.split("+")}
+    unused = set(strategy_args) - {part for s in strategies for part in strategy_parts(s)}
     if unused:
         raise UserError(
             f"{source}: strategy_args names {sorted(unused)} which are not in strategies {strategies}; "

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from benchmark.core.config import DEFAULT_MEASURES, SuiteConfig, to_dict
 from benchmark.core.hashing import stable_hash
+from benchmark.core.strategy_spec import strategy_parts
 from benchmark.engine.formulations import formulation
 from benchmark.model.backbones import Backbone
 from benchmark.model.encoding import EncodedTask
@@ -36,7 +37,7 @@ class RunPlan:
 
 def run_fingerprint(config: SuiteConfig, spec: ScenarioSpec, strategy_name: str, backbone: Backbone, tasks: list[EncodedTask], order: int, seed: int) -> str:
     """Hash of everything the run's numbers depend on (a checkpoint or record resumes only if it matches)."""
-    parts = {p: config.strategy_args.get(p, {}) for p in strategy_name.split("+")}
+    parts = {p: config.strategy_args.get(p, {}) for p in strategy_parts(strategy_name)}
     plain = to_dict(config)
     hashed = {
         "scenario": (spec.name, spec.version), "order": order, "seed": seed, "strategy": strategy_name, "strategy_args": parts,

@@ -21,6 +21,7 @@ from benchmark.model.encoding import EncodedTask
 from benchmark.core.errors import UserError
 from benchmark.core.keyword_arguments import checked_arguments, signature_of
 from benchmark.core.registry import Registry
+from benchmark.core.strategy_spec import strategy_parts
 from benchmark.engine.run_context import RunContext
 from benchmark.model.task_model import TaskModel
 
@@ -240,13 +241,12 @@ def accepted_arguments(cls: type[Strategy]) -> list[str]:
 def build_strategy(spec: str, strategy_args: dict[str, dict[str, Any]] | None = None) -> Strategy:
     """Instantiates ``spec`` ("naive", "ewc+replay") with per-part keyword arguments."""
     strategy_args = strategy_args or {}
-    names = [name.strip() for name in spec.split("+")]
+    names = strategy_parts(spec)
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
         raise UserError(f"strategy {spec!r} composes {twice[0]!r} twice; list each part once (its arguments are in strategy_args.{twice[0]})")
     parts: list[Strategy] = []
     for name in names:
-        name = name.strip()
         cls = STRATEGIES.get(name)
         kwargs = strategy_args.get(name) or {}
         if not isinstance(kwargs, dict):
@@ -267,7 +267,7 @@ def build_strategy(spec: str, strategy_args: dict[str, dict[str, Any]] | None = 
 
 def check_formulation(spec: str, formulation: str) -> None:
     """Raises a UserError if a part of strategy ``spec`` does not declare ``formulation`` among those it works in (checked before it is built)."""
-    for name in (part.strip() for part in spec.split("+")):
+    for name in strategy_parts(spec):
         allowed = STRATEGIES.get(name).formulations
         if allowed is not None and formulation not in allowed:
             raise UserError(

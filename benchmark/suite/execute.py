@@ -17,18 +17,21 @@ from benchmark.suite.setup import SuiteSetup
 
 def execute_run(
     setup: SuiteSetup, config: SuiteConfig, plan: RunPlan, row0: RowZero, results_dir: Path, *, progress: bool | None = None,
+    worker: bool = False,
 ) -> RunOutcome:
     """Runs (or continues from its checkpoint in ``results_dir``) one planned run; writes no record.
 
     Every process of an accelerate launch calls this together; they agree on whether
     a checkpoint exists because the main one removes a stale one (``overwrite``) before
-    any of them looks. A worker checks that it sees the run the driver planned.
+    any of them looks. A ``worker`` (a launcher's process with its own setup) checks
+    that it sees the run the driver planned; the process that planned it does not
+    fingerprint it again.
     """
     if config.overwrite and setup.parallel.is_main:
         checkpoint_path(results_dir, plan.run_id).unlink(missing_ok=True)
     setup.parallel.barrier()
     tasks = setup.tasks(config, plan.order, plan.seed)
-    if run_fingerprint(config, setup.spec, plan.strategy, setup.backbone, tasks, plan.order, plan.seed) != plan.fingerprint:
+    if worker and run_fingerprint(config, setup.spec, plan.strategy, setup.backbone, tasks, plan.order, plan.seed) != plan.fingerprint:
         raise RuntimeError(
             f"run {plan.run_id} sees different data or model here than where the suite was planned "
             "(a different forgetbench, package or data version on this machine?)"

@@ -116,12 +116,16 @@ class SuiteSetup:
     device: torch.device
     parallel: Parallel
     environment: dict[str, Any]
+    _encoded: dict[tuple[str, str, int, int], list[EncodedTask]] = field(default_factory=dict, init=False, repr=False)
 
     def tasks(self, config: SuiteConfig, order: int, seed: int) -> list[EncodedTask]:
-        """The encoded tasks of one (order, seed), in training order."""
-        ordered = self.spec.ordered_tasks(order)
-        datasets = [self.data.by_seed[seed][task.name] for task in ordered]
-        return formulation(config.formulation).encode_tasks(self.backbone, datasets, self.spec, ordered, config.setting)
+        """The encoded tasks of one (order, seed), in training order: encoded once, then shared (runs only read them)."""
+        key = (config.formulation, config.setting, order, seed)
+        if key not in self._encoded:
+            ordered = self.spec.ordered_tasks(order)
+            datasets = [self.data.by_seed[seed][task.name] for task in ordered]
+            self._encoded[key] = formulation(config.formulation).encode_tasks(self.backbone, datasets, self.spec, ordered, config.setting)
+        return self._encoded[key]
 
 
 def setup_suite(

@@ -47,5 +47,5 @@ def run_in_worker(
     """Executes ``run`` in this worker process and returns its record as JSON data."""
     setup = _setup_for(config, launcher, data)
     torch.set_num_threads(run_threads(config))
-    outcome = execute_run(setup, config, run, row0, Path(results_dir), progress=False)
+    outcome = execute_run(setup, config, run, row0, Path(results_dir), progress=False, worker=True)
     return outcome.record.to_json()
