@@ -16,7 +16,7 @@ STAMP := $(VENV)/.forgetbench-installed
 AVALANCHE_VENV ?= .venv-avalanche
 AVALANCHE_BIN := $(AVALANCHE_VENV)/bin
 AVALANCHE_STAMP := $(AVALANCHE_VENV)/.forgetbench-installed
-AVALANCHE_TESTS := tests/test_avalanche_bridge.py tests/test_avalanche_optional.py tests/test_strategies.py
+AVALANCHE_TESTS := tests/runs/test_avalanche_bridge.py tests/runs/test_avalanche_optional.py tests/runs/test_strategies.py
 
 .PHONY: setup setup-avalanche run run-text compare smoke test test-fast test-core test-avalanche clean
 

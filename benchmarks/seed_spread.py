@@ -4,7 +4,7 @@ Runs one suite (any scenario, budget overrides with ``--set``) over several seed
 prints, per strategy, each seed's BWT, ACC and perplexity ratio, their mean and sample
 std, the leaderboard's 95% bootstrap interval of the mean, the paired difference to
 ``--baseline`` with its interval, and the seconds per run. This is how the default
-benchmark's budget was chosen (README, "The default benchmark").
+benchmark's budget was chosen (docs/results/default-benchmark.md).
 
     python benchmarks/seed_spread.py --strategies naive,ewc --seeds 0,1,2
     python benchmarks/seed_spread.py --strategies naive --seeds 0,1,2 --set train.lr=5e-4 --out /tmp/lr5e-4

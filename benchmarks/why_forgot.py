@@ -1,4 +1,4 @@
-"""Why did it forget? The README's measured section: probes, layer-wise drift and LM recovery per strategy and model.
+"""Why did it forget? The measured page docs/results/why-forgot.md: probes, layer-wise drift and LM recovery per strategy and model.
 
 With ``--run`` it first runs the suite: the default scenario (order 1), naive, ewc, l2sp,
 lora and frozen on SmolLM2-135M and all-MiniLM-L6-v2 (the model axis), with the

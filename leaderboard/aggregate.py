@@ -7,12 +7,14 @@ column, and a column with no values shows a dash.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
 from benchmark.core.config import DEFAULT_FORMULATION, SuiteConfig
+from benchmark.core.errors import UserError
 from benchmark.results.metrics import METRICS
 from benchmark.results.records import RunRecord
 
@@ -79,8 +81,31 @@ def record_columns(records: list[RunRecord]) -> list[Column]:
 
 
 def table_columns(table: pd.DataFrame) -> list[Column]:
-    """The columns an aggregated table holds (the built-in ones and those :func:`record_columns` added)."""
-    return COLUMNS + extra_metric_columns(lambda name: f"{name}:mean" in table.columns)
+    """The columns an aggregated table shows: those :func:`select_columns` chose, else the built-in ones and those
+    :func:`record_columns` added."""
+    available = COLUMNS + extra_metric_columns(lambda name: f"{name}:mean" in table.columns)
+    chosen = table.attrs.get("columns")
+    if not chosen:
+        return available
+    by_key = {c.key: c for c in available}
+    return [by_key[key] for key in chosen]
+
+
+def select_columns(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``table`` showing only the columns ``keys`` name, in that order.
+
+    Raises:
+        UserError: On a key that is no column of this table (with the close matches).
+    """
+    available = [c.key for c in table_columns(table)]
+    for key in keys:
+        if key not in available:
+            close = difflib.get_close_matches(key, available, n=2, cutoff=0.5)
+            hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+            raise UserError(f"--columns names {key!r}, which is no column of this table; {hint}choose from {', '.join(available)}")
+    chosen = table.copy()
+    chosen.attrs["columns"] = list(keys)
+    return chosen
 
 
 def record_value(record: RunRecord, path: str) -> float:

@@ -19,7 +19,7 @@ from benchmark.core.atomic_io import atomic_write_bytes, remove_stale_temp_files
 from benchmark.core.errors import UserError
 from benchmark.core.printable import printable
 from benchmark.results.records import RunRecord
-from leaderboard.aggregate import COLUMN_KEYS, aggregate, sort_rows
+from leaderboard.aggregate import COLUMN_KEYS, aggregate, select_columns, sort_rows
 from leaderboard.formats import FORMATS, render
 from leaderboard.loading import LoadedRecords, load_records
 
@@ -70,13 +70,17 @@ def table_command(argv: Sequence[str]) -> int:
     parser.add_argument("--format", default="md", choices=FORMATS, help="output format (default: md)")
     parser.add_argument("--ci", action="store_true", help="add 95%% bootstrap confidence intervals of the mean")
     parser.add_argument("--sort", default="acc", choices=COLUMN_KEYS, help="column to sort by, best first (default: acc)")
+    parser.add_argument("--columns", metavar="KEY[,KEY]", help="show only these columns, in this order (e.g. acc,bwt,forgetting,ppl_ratio)")
     parser.add_argument("--compare", metavar="BASELINE", help="add the paired comparison with this strategy (markdown only)")
     parser.add_argument("--out", metavar="FILE", help="write here instead of printing")
     args = parser.parse_args(argv)
     if args.compare is not None and args.format != "md":
         raise UserError(f"--compare adds markdown tables, so it needs --format md (got --format {args.format}); run 'leaderboard compare' separately")
     loaded = _load(args.results)
-    text = render(sort_rows(aggregate(loaded.records, ci=args.ci), args.sort), args.format, ci=args.ci)
+    table = sort_rows(aggregate(loaded.records, ci=args.ci), args.sort)
+    if args.columns:
+        table = select_columns(table, [key.strip() for key in args.columns.split(",") if key.strip()])
+    text = render(table, args.format, ci=args.ci)
     if args.compare is not None:
         text = text.rstrip("\n") + "\n\n" + comparison_text(loaded.records, args.compare)
     _report(loaded)

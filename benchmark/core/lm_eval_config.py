@@ -8,7 +8,7 @@ from typing import Literal
 from benchmark.core.errors import UserError
 
 # The harness's own offline tasks (held-out zero-shot tasks over files in the cl_benchmark layout): one YAML
-# each in benchmark/engine/lm_eval_tasks/ (tests/test_lm_eval_measure.py checks the two lists agree).
+# each in benchmark/engine/lm_eval_tasks/ (tests/runs/test_lm_eval_measure.py checks the two lists agree).
 LOCAL_TASKS = ["fb_copa", "fb_boolq", "fb_cb", "fb_rte", "fb_sst2"]
 
 
