@@ -64,7 +64,8 @@ def _emit(text: str, out: str | None) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-def table_command(argv: Sequence[str]) -> int:
+def table_parser() -> argparse.ArgumentParser:
+    """The command line of ``leaderboard``."""
     parser = ArgumentParser(prog="forgetbench leaderboard", description="Aggregate run records into a leaderboard table (subcommands: plots, page, validate).")
     _common(parser)
     parser.add_argument("--format", default="md", choices=FORMATS, help="output format (default: md)")
@@ -73,7 +74,11 @@ def table_command(argv: Sequence[str]) -> int:
     parser.add_argument("--columns", metavar="KEY[,KEY]", help="show only these columns, in this order (e.g. acc,bwt,forgetting,ppl_ratio)")
     parser.add_argument("--compare", metavar="BASELINE", help="add the paired comparison with this strategy (markdown only)")
     parser.add_argument("--out", metavar="FILE", help="write here instead of printing")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def table_command(argv: Sequence[str]) -> int:
+    args = table_parser().parse_args(argv)
     if args.compare is not None and args.format != "md":
         raise UserError(f"--compare adds markdown tables, so it needs --format md (got --format {args.format}); run 'leaderboard compare' separately")
     loaded = _load(args.results)
@@ -88,12 +93,17 @@ def table_command(argv: Sequence[str]) -> int:
     return 0
 
 
-def plots_command(argv: Sequence[str]) -> int:
+def plots_parser() -> argparse.ArgumentParser:
+    """The command line of ``leaderboard plots``."""
     parser = ArgumentParser(prog="forgetbench leaderboard plots", description="Write the leaderboard figures (PNG and SVG).")
     _common(parser)
     parser.add_argument("--out", default="figs", metavar="DIR", help="folder for the figures (default: figs)")
     parser.add_argument("--no-heatmaps", action="store_true", help="skip the per-run accuracy-matrix heatmaps")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def plots_command(argv: Sequence[str]) -> int:
+    args = plots_parser().parse_args(argv)
     from leaderboard.figures import write_figures
 
     if Path(args.out).exists() and not Path(args.out).is_dir():
@@ -105,13 +115,18 @@ def plots_command(argv: Sequence[str]) -> int:
     return 0
 
 
-def page_command(argv: Sequence[str]) -> int:
+def page_parser() -> argparse.ArgumentParser:
+    """The command line of ``leaderboard page``."""
     parser = ArgumentParser(prog="forgetbench leaderboard page", description="Write a self-contained HTML leaderboard page.")
     _common(parser)
     parser.add_argument("--out", default="leaderboard.html", metavar="FILE", help="the HTML file (default: leaderboard.html)")
     parser.add_argument("--ci", action="store_true", help="add 95%% bootstrap confidence intervals")
     parser.add_argument("--title", default="forgetbench leaderboard")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def page_command(argv: Sequence[str]) -> int:
+    args = page_parser().parse_args(argv)
     from leaderboard.page import build_page
 
     loaded = _load(args.results)
@@ -122,10 +137,15 @@ def page_command(argv: Sequence[str]) -> int:
     return 0
 
 
-def validate_command(argv: Sequence[str]) -> int:
+def validate_parser() -> argparse.ArgumentParser:
+    """The command line of ``leaderboard validate``."""
     parser = ArgumentParser(prog="forgetbench leaderboard validate", description="Recompute every record's metrics and check its schema; exit 1 on any problem.")
     _common(parser)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def validate_command(argv: Sequence[str]) -> int:
+    args = validate_parser().parse_args(argv)
     _check_results_dir(args.results)
     from leaderboard.validate import validate_results
 
@@ -136,7 +156,8 @@ def validate_command(argv: Sequence[str]) -> int:
     return 1 if problems else 0
 
 
-def compare_command(argv: Sequence[str]) -> int:
+def compare_parser() -> argparse.ArgumentParser:
+    """The command line of ``leaderboard compare``."""
     parser = ArgumentParser(
         prog="forgetbench leaderboard compare",
         description="Paired differences to a baseline strategy (matched by scenario, order, seed and data) with 95% bootstrap intervals, and per-task McNemar tests.",
@@ -144,7 +165,11 @@ def compare_command(argv: Sequence[str]) -> int:
     _common(parser)
     parser.add_argument("--baseline", default="naive", help="the strategy every other one is compared with (default: naive)")
     parser.add_argument("--out", metavar="FILE", help="write here instead of printing")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def compare_command(argv: Sequence[str]) -> int:
+    args = compare_parser().parse_args(argv)
     loaded = _load(args.results)
     text = comparison_text(loaded.records, args.baseline)
     _report(loaded)
@@ -161,6 +186,14 @@ def comparison_text(records: list[RunRecord], baseline: str) -> str:
     tests = task_tests(records, baseline)
     notes = comparison_notes(records, baseline)
     return text + ("\n\n" + mcnemar_markdown(tests, baseline) if tests else "") + ("\n\n" + "\n".join(notes) if notes else "")
+
+
+def leaderboard_parser(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, list[str]]:
+    """The parser of the ``leaderboard`` (sub)command ``argv`` names, and the arguments left for it (the docs check uses it)."""
+    parsers = {"plots": plots_parser, "page": page_parser, "validate": validate_parser, "compare": compare_parser}
+    if argv and argv[0] in parsers:
+        return parsers[argv[0]](), list(argv[1:])
+    return table_parser(), list(argv)
 
 
 def leaderboard_command(argv: Sequence[str]) -> int:

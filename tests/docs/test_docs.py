@@ -59,8 +59,9 @@ def test_every_link_resolves(page: Path) -> None:
     assert broken == []
 
 
-def command_lines(page: Path) -> list[str]:
-    """Every ``python run_benchmark.py``/``forgetbench`` run command of a page's bash blocks (continuations joined)."""
+def command_lines(page: Path, *, leaderboard: bool = False) -> list[str]:
+    """Every ``python run_benchmark.py``/``forgetbench`` command of a page's bash blocks (continuations joined): the run
+    commands, or with ``leaderboard`` the leaderboard ones (without the word ``leaderboard``)."""
     found = []
     for language, body in BLOCK.findall(page.read_text(encoding="utf-8")):
         if language not in ("bash", "sh"):
@@ -68,8 +69,11 @@ def command_lines(page: Path) -> list[str]:
         for line in body.replace("\\\n", " ").splitlines():
             line = line.split(" # ")[0].strip()
             match = re.match(r"^(?:python run_benchmark\.py|forgetbench)(\s.*)?$", line)
-            if match and "leaderboard" not in line.split()[:3] and "accelerate" not in line:
-                found.append((match.group(1) or "").strip())
+            if not match or "accelerate" in line:
+                continue
+            arguments = (match.group(1) or "").strip()
+            if arguments.startswith("leaderboard") == leaderboard:
+                found.append(arguments.removeprefix("leaderboard").strip() if leaderboard else arguments)
     return found
 
 
@@ -95,6 +99,27 @@ def test_every_command_shown_parses_and_names_registered_things(page: Path, line
     unknown += [m for m in config.measures if m not in MEASURES]
     unknown += [] if config.formulation in FORMULATIONS else [config.formulation]
     assert unknown == [], f"{line}: names {unknown}, which are not registered"
+
+
+LEADERBOARD_COMMANDS = [(page, line) for page in PAGES for line in command_lines(page, leaderboard=True)]
+
+
+@pytest.mark.parametrize(("page", "line"), LEADERBOARD_COMMANDS, ids=[f"{p.relative_to(ROOT)}: {c[:60]}" for p, c in LEADERBOARD_COMMANDS])
+def test_every_leaderboard_command_shown_parses(page: Path, line: str) -> None:
+    from leaderboard.cli import leaderboard_parser
+
+    alternatives = re.search(r"(\S+\|\S+)", line)  # written out (--format csv|html|json): each must parse
+    variants = [line.replace(alternatives.group(1), v) for v in alternatives.group(1).split("|")] if alternatives else [line]
+    for variant in variants:
+        parser, rest = leaderboard_parser(shlex.split(variant))
+        try:
+            parser.parse_args(rest)
+        except UserError as exc:
+            pytest.fail(f"leaderboard {variant}: {exc}")
+
+
+def test_some_leaderboard_commands_are_checked() -> None:
+    assert len(LEADERBOARD_COMMANDS) >= 8
 
 
 def runnable_blocks(page: Path) -> list[tuple[str, str]]:
