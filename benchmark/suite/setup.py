@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from benchmark.core.config import DEFAULT_FORMULATION, SuiteConfig
+from benchmark.core.config import SuiteConfig
 from benchmark.core.environment import default_threads, describe_environment, physical_cores
 from benchmark.core.errors import MissingFiles, UserError
 from benchmark.engine.formulations import formulation
@@ -35,16 +35,16 @@ class PreparedData:
     by_seed: dict[int, dict[str, TaskDataset]]
     corpus_documents: list[str] = field(default_factory=list)
 
-    def vocabulary_texts(self, posing: str = DEFAULT_FORMULATION) -> list[str]:
+    def vocabulary_texts(self, posed: list[str] | None = None) -> list[str]:
         """Texts a data-built tokenizer (the tiny model's) learns its words from; seed-independent.
 
-        The formulation ``posing`` adds the words it asks and answers in (posed as text:
-        the prompts' templates, instructions, answers and a chat template's roles).
+        ``posed``: the words the formulation asks and answers in (its
+        :meth:`Formulation.vocabulary_texts`; posed as text, the prompts' templates,
+        instructions, answers and a chat template's roles), counted with the examples'.
         """
         first = next(iter(self.by_seed.values()))
         texts = [t for dataset in first.values() for t in dataset.pool_texts]
-        texts += formulation(posing).vocabulary_texts(self.spec)
-        return texts + self.corpus_documents[:VOCAB_CORPUS_DOCUMENTS]
+        return texts + (posed or []) + self.corpus_documents[:VOCAB_CORPUS_DOCUMENTS]
 
 
 def resolve_device(name: str) -> torch.device:
@@ -147,10 +147,8 @@ def setup_suite(
         raise ValueError("setup_suite needs the scenario or the prepared data")
     device = parallel.device if parallel.processes > 1 else resolve_device(config.device)
     data = data if data is not None else prepare_data(config, spec)
-    backbone = load_backbone(
-        config.model, kind=config.model_kind, texts=data.vocabulary_texts(config.formulation),
-        reserved=formulation(config.formulation).vocabulary_texts(data.spec),
-    )
+    posed = formulation(config.formulation).vocabulary_texts(data.spec)  # counted like any text, and known however rare
+    backbone = load_backbone(config.model, kind=config.model_kind, texts=data.vocabulary_texts(posed), reserved=posed)
     torch.set_num_threads(threads)
     corpus = (
         encode_corpus(backbone, data.corpus_documents, context=config.eval.ppl_context, budget=config.eval.ppl_tokens)
