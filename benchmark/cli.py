@@ -156,46 +156,51 @@ def requested_plugins(args: argparse.Namespace) -> list[str]:
     return names
 
 
-def run_command(argv: Sequence[str]) -> int:
-    args = run_parser().parse_args(argv)
-    from benchmark.core.plugins import import_plugins
-
-    import_plugins(requested_plugins(args))
-    if args.list:
-        print_registry()
-        return 0
-    from benchmark.suite.config import build_config
-    from benchmark.suite.launchers import SuiteIncomplete
-    from benchmark.engine.parallel import is_main_process
-    from benchmark.suite.runner import run_suite
+def report(records: list[Any], out: str) -> int:
+    """Prints the suite's summary table and every failed run; the exit status (1 if a run failed)."""
     from leaderboard.formats import summary_markdown
 
-    config = build_config(preset=args.preset, config_file=args.config, overrides=overrides_from_args(args))
-    try:
-        records = run_suite(config)
-    except SuiteIncomplete as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    if not is_main_process():
-        return 0  # under accelerate launch every process has the records; the main one reports
     failed = [r for r in records if r.status != "finished"]
     print()
     print(summary_markdown(records))
-    print(f"\n{len(records)} record(s) written to {Path(config.out).resolve()}")
+    print(f"\n{len(records)} record(s) written to {Path(out).resolve()}")
     for record in failed:
         print(f"run {record.run_id} failed: {record.error}", file=sys.stderr)
     return 1 if failed else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``forgetbench`` and ``python run_benchmark.py``; returns the exit status."""
+    """Entry point of ``forgetbench`` and ``python run_benchmark.py``; returns the exit status.
+
+    Which command (a suite run, ``--list`` or ``leaderboard``), the user's plugins, the
+    configuration, then :func:`benchmark.suite.runner.run_suite` and the summary.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] == "leaderboard":
             from leaderboard.cli import leaderboard_command
 
             return leaderboard_command(argv[1:])
-        return run_command(argv)
+        args = run_parser().parse_args(argv)
+        from benchmark.core.plugins import import_plugins
+
+        import_plugins(requested_plugins(args))
+        if args.list:
+            print_registry()
+            return 0
+        from benchmark.engine.parallel import is_main_process
+        from benchmark.suite.config import build_config
+        from benchmark.suite.launchers import SuiteIncomplete
+        from benchmark.suite.runner import run_suite
+
+        config = build_config(preset=args.preset, config_file=args.config, overrides=overrides_from_args(args))
+        try:
+            records = run_suite(config)
+        except SuiteIncomplete as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        # Under accelerate launch every process has the records; the main one reports.
+        return report(records, config.out) if is_main_process() else 0
     except UserError as exc:
         print(f"error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USER_ERROR

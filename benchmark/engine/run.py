@@ -15,7 +15,10 @@ from pathlib import Path
 from benchmark.engine.plan import RunPlan
 from benchmark.engine.row0_cache import RowZero
 from benchmark.engine.run_wiring import RunWiring
-from benchmark.engine.run_steps import RunOutcome, checkpoint, learn, make_record, measure, resume, start_run, steps_of
+from benchmark.engine.run_steps import (
+    RunOutcome, before_training, checkpoint, make_record, measure, resume, start_run, steps_of, training_options,
+)
+from benchmark.engine.trainer import NumericalFault, train_tasks
 
 
 def run_one(plan: RunPlan, wiring: RunWiring, row0: RowZero, results_dir: Path | None = None) -> RunOutcome:
@@ -32,10 +35,18 @@ def run_one(plan: RunPlan, wiring: RunWiring, row0: RowZero, results_dir: Path |
     """
     run = start_run(plan, wiring, results_dir)
     state = resume(run, row0)
+    train = run.strategy.trainer() or train_tasks
     failure = None
     steps = steps_of(run)
     for t, learning in steps[state.completed:]:
-        failure = learn(run, state, t, learning) or measure(run, state, t, learning)
+        try:
+            generator = before_training(run, state, t, learning)
+            run.stats = train(run.model, learning, run.strategy, wiring.context.train, generator=generator, **training_options(run, t, learning))
+            for task in learning:
+                run.strategy.after_task(run.model, task)
+        except NumericalFault as fault:  # the loss diverged: the run fails with the reason
+            failure = str(fault)
+        failure = failure or measure(run, state, t, learning)
         if failure is not None:
             break
         state.completed += 1

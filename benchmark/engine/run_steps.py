@@ -22,8 +22,8 @@ from benchmark.engine.plan import RunPlan
 from benchmark.engine.row0_cache import RowZero
 from benchmark.engine.run_context import RunContext
 from benchmark.engine.run_wiring import RunWiring
-from benchmark.engine.strategy import Strategy, build_strategy
-from benchmark.engine.trainer import NumericalFault, TrainStats, train_tasks
+from benchmark.engine.strategy import Strategy
+from benchmark.engine.trainer import TrainStats
 from benchmark.model.encoding import EncodedTask
 from benchmark.model.task_model import TaskModel, count_parameters
 from benchmark.results.metrics import compute_metrics
@@ -65,10 +65,9 @@ class ActiveRun:
 
 
 def start_run(plan: RunPlan, wiring: RunWiring, results_dir: Path | None) -> ActiveRun:
-    """The pretrained model with the run's seeded heads, wrapped by the freshly built and bound strategy."""
+    """The pretrained model with the run's seeded heads, wrapped by the run's strategy (bound here)."""
     start = time.perf_counter()
-    context = wiring.context
-    strategy = build_strategy(plan.strategy, wiring.config.strategy_args)
+    context, strategy = wiring.context, wiring.strategy
     torch.manual_seed(derived_seed(plan.seed, 0))
     model = new_model(context.backbone, context.tasks, plan.seed, context.device, wiring.config.formulation)
     pristine_names, total_parameters = {n for n, _ in model.named_parameters()}, count_parameters(model)
@@ -113,31 +112,29 @@ def resume(run: ActiveRun, row0: RowZero) -> RunState:
     return saved.state
 
 
-def learn(run: ActiveRun, state: RunState, t: int, learning: list[EncodedTask]) -> str | None:
-    """The strategy's hooks around training on ``learning`` (step ``t``); why the run failed if the loss diverged."""
-    seed, model, strategy, context = run.plan.seed, run.model, run.strategy, run.context
-    torch.manual_seed(derived_seed(seed, t))
-    generator = torch.Generator().manual_seed(derived_seed(seed, t, 1))
+def before_training(run: ActiveRun, state: RunState, t: int, learning: list[EncodedTask]) -> torch.Generator:
+    """Step ``t``'s seeds and the strategy's ``before_task`` hooks; the generator of its batch order."""
+    model, strategy = run.model, run.strategy
+    torch.manual_seed(derived_seed(run.plan.seed, t))
+    generator = torch.Generator().manual_seed(derived_seed(run.plan.seed, t, 1))
     run.tick = time.perf_counter()
     formulation(model.formulation).before_training(model, learning)
-    try:
-        for task in learning:
-            strategy.before_task(model, task)
-        state.trainable = max(state.trainable, count_parameters(model, trainable_only=True))
-        state.trained_names = sorted(
-            set(state.trained_names) | {n for n, p in model.named_parameters() if p.requires_grad or n not in run.pristine_names}
-        )
-        train = strategy.trainer() or train_tasks
-        run.stats = train(
-            model, learning, strategy, context.train, pad_id=context.pad_id, generator=generator,
-            progress=run.wiring.progress, description=f"{run.plan.strategy} s{seed} task {t}/{len(context.tasks)} {run.step_name(learning)}",
-            fault_point=f"task{t}", parallel=context.parallel,
-        )
-        for task in learning:
-            strategy.after_task(model, task)
-    except NumericalFault as fault:
-        return str(fault)
-    return None
+    for task in learning:
+        strategy.before_task(model, task)
+    state.trainable = max(state.trainable, count_parameters(model, trainable_only=True))
+    state.trained_names = sorted(
+        set(state.trained_names) | {n for n, p in model.named_parameters() if p.requires_grad or n not in run.pristine_names}
+    )
+    return generator
+
+
+def training_options(run: ActiveRun, t: int, learning: list[EncodedTask]) -> dict[str, Any]:
+    """The keyword arguments of step ``t``'s training loop besides its generator (:class:`benchmark.engine.strategy.TrainLoop`)."""
+    context = run.context
+    return {
+        "pad_id": context.pad_id, "progress": run.wiring.progress, "fault_point": f"task{t}", "parallel": context.parallel,
+        "description": f"{run.plan.strategy} s{run.plan.seed} task {t}/{len(context.tasks)} {run.step_name(learning)}",
+    }
 
 
 def measure(run: ActiveRun, state: RunState, t: int, learning: list[EncodedTask]) -> str | None:

@@ -8,6 +8,7 @@ from typing import Any
 from benchmark.core.config import SuiteConfig
 from benchmark.engine.measures import Measure, MeasureEnv
 from benchmark.engine.run_context import RunContext
+from benchmark.engine.strategy import Strategy
 from scenarios.spec import ScenarioSpec
 
 
@@ -17,6 +18,7 @@ class RunWiring:
 
     Attributes:
         context: What the strategy sees (:class:`RunContext`).
+        strategy: The run's own strategy, built (or copied from the suite's checked one) for this run and not yet bound.
         config: The suite's whole configuration (the record stores it).
         spec: The scenario (its name and version go into the record).
         measures: What is measured after each task, by name (see :mod:`benchmark.engine.measures`).
@@ -26,6 +28,7 @@ class RunWiring:
     """
 
     context: RunContext
+    strategy: Strategy
     config: SuiteConfig
     spec: ScenarioSpec
     measures: dict[str, Measure]

@@ -1,4 +1,4 @@
-"""One planned run executed against a suite's setup (by the sequential launcher and by every worker)."""
+"""One planned run wired against a suite's setup (by the sequential launcher and by every worker)."""
 
 from __future__ import annotations
 
@@ -7,25 +7,32 @@ from pathlib import Path
 from benchmark.core.config import SuiteConfig
 from benchmark.engine.checkpoints import checkpoint_path
 from benchmark.engine.plan import RunPlan, run_fingerprint
-from benchmark.engine.row0_cache import RowZero
-from benchmark.engine.run import run_one
 from benchmark.engine.run_context import RunContext
 from benchmark.engine.run_wiring import RunWiring
-from benchmark.engine.run_steps import RunOutcome
+from benchmark.engine.strategy import Strategy
 from benchmark.suite.setup import SuiteSetup
 
 
-def execute_run(
-    setup: SuiteSetup, config: SuiteConfig, plan: RunPlan, row0: RowZero, results_dir: Path, *, progress: bool | None = None,
-    worker: bool = False,
-) -> RunOutcome:
-    """Runs (or continues from its checkpoint in ``results_dir``) one planned run; writes no record.
+def wire_run(
+    setup: SuiteSetup, config: SuiteConfig, plan: RunPlan, strategy: Strategy, results_dir: Path, *,
+    progress: bool | None = None, worker: bool = False,
+) -> RunWiring:
+    """What :func:`benchmark.engine.run.run_one` needs for ``plan``: its context, measures and settings, and ``strategy``.
 
     Every process of an accelerate launch calls this together; they agree on whether
     a checkpoint exists because the main one removes a stale one (``overwrite``) before
     any of them looks. A ``worker`` (a launcher's process with its own setup) checks
     that it sees the run the driver planned; the process that planned it does not
     fingerprint it again.
+
+    Args:
+        setup: The suite's data, backbone, measures and processes.
+        config: The suite's configuration.
+        plan: Which run.
+        strategy: The run's own strategy instance, never bound before (the run binds it).
+        results_dir: Where the run's checkpoint lives.
+        progress: Show per-task bars (default: ``config.progress``; only the main process shows them).
+        worker: Check the run's fingerprint against this process's data and model.
     """
     if config.overwrite and setup.parallel.is_main:
         checkpoint_path(results_dir, plan.run_id).unlink(missing_ok=True)
@@ -40,8 +47,7 @@ def execute_run(
         seed=plan.seed, train=config.train, backbone=setup.backbone, tasks=tasks, general_texts=setup.general_texts,
         device=setup.device, parallel=setup.parallel,
     )
-    wiring = RunWiring(
-        context=context, config=config, spec=setup.spec, measures=setup.measures, measure_env=setup.measure_env,
+    return RunWiring(
+        context=context, strategy=strategy, config=config, spec=setup.spec, measures=setup.measures, measure_env=setup.measure_env,
         environment=setup.environment, progress=(config.progress if progress is None else progress) and setup.parallel.is_main,
     )
-    return run_one(plan, wiring, row0, results_dir)

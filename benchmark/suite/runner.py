@@ -143,12 +143,17 @@ def model_suite(config: SuiteConfig, model: str) -> SuiteConfig:
 
 @dataclass
 class PreparedSuite:
-    """A one-model suite checked and set up, with its planned runs; nothing has run yet."""
+    """A one-model suite checked and set up, with its planned runs; nothing has run yet.
+
+    ``strategies`` holds each strategy as built and checked here, never bound to a model:
+    every run of this process starts from a copy of it, so the suite builds each strategy once.
+    """
 
     config: SuiteConfig
     setup: SuiteSetup
     planned: list[RunPlan]
     finished: dict[str, RunRecord | None]
+    strategies: dict[str, Strategy]
 
 
 def run_suite(config: SuiteConfig, *, on_run: Callable[[RunOutcome, Path], None] | None = None) -> list[RunRecord]:
@@ -166,12 +171,20 @@ def run_suite(config: SuiteConfig, *, on_run: Callable[[RunOutcome, Path], None]
         SuiteIncomplete: When a worker died; finished runs are recorded, and running the
             same suite again completes the missing ones.
     """
+    from benchmark.suite.launchers import launch_runs
+
     check_model_folders(suite_models(config))
     # Every model is prepared before the first run, so a mistake that only one of them shows stops the suite before any work.
     prepared = [prepare_suite(model_suite(config, model)) for model in suite_models(config)]
     records: list[RunRecord] = []
     for suite in prepared:
-        records.extend(launch_suite(suite, on_run=on_run))
+        finished = dict(suite.finished)
+        pending = [p for p in suite.planned if finished[p.run_id] is None]
+        rows0 = rows_zero(suite, pending)
+        for record in launch_runs(suite.setup, suite.config, pending, rows0, suite.strategies, on_run=on_run,
+                                  already=len(suite.planned) - len(pending)):
+            finished[record.run_id] = record
+        records.extend(finished[p.run_id] for p in suite.planned)  # type: ignore[misc] - every planned run has a record now
         suite.setup = None  # type: ignore[assignment] - frees this model before the next one runs
     return records
 
@@ -208,24 +221,20 @@ def prepare_suite(config: SuiteConfig) -> PreparedSuite:
             for strategy in strategies:
                 strategy.check_tasks(setup.tasks(config, order, seed), setup.backbone, seed)
     finished = {p.run_id: _existing_record(config, p.run_id, p.fingerprint) for p in planned}
-    return PreparedSuite(config=config, setup=setup, planned=planned, finished=finished)
+    return PreparedSuite(config=config, setup=setup, planned=planned, finished=finished,
+                         strategies=dict(zip(config.strategies, strategies)))
 
 
-def launch_suite(suite: PreparedSuite, *, on_run: Callable[[RunOutcome, Path], None] | None = None) -> list[RunRecord]:
-    """Computes the missing row-0 evaluations (once per (order, seed)) and runs the suite's pending runs; its records in plan order."""
-    from benchmark.suite.launchers import launch_runs
-
-    config, setup, finished = suite.config, suite.setup, dict(suite.finished)
-    pending = [p for p in suite.planned if finished[p.run_id] is None]
+def rows_zero(suite: PreparedSuite, pending: list[RunPlan]) -> dict[str, RowZero]:
+    """Row 0 of the pending runs, computed (or read from the cache) once per (order, seed): every strategy starts from it."""
+    config, setup = suite.config, suite.setup
     rows0: dict[str, RowZero] = {}
-    for run in pending:  # once per (order, seed), whatever the launcher: every strategy starts from it
+    for run in pending:
         if run.row0_key not in rows0:
             tasks = setup.tasks(config, run.order, run.seed)
             compute = lambda tasks=tasks, seed=run.seed: compute_row0(setup.backbone, tasks, seed, setup.measures, setup.measure_env, setup.device)  # noqa: E731
             rows0[run.row0_key], _ = cached_row0(config.out, run.row0_key, compute, setup.parallel)
-    for outcome_record in launch_runs(setup, config, pending, rows0, on_run=on_run, already=len(suite.planned) - len(pending)):
-        finished[outcome_record.run_id] = outcome_record
-    return [finished[p.run_id] for p in suite.planned]  # type: ignore[misc] - every planned run has a record now
+    return rows0
 
 
 def check_lm_head(name: str, strategy: Strategy, backbone: Backbone) -> None:

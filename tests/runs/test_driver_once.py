@@ -1,4 +1,5 @@
-"""The driver does each thing once: the scenario is read once, each (order, seed)'s tasks encoded once, each run fingerprinted once."""
+"""The driver does each thing once: the scenario is read once, each (order, seed)'s tasks encoded once, each run fingerprinted
+once, each strategy built once (every run starts from a copy of the checked one)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import benchmark.suite.runner as runner
 from benchmark.core.strategy_spec import strategy_parts
 from benchmark.engine.formulations.heads import Heads
 from benchmark.suite.config import build_config
+from strategies.ewc import EWC
+from strategies.l2sp import L2SP
 from tests.conftest import write_toy_scenario
 
 
@@ -29,6 +32,10 @@ def test_a_suite_reads_encodes_and_fingerprints_each_thing_once(tmp_path: Path, 
     monkeypatch.setattr(Heads, "encode_tasks", counted("encode", Heads.encode_tasks))
     monkeypatch.setattr(planning, "run_fingerprint", counted("fingerprint", planning.run_fingerprint))
     monkeypatch.setattr(plan_module, "stable_hash", counted("hash", plan_module.stable_hash))
+    monkeypatch.setattr(EWC, "__init__", counted("ewc", EWC.__init__))
+    monkeypatch.setattr(L2SP, "__init__", counted("l2sp", L2SP.__init__))
+    bound: list[int] = []
+    monkeypatch.setattr(L2SP, "bind", lambda self, context: (bound.append(id(self)), setattr(self, "run", context)))
     scenario = write_toy_scenario(tmp_path / "toy", n_tasks=2, n_per_class=20, train_size=16, test_size=10)
     config = build_config(overrides=[{
         "scenario": str(scenario), "model": "tiny", "out": str(tmp_path / "out"), "progress": False,
@@ -42,6 +49,8 @@ def test_a_suite_reads_encodes_and_fingerprints_each_thing_once(tmp_path: Path, 
     assert calls["encode"] == 2 * 2  # once per (order, seed), shared by its strategies and row 0
     assert calls["fingerprint"] == runs  # made by the plan, never again in this process
     assert calls["hash"] == runs + 2 * 2  # the runs' fingerprints and one row-0 key per (order, seed)
+    assert calls["ewc"] == calls["l2sp"] == 1  # built and checked once by the suite
+    assert len(bound) == len(set(bound)) == 2 * 2  # yet every run binds an instance of its own
 
 
 def test_a_composed_spec_is_split_in_one_place_with_spaces_ignored() -> None:

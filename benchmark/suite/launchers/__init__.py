@@ -10,6 +10,7 @@ looks the same whichever launcher filled it.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,9 @@ from benchmark.core.errors import UserError
 from benchmark.results.records import RunRecord, write_record
 from benchmark.engine.row0_cache import RowZero
 from benchmark.engine.plan import RunPlan
-from benchmark.suite.execute import execute_run
+from benchmark.suite.execute import wire_run
+from benchmark.engine.run import run_one
+from benchmark.engine.strategy import Strategy
 from benchmark.suite.setup import SuiteSetup
 from benchmark.engine.run_steps import RunOutcome
 
@@ -86,28 +89,15 @@ class WorkerResults:
             raise SuiteIncomplete(self.missing)
 
 
-def run_sequentially(
-    setup: SuiteSetup, config: SuiteConfig, pending: list[RunPlan], rows0: dict[str, RowZero],
-    on_run: Callable[[RunOutcome, Path], None] | None, bar: tqdm,
-) -> Iterator[RunRecord]:
-    """Runs ``pending`` one after another here; with accelerate, every process takes part, the main one writes."""
-    main = setup.parallel.is_main
-    for run in pending:
-        bar.set_postfix_str(f"{run.strategy} seed {run.seed} order {run.order}")
-        outcome = execute_run(setup, config, run, rows0[run.row0_key], Path(config.out))
-        if main:
-            path = record_finished(config, outcome.record)
-            if on_run is not None:
-                on_run(outcome, path)
-        bar.update()
-        yield outcome.record
-
-
 def launch_runs(
-    setup: SuiteSetup, config: SuiteConfig, pending: list[RunPlan], rows0: dict[str, RowZero], *,
+    setup: SuiteSetup, config: SuiteConfig, pending: list[RunPlan], rows0: dict[str, RowZero], strategies: dict[str, Strategy], *,
     on_run: Callable[[RunOutcome, Path], None] | None = None, already: int = 0,
 ) -> Iterator[RunRecord]:
     """Executes ``pending`` with the configured launcher, yielding each record once it is written.
+
+    ``sequential`` runs here, one after another, each from a copy of its checked
+    strategy in ``strategies`` (with accelerate every process takes part and the main one
+    writes); ``local`` and ``ray`` hand the runs to workers, which build their own.
 
     Raises:
         SuiteIncomplete: After every other run finished, if a worker died.
@@ -124,6 +114,15 @@ def launch_runs(
 
             yield from run_as_ray_tasks(config, pending, rows0, setup.data, bar)
         else:
-            yield from run_sequentially(setup, config, pending, rows0, on_run, bar)
+            for run in pending:
+                bar.set_postfix_str(f"{run.strategy} seed {run.seed} order {run.order}")
+                wiring = wire_run(setup, config, run, copy.deepcopy(strategies[run.strategy]), Path(config.out))
+                outcome = run_one(run, wiring, rows0[run.row0_key], Path(config.out))
+                if setup.parallel.is_main:
+                    path = record_finished(config, outcome.record)
+                    if on_run is not None:
+                        on_run(outcome, path)
+                bar.update()
+                yield outcome.record
     finally:
         bar.close()

@@ -21,7 +21,9 @@ from benchmark.core.plugins import import_plugins
 from benchmark.engine.parallel import make_parallel
 from benchmark.engine.row0_cache import RowZero
 from benchmark.engine.plan import RunPlan
-from benchmark.suite.execute import execute_run
+from benchmark.engine.run import run_one
+from benchmark.engine.strategy import build_strategy
+from benchmark.suite.execute import wire_run
 from benchmark.suite.setup import PreparedData, SuiteSetup, run_threads, setup_suite
 
 _setups: dict[str, SuiteSetup] = {}
@@ -47,5 +49,7 @@ def run_in_worker(
     """Executes ``run`` in this worker process and returns its record as JSON data."""
     setup = _setup_for(config, launcher, data)
     torch.set_num_threads(run_threads(config))
-    outcome = execute_run(setup, config, run, row0, Path(results_dir), progress=False, worker=True)
+    strategy = build_strategy(run.strategy, config.strategy_args)  # this process's only instance of it, for this run
+    wiring = wire_run(setup, config, run, strategy, Path(results_dir), progress=False, worker=True)
+    outcome = run_one(run, wiring, row0, Path(results_dir))
     return outcome.record.to_json()
