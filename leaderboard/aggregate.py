@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from benchmark.core.config import DEFAULT_FORMULATION, SuiteConfig
+from benchmark.core.config import DEFAULT_FORMULATION
 from benchmark.core.errors import UserError
 from benchmark.results.metrics import METRICS
 from benchmark.results.records import RunRecord
@@ -149,7 +149,8 @@ def scenario_labels(records: list[RunRecord], *, with_model: bool = True) -> lis
 
 
 # How a run posed its tasks, by config field and default: runs posed differently are never averaged together.
-POSING_DEFAULTS = {"formulation": DEFAULT_FORMULATION, "decode": SuiteConfig().decode}
+# A record's decode is the rule its formulation applied ("rank" for heads and text when none was named).
+POSING_DEFAULTS = {"formulation": DEFAULT_FORMULATION, "decode": "rank"}
 
 
 def posed_as(record: RunRecord) -> str:

@@ -1,7 +1,8 @@
 """``leaderboard validate``: recompute every record's metrics from its raw data and check its schema.
 
 Where a record stores per-example outcomes, the accuracy matrix itself is recomputed
-from them: a changed outcome or a changed accuracy cell is reported.
+from them: a changed outcome or a changed accuracy cell is reported. Where it stores
+free-text outputs, every output is scored again against the stored references.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from benchmark.core.errors import UserError
 from benchmark.results.metrics import compute_metrics
+from benchmark.results.generations import generation_problems
 from benchmark.results.outcomes import is_layered, layer_count, layer_slice, outcome_table, reproduced_series, table_problems
 from benchmark.results.records import RunRecord, load_json, record_files
 
@@ -84,8 +86,9 @@ def outcome_problems(record: RunRecord) -> list[str]:
 
 
 def record_problems(record: RunRecord) -> list[str]:
-    """Everything wrong with a parsed record: outcomes that disagree with their scores, metrics that disagree with the raw numbers."""
-    return outcome_problems(record) + metric_problems(record)
+    """Everything wrong with a parsed record: outcomes or free-text outputs that disagree with their scores, metrics that
+    disagree with the raw numbers."""
+    return outcome_problems(record) + generation_problems(record.measures, record.extra or {}, record.tasks) + metric_problems(record)
 
 
 def validate_results(results_dir: str | Path) -> list[str]:

@@ -59,7 +59,7 @@ def load_scenario(name_or_path: str) -> ScenarioSpec:
 
 
 def scenario_budget(scenario: str) -> dict[str, Any]:
-    """The scenario's recommended ``seeds`` and ``train``/``eval`` settings, which everything else overrides."""
+    """The scenario's recommended ``seeds``, ``train``/``eval`` settings and formulation, which everything else overrides."""
     spec = load_scenario(scenario)
     budget: dict[str, Any] = {}
     if spec.seeds:
@@ -68,4 +68,6 @@ def scenario_budget(scenario: str) -> dict[str, Any]:
         budget["train"] = dict(spec.train)
     if spec.eval:
         budget["eval"] = dict(spec.eval)
+    if spec.formulation:
+        budget["formulation"] = spec.formulation  # a scenario of free-text tasks is posed by generation unless the user says otherwise
     return budget

@@ -17,19 +17,10 @@ import pandas as pd
 from benchmark.core.hashing import digest, name_number
 from benchmark.core.errors import MissingFiles, UserError
 from scenarios.loaders import run_loader
-from scenarios.spec import CorpusSpec, Fields, SourceSpec, TaskSpec
-
-
-@dataclass
-class TextSplit:
-    """Texts (and optional second texts of a pair) with integer labels into the task's label list."""
-
-    texts: list[str]
-    labels: list[int]
-    pairs: list[str] | None = None
-
-    def __len__(self) -> int:
-        return len(self.texts)
+from scenarios.fields import FieldMap, field_map, joined_text
+from scenarios.free_text import clean_free_text, free_text_parts
+from scenarios.spec import CorpusSpec, SourceSpec, TaskSpec
+from scenarios.splits import TextSplit
 
 
 @dataclass
@@ -39,7 +30,7 @@ class TaskDataset:
     Attributes:
         data_hash: SHA-256 of exactly the train and test examples used.
         source_hash: SHA-256 of everything that was loaded (after cleaning), whatever was sampled.
-        pool_texts: Every text of the cleaned source (for data-built tokenizers).
+        pool_texts: Every text of the cleaned source, references included (for data-built tokenizers).
     """
 
     spec: TaskSpec
@@ -48,30 +39,6 @@ class TaskDataset:
     data_hash: str
     source_hash: str
     pool_texts: list[str]
-
-
-@dataclass(frozen=True)
-class FieldMap:
-    """The columns and label map in effect for the source being read."""
-
-    text: list[str]
-    pair: list[str] | None
-    label: str
-    label_map: dict[str, str]
-
-
-def _as_list(fields: Fields | None) -> list[str] | None:
-    return None if fields is None else [fields] if isinstance(fields, str) else list(fields)
-
-
-def field_map(task: TaskSpec, source: SourceSpec) -> FieldMap:
-    """The task's fields, with the source's overrides applied."""
-    return FieldMap(
-        text=_as_list(source.text_field if source.text_field is not None else task.text_field) or [],
-        pair=_as_list(source.text_pair_field if source.text_pair_field is not None else task.text_pair_field),
-        label=source.label_field or task.label_field,
-        label_map=source.label_map if source.label_map is not None else task.label_map,
-    )
 
 
 def class_quotas(size: int, n_classes: int) -> list[int]:
@@ -83,17 +50,10 @@ def _normalise(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def _joined(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
-    """The columns as text, joined with a space (missing values become empty)."""
-    parts = [frame[c].map(lambda v: v.strip() if isinstance(v, str) else "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)) for c in columns]
-    joined = parts[0]
-    for part in parts[1:]:
-        joined = joined.str.cat(part, sep=" ").str.strip()
-    return joined
-
-
 def _clean_frame(frame: pd.DataFrame, spec: TaskSpec, fields: FieldMap, where: str) -> pd.DataFrame:
     """Selects and checks the text/label columns and maps labels to class indices."""
+    if fields.answer is not None:
+        return clean_free_text(frame, spec, fields, where)
     needed = fields.text + [fields.label] + (fields.pair or [])
     missing = [c for c in needed if c not in frame.columns]
     if missing:
@@ -108,7 +68,7 @@ def _clean_frame(frame: pd.DataFrame, spec: TaskSpec, fields: FieldMap, where: s
     for key, columns in (("text", fields.text), ("pair", fields.pair)):
         if not columns:
             continue
-        values = _joined(frame, columns).to_numpy()
+        values = joined_text(frame, columns).to_numpy()
         bad = [i for i, v in enumerate(values) if not v]
         if bad and spec.drop_empty:
             keep[bad] = False
@@ -191,6 +151,8 @@ def _to_split(frame: pd.DataFrame) -> TextSplit:
         texts=frame["text"].tolist(),
         labels=[int(v) for v in frame["label"]],
         pairs=frame["pair"].tolist() if "pair" in frame.columns else None,
+        references=[list(r) for r in frame["references"]] if "references" in frame.columns else None,
+        sources=frame["source"].tolist() if "source" in frame.columns else None,
     )
 
 
@@ -203,7 +165,7 @@ def data_hash(train: TextSplit, test: TextSplit) -> str:
     rows = []
     for name, split in (("train", train), ("test", test)):
         pairs = split.pairs or [None] * len(split)
-        rows.extend([name, label, text, pair] for text, pair, label in zip(split.texts, pairs, split.labels))
+        rows.extend([name, label, text, pair, *free_text_parts(split, k)] for k, (text, pair, label) in enumerate(zip(split.texts, pairs, split.labels)))
     return _hash_rows(rows)
 
 
@@ -260,8 +222,9 @@ def prepare_task(
                 f"{where}: no {emptied[0]} example is left after dropping labels and duplicates, and the source's own splits are kept "
                 f"apart; check drop_labels and the source's {emptied[0]} split"
             )
-    train = SplitSize(train_size or spec.train_size, None if train_size else spec.train_per_class, spec.balance)
-    test = SplitSize(test_size or spec.test_size, None if test_size else spec.test_per_class, spec.balance)
+    balance = spec.balance and not spec.free_text  # a free-text task has no classes to balance
+    train = SplitSize(train_size or spec.train_size, None if train_size or spec.free_text else spec.train_per_class, balance)
+    test = SplitSize(test_size or spec.test_size, None if test_size or spec.free_text else spec.test_per_class, balance)
     rng = task_rng(seed, spec.name)
     if "split" in frame.columns and set(frame["split"]) >= {"train", "test"}:
         test_frame = _sample(frame[frame["split"] == "test"], test, rng, "test", where, spec.labels)
@@ -271,10 +234,14 @@ def prepare_task(
         train_frame = _sample(frame.drop(index=test_frame.index), train, rng, "train", where, spec.labels)
     train_split, test_split = _to_split(train_frame), _to_split(test_frame)
     pairs = frame["pair"].tolist() if "pair" in frame.columns else [None] * len(frame)
+    loaded = [list(row) for row in zip(frame["text"].tolist(), pairs, frame["label"].tolist())]
+    if spec.free_text:
+        whole = _to_split(frame)
+        loaded = [row + free_text_parts(whole, k) for k, row in enumerate(loaded)]
     return TaskDataset(
         spec=spec, train=train_split, test=test_split, data_hash=data_hash(train_split, test_split),
-        source_hash=_hash_rows(list(zip(frame["text"].tolist(), pairs, frame["label"].tolist()))),
-        pool_texts=frame["text"].tolist(),
+        source_hash=_hash_rows(loaded),
+        pool_texts=frame["text"].tolist() + ([r for refs in frame["references"] for r in refs] if spec.free_text else []),
     )
 
 

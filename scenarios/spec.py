@@ -57,11 +57,20 @@ class TaskSpec:
     and, for pairs, ``{text_pair}``; default: the scenario's), answered by the strings
     in ``answers`` (label -> answer; default: the label itself) and optionally led by an
     ``instruction`` (see :mod:`scenarios.prompts`).
+
+    A free-text task gives ``answer_field`` (each example's target text, or a list of
+    references) instead of ``labels``, and a ``metric`` (an answer metric:
+    ``exact_match``, ``accuracy``, ``rouge_l``, ``edit_similarity``, ``sari``, ``bleu``,
+    ``numeric`` or a plug-in's); ``sari`` also needs ``source_field``, the text the
+    output simplifies. ``answer_pattern`` (a regular expression whose first group is the
+    answer) is applied to an output before it is scored, ``stop`` strings end an output,
+    and ``max_new_tokens`` caps it (default: the longest training answer plus a margin).
+    Only ``--formulation generate`` poses free-text tasks.
     """
 
     name: str
     source: SourceSpec
-    labels: list[str]
+    labels: list[str] = field(default_factory=list)
     local: SourceSpec | None = None
     text_field: Fields = "text"
     text_pair_field: Fields | None = None
@@ -75,11 +84,21 @@ class TaskSpec:
     test_per_class: int | None = None
     balance: bool = True
     max_length: int = 128
-    metric: Literal["accuracy"] = "accuracy"
+    metric: str = "accuracy"
     description: str = ""
     prompt: str | None = None
     answers: dict[str, str] = field(default_factory=dict)
     instruction: str | None = None
+    answer_field: str | None = None
+    source_field: str | None = None
+    answer_pattern: str | None = None
+    stop: list[str] = field(default_factory=list)
+    max_new_tokens: int | None = None
+
+    @property
+    def free_text(self) -> bool:
+        """Whether the task is answered in free text (``answer_field``) rather than by one of its ``labels``."""
+        return self.answer_field is not None
 
     def source_for(self, data_dir: object) -> SourceSpec:
         """The local source when a data directory is given and one is defined, else the default source."""
@@ -111,7 +130,8 @@ class ScenarioSpec:
     ``prompt_style`` how prompts reach the model (``chat``: the tokenizer's chat
     template, for instruct models). With
     ``grid: true`` the orders are every ordered pair of distinct tasks (intermediate
-    task, then target task), in the order the tasks are listed.
+    task, then target task), in the order the tasks are listed. ``formulation`` is how its
+    tasks are posed unless the user says otherwise (``generate`` for free-text tasks).
     """
 
     name: str
@@ -128,6 +148,7 @@ class ScenarioSpec:
     prompt: str | None = None
     instruction: str | None = None
     prompt_style: Literal["plain", "chat"] = "plain"
+    formulation: str | None = None
     path: str = ""
 
     def task(self, name: str) -> TaskSpec:
@@ -164,8 +185,11 @@ def validate_structure(spec: ScenarioSpec, source: str) -> None:
             )
         if names.count(task.name) > 1:
             raise UserError(f"{where} is defined twice; give each task a unique name")
+        if task.free_text:
+            check_free_text(task, where)
+            continue
         if len(task.labels) < 2:
-            raise UserError(f"{where}: 'labels' must list at least two classes, got {task.labels}")
+            raise UserError(f"{where}: 'labels' must list at least two classes, got {task.labels}; or give answer_field for a task answered in free text")
         if len(set(task.labels)) != len(task.labels):
             raise UserError(f"{where}: 'labels' lists a class twice ({task.labels}); list each class once")
         maps = [task.label_map] + [s.label_map for s in (task.source, task.local) if s is not None and s.label_map]
@@ -189,3 +213,28 @@ def validate_structure(spec: ScenarioSpec, source: str) -> None:
             raise UserError(f"{source}: order {k} names unknown task(s) {unknown}; use names from 'tasks' ({names})")
         if len(set(order)) != len(order):
             raise UserError(f"{source}: order {k} lists a task twice ({order}); list each task once")
+
+
+def check_free_text(task: TaskSpec, where: str) -> None:
+    """The settings of a task answered in free text (its metric's name is checked by the formulation)."""
+    if task.labels:
+        raise UserError(f"{where}: gives both 'labels' and 'answer_field'; a task is a classification (labels) or answered in free text (answer_field), not both")
+    for key in ("label_map", "answers", "drop_labels"):
+        if getattr(task, key):
+            raise UserError(f"{where}: '{key}' applies to labels, but the task is answered in free text (answer_field); remove it")
+    if not task.metric.strip():
+        raise UserError(f"{where}: 'metric' is empty; name an answer metric such as rouge_l or exact_match")
+    if task.answer_pattern is not None:
+        try:
+            compiled = re.compile(task.answer_pattern)
+        except re.error as exc:
+            raise UserError(f"{where}: answer_pattern {task.answer_pattern!r} is not a regular expression ({exc}); fix it") from exc
+        if compiled.groups < 1:
+            raise UserError(f"{where}: answer_pattern {task.answer_pattern!r} has no group; put the answer in parentheses, e.g. 'Answer: (\\w)'")
+    if task.max_new_tokens is not None and task.max_new_tokens < 1:
+        raise UserError(f"{where}: 'max_new_tokens' must be at least 1, got {task.max_new_tokens}")
+    if any(not isinstance(s, str) or not s for s in task.stop):
+        raise UserError(f"{where}: 'stop' must list non-empty strings, got {task.stop}")
+    for key in ("train_size", "test_size", "max_length"):
+        if getattr(task, key) < 1:
+            raise UserError(f"{where}: '{key}' must be at least 1, got {getattr(task, key)}")

@@ -17,7 +17,7 @@ from strategies.base import Strategy, register_strategy
 class InContext(Strategy):
     """No training: after task t, task t is scored with ``shots`` demonstrations from its training split.
 
-    Text formulation only. "Learning" a task is being shown ``shots`` of its training
+    Text and generate formulations. "Learning" a task is being shown ``shots`` of its training
     examples (one per class in turn, each drawn at random with a generator seeded by
     the run's seed and the task), put before every test prompt: as ``prompt answer``
     blocks in plain prompts, as earlier user/assistant turns in chat prompts. Tasks not
@@ -28,7 +28,7 @@ class InContext(Strategy):
     reference = True
     trains_backbone = False
     resumable = False  # nothing to save: an interrupted run is redone in the time of its evaluations
-    formulations = ("text",)
+    formulations = ("text", "generate")
 
     def __init__(self, *, shots: int = 4) -> None:
         if shots < 1:

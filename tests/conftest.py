@@ -117,3 +117,46 @@ def run_toy_suite(scenario: Path, out: Path, strategy: str, *layers: dict) -> "R
     outcomes: list = []
     runner.run_suite(config, on_run=lambda outcome, path: outcomes.append(outcome))
     return outcomes[0]
+
+
+def phrase_task(name: str, n: int, seed: int) -> pd.DataFrame:
+    """A learnable free-text toy task: each text holds a keyword of one of three classes, answered by that class's phrase."""
+    rng = random.Random(f"{name}-{seed}")
+    phrases = [f"{name} alpha one", f"{name} beta two", f"{name} gamma three"]
+    rows = []
+    for i in range(n):
+        c = i % len(phrases)
+        words = rng.sample(FILLER, rng.randint(4, 8)) + [f"{name[:3]}kw{c}"]
+        rng.shuffle(words)
+        rows.append({"text": " ".join(words) + f" n{i}", "answer": phrases[c], "source": " ".join(words)})
+    return pd.DataFrame(rows)
+
+
+def write_free_text_scenario(
+    directory: Path, *, metrics: tuple[str, ...] = ("rouge_l", "exact_match"), n: int = 60, train_size: int = 40, test_size: int = 12,
+    name: str = "freetoy",
+) -> Path:
+    """Writes free-text CSV tasks (answer_field ``answer``: a phrase per keyword class; one task per metric) and a scenario YAML; returns the YAML path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    tasks = []
+    for t, metric in enumerate(metrics):
+        task_name = f"gen{t + 1}"
+        phrase_task(task_name, n, seed=t).to_csv(directory / f"{task_name}.csv", index=False)
+        source = "\n    source_field: source" if metric == "sari" else ""
+        tasks.append(
+            f"""
+  - name: {task_name}
+    source: {{loader: local_files, args: {{path: {directory / f'{task_name}.csv'}}}}}
+    answer_field: answer
+    metric: {metric}{source}
+    max_new_tokens: 6
+    train_size: {train_size}
+    test_size: {test_size}
+    max_length: 24"""
+        )
+    names = [f"gen{t + 1}" for t in range(len(metrics))]
+    text = f"name: {name}\nversion: 1\nformulation: generate\ndescription: toy free-text tasks for tests\ntasks:" + "".join(tasks)
+    text += f"\norders:\n  - [{', '.join(names)}]\n"
+    path = directory / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path

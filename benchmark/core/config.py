@@ -120,7 +120,8 @@ class SuiteConfig:
     out: str = "results"
     setting: Literal["task_incremental", "class_incremental"] = "task_incremental"
     formulation: str = DEFAULT_FORMULATION  # how tasks are posed: heads, text, or a plug-in's (checked against the registry)
-    decode: Literal["rank", "greedy"] = "rank"  # text formulation: rank the answers by log-likelihood, or generate
+    # How answers are decoded: rank (text: by log-likelihood), greedy, sample or beam (generation); None: the formulation's default.
+    decode: Literal["rank", "greedy", "sample", "beam"] | None = None
     device: str = "cpu"
     threads: int | None = None
     data_dir: str | None = None

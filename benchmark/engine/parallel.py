@@ -84,6 +84,17 @@ class Parallel:
             return flag
         return bool(self.sum(torch.tensor([float(flag)], device=self.device)).item() > 0)
 
+    def gather(self, items: dict[int, T]) -> dict[int, T]:
+        """Every process's ``items`` (disjoint keys, such as example indices) merged, on every process."""
+        if self.processes == 1:
+            return dict(items)
+        from accelerate.utils import gather_object
+
+        merged: dict[int, T] = {}
+        for part in gather_object([items]):
+            merged.update(part)
+        return merged
+
     def barrier(self) -> None:
         """Waits until every process reaches this point."""
         if self.processes > 1:

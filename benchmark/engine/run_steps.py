@@ -179,6 +179,7 @@ def make_record(run: ActiveRun, state: RunState, failure: str | None, row0: RowZ
         "added": count_parameters(run.model) - run.total_parameters, "extra_bytes": strategy.extra_memory_bytes(),
     }
     extra: dict[str, Any] = {"row0_seconds": row0.seconds, "resumed_from_task": run.resumed_from}
+    extra.update(formulation(wiring.config.formulation).record_extra(tasks))
     if skipped := not_applicable(wiring.measures, context.backbone):
         extra["not_applicable"] = skipped  # measure -> why its series are None (a model without an LM head)
     return RunRecord(

@@ -271,6 +271,6 @@ def check_formulation(spec: str, formulation: str) -> None:
         allowed = STRATEGIES.get(name).formulations
         if allowed is not None and formulation not in allowed:
             raise UserError(
-                f"strategy {name!r} works only in the {' and '.join(allowed)} formulation, not with --formulation {formulation}; "
+                f"strategy {name!r} works only in the {' and '.join(allowed)} formulation{'s' if len(allowed) > 1 else ''}, not with --formulation {formulation}; "
                 f"run it with --formulation {allowed[0]} or leave it out"
             )

@@ -24,6 +24,7 @@ from benchmark.core.notices import notice
 from scenarios.prepare import TaskDataset, TextSplit
 
 if TYPE_CHECKING:
+    from benchmark.model.generation_task import GenerationTask
     from benchmark.model.prompt_encoding import TextTask
 
 
@@ -73,6 +74,8 @@ class EncodedTask:
         source_hash: SHA-256 of everything loaded for the task (before sampling).
         text: In the text formulation, how the task is posed (prompt, answers, raw
             examples for in-context demonstrations); None with heads.
+        generation: In the generate formulation, its references and how outputs are
+            generated and scored; None otherwise.
     """
 
     name: str
@@ -84,6 +87,7 @@ class EncodedTask:
     data_hash: str
     source_hash: str = ""
     text: TextTask | None = None
+    generation: GenerationTask | None = None
 
     @property
     def answers(self) -> list[list[int]] | None:

@@ -214,7 +214,11 @@ def compute_metrics(series: Mapping[str, Sequence[Any] | None]) -> dict[str, flo
     """Every registered metric on the series it reads (a record's ``measures``); a missing input or NaN gives None."""
     # The per-example outcomes are text cells: metrics that read them get the decoded table.
     # Layered outcomes (one cell per layer) feed no metric; validate checks them against their scores.
-    inputs = {name: _input(name, values) for name, values in series.items() if not (reproduced_series(name) and is_layered(values))}
+    # Only series a metric reads are converted (a free-text task's ``generations`` cells feed none).
+    read = {n for entry in METRICS for n in (entry.obj.input if isinstance(entry.obj.input, tuple) else (entry.obj.input,))}
+    inputs = {
+        name: _input(name, values) for name, values in series.items() if name in read and not (reproduced_series(name) and is_layered(values))
+    }
     return {entry.obj.name: _value(entry.obj, inputs) for entry in METRICS}
 
 

@@ -29,6 +29,7 @@ from benchmark.core.printable import has_control_characters, printable
 from benchmark.core.typed_yaml import from_mapping
 from benchmark.results.metrics import compute_metric
 from benchmark.results.outcomes import is_cell as is_outcomes_cell, reproduced_series
+from benchmark.results.generations import SERIES as GENERATIONS, is_generations_cell
 
 SCHEMA_VERSION = 4
 READABLE_VERSIONS = (1, 2, 3, 4)
@@ -199,6 +200,8 @@ def series_problems(name: str, values: list[Any], n: int) -> list[str]:
     cells = [x for c in cells for x in (c if isinstance(c, list) else [c])]  # a cell may be a list over layers
     if reproduced_series(name) is not None:
         return [] if all(c is None or is_outcomes_cell(c) for c in cells) else [f"measures.{name} holds a cell that is not an outcomes cell or null"]
+    if name == GENERATIONS:
+        return [] if all(c is None or is_generations_cell(c) for c in cells) else [f"measures.{name} holds a cell that is not a generations cell or null"]
     if any(not (c is None or (isinstance(c, (int, float)) and not isinstance(c, bool))) for c in cells):
         return [f"measures.{name} holds a value that is not a number or null"]
     return []

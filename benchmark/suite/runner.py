@@ -32,7 +32,7 @@ from benchmark.engine.plan import RunPlan
 from benchmark.engine.run_steps import RunOutcome
 from benchmark.model.backbones import Backbone
 from benchmark.engine.measuring import compute_row0
-from benchmark.suite.config import suite_models
+from benchmark.suite.config import suite_models, with_decode
 from benchmark.suite.planning import plan_runs
 from benchmark.suite.setup import SuiteSetup, resolve_device, setup_suite
 from benchmark.engine.measures import build_measures, check_model_kind
@@ -101,6 +101,7 @@ def _validate(config: SuiteConfig, spec: ScenarioSpec, parallel: Parallel) -> tu
         spec.ordered_tasks(order)
     posing = formulation(config.formulation)  # a name the registry does not hold is refused here
     posing.check_config(config)
+    posing.check_scenario(spec)
     for name in config.strategies:
         check_formulation(name, posing.name)
     strategies = [build_strategy(name, config.strategy_args) for name in config.strategies]  # validates names and arguments
@@ -173,6 +174,7 @@ def run_suite(config: SuiteConfig, *, on_run: Callable[[RunOutcome, Path], None]
     """
     from benchmark.suite.launchers import launch_runs
 
+    config = with_decode(config)
     check_model_folders(suite_models(config))
     # Every model is prepared before the first run, so a mistake that only one of them shows stops the suite before any work.
     prepared = [prepare_suite(model_suite(config, model)) for model in suite_models(config)]

@@ -23,7 +23,8 @@ Loader = Callable[..., pd.DataFrame]
 LOADERS: Registry[Loader] = Registry(
     "loader",
     where="a scenario's source.loader",
-    builtin_modules=("scenarios.loaders.local_files", "scenarios.loaders.hub", "scenarios.loaders.packaged", "scenarios.loaders.cl_benchmark"),
+    builtin_modules=("scenarios.loaders.local_files", "scenarios.loaders.hub", "scenarios.loaders.packaged", "scenarios.loaders.cl_benchmark",
+                     "scenarios.loaders.trace"),
     entry_point_group="forgetbench.loaders",
 )
 register_loader = LOADERS.register

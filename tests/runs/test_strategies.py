@@ -59,7 +59,7 @@ def base_weights(model: torch.nn.Module) -> dict[str, torch.Tensor]:
 def test_every_registered_strategy_runs_to_a_full_record(scenario: Path, tmp_path: Path, name: str, formulation: str) -> None:
     cls = STRATEGIES.get(name)
     if cls.formulations is not None and formulation not in cls.formulations:
-        with pytest.raises(UserError, match=f"works only in the {cls.formulations[0]} formulation"):
+        with pytest.raises(UserError, match=f"works only in the {' and '.join(cls.formulations)} formulation"):
             run(scenario, tmp_path / "out", name, formulation=formulation)
         return
     if name.startswith("avalanche:") and not avalanche_installed():

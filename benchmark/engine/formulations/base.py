@@ -8,7 +8,8 @@ series of its own), what it adds to a run's fingerprint and what row 0 means. Th
 engine asks the formulation and never tests its name, so a new way of posing tasks
 is one more implementation registered here (a test over every module enforces it).
 
-Built-in formulations: ``heads`` (:mod:`.heads`) and ``text`` (:mod:`.text`); a
+Built-in formulations: ``heads`` (:mod:`.heads`), ``text`` (:mod:`.text`) and ``generate``
+(:mod:`.generate`); a
 third-party one registers through the ``forgetbench.formulations`` entry-point group
 or with :func:`register_formulation` in a ``--plugins`` module.
 """
@@ -23,6 +24,7 @@ from typing import ClassVar
 import torch
 
 from benchmark.core.config import SuiteConfig
+from benchmark.core.errors import UserError
 from benchmark.core.registry import Registry
 from benchmark.engine.parallel import Parallel
 from benchmark.engine.representations import LayerFeatures
@@ -58,11 +60,26 @@ class Formulation(ABC):
         row0: What row 0 (the model before any task) means in this formulation.
         scores_from_features: Whether a column can be scored from the final-layer
             features other measures of the same point read (one pass, not two).
+        default_decode: The decoding rule of a run that names none (``--decode``).
+        free_text: Whether it poses tasks answered in free text (``answer_field``).
     """
 
     name: ClassVar[str]
     row0: ClassVar[str]
     scores_from_features: ClassVar[bool] = False
+    default_decode: ClassVar[str] = "rank"
+    free_text: ClassVar[bool] = False
+
+    def check_scenario(self, spec: ScenarioSpec) -> None:
+        """Raises a UserError for a task of ``spec`` this formulation cannot pose (default: free-text tasks)."""
+        if self.free_text:
+            return
+        for task in spec.tasks:
+            if task.free_text:
+                raise UserError(
+                    f"scenario {spec.name!r}: task {task.name!r} is answered in free text (answer_field), which --formulation {self.name} "
+                    "cannot pose; pass --formulation generate"
+                )
 
     def check_config(self, config: SuiteConfig) -> None:
         """Raises a UserError for a setting that cannot apply in this formulation (default: all apply)."""
@@ -104,6 +121,10 @@ class Formulation(ABC):
     def score(self, model: TaskModel, tasks: list[EncodedTask], row: int, column: int, scoring: Scoring) -> dict[str, float | str]:
         """``accuracy``, its ``outcomes`` cell and the extra series of task ``column`` measured at ``row``."""
 
+    def record_extra(self, tasks: list[EncodedTask]) -> dict[str, object]:
+        """What the record's ``extra`` holds of this formulation's tasks (default: nothing)."""
+        return {}
+
     def score_features(self, model: TaskModel, task: EncodedTask, features: Callable[[], LayerFeatures], scoring: Scoring) -> dict[str, float | str]:
         """:meth:`score` from the shared final-layer features (only where ``scores_from_features``)."""
         raise NotImplementedError(f"the {self.name} formulation scores from its own pass")
@@ -111,7 +132,7 @@ class Formulation(ABC):
 
 FORMULATIONS: Registry[Formulation] = Registry(
     "formulation", where="--formulation",
-    builtin_modules=("benchmark.engine.formulations.heads", "benchmark.engine.formulations.text"),
+    builtin_modules=("benchmark.engine.formulations.heads", "benchmark.engine.formulations.text", "benchmark.engine.formulations.generate"),
     entry_point_group="forgetbench.formulations",
 )
 

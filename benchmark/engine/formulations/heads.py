@@ -29,7 +29,7 @@ class Heads(Formulation):
     scores_from_features = True
 
     def check_config(self, config: SuiteConfig) -> None:
-        if config.decode != "rank":
+        if config.decode not in (None, "rank"):
             raise UserError(f"--decode {config.decode} chooses how text answers are scored, so it needs --formulation text; add it or leave --decode out")
 
     def check_backbone(self, config: SuiteConfig, kind: str) -> None:

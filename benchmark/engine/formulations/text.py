@@ -24,6 +24,10 @@ class Text(Formulation):
     name = "text"
     row0 = "the pretrained model answering zero-shot from the prompt (no demonstrations), the pretrained perplexity"
 
+    def check_config(self, config: SuiteConfig) -> None:
+        if config.decode not in (None, "rank", "greedy"):
+            raise UserError(f"--decode {config.decode} generates free text, so it needs --formulation generate; the text formulation ranks or decodes greedily")
+
     def check_backbone(self, config: SuiteConfig, kind: str) -> None:
         if kind == "encoder":
             raise UserError(

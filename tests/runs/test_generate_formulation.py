@@ -1,0 +1,69 @@
+"""Free-text tasks end to end on the tiny model: frozen equals row 0, naive learns, validate rescores every output, TRACE's layout."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmark.results.generations import decode_generations, encode_generations
+from leaderboard.validate import validate_results
+from tests.conftest import run_toy_suite, write_free_text_scenario
+
+TRACE_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+BUDGET = {"train": {"epochs": 3, "lr": 3e-3}, "eval": {"ppl_tokens": 0}}
+
+pytestmark = pytest.mark.slow
+
+
+def test_frozen_gives_every_row_equal_to_row_0_outputs_included(tmp_path: Path) -> None:
+    scenario = write_free_text_scenario(tmp_path / "s")
+    record = run_toy_suite(scenario, tmp_path / "out", "frozen", BUDGET).record
+    accuracy, generations = record.measures["accuracy"], record.measures["generations"]
+    assert record.config["formulation"] == "generate" and record.config["decode"] == "greedy"  # the scenario's formulation
+    for row in range(1, len(accuracy)):
+        assert accuracy[row] == accuracy[0] and generations[row] == generations[0]
+
+
+def test_naive_learns_a_free_text_task_and_its_cells_are_the_mean_scores(tmp_path: Path) -> None:
+    scenario = write_free_text_scenario(tmp_path / "s", metrics=("exact_match", "rouge_l"))
+    record = run_toy_suite(scenario, tmp_path / "out", "naive", BUDGET).record
+    accuracy, generations = record.measures["accuracy"], record.measures["generations"]
+    assert accuracy[1][0] > accuracy[0][0] + 0.3  # learned: exact match of the class phrase, from none zero-shot
+    for i, row in enumerate(generations):
+        for j, cell in enumerate(row):
+            if cell is not None:
+                assert decode_generations(cell).accuracy == pytest.approx(accuracy[i][j], abs=1e-12)
+    assert record.metrics["acc"] is not None and record.metrics["bwt"] is not None
+
+
+def test_validate_rescores_every_output_and_names_a_tampered_cell(tmp_path: Path) -> None:
+    scenario = write_free_text_scenario(tmp_path / "s")
+    run_toy_suite(scenario, tmp_path / "out", "naive", BUDGET)
+    assert validate_results(tmp_path / "out") == []
+    path = next((tmp_path / "out").glob("*.json"))
+    data = json.loads(path.read_text())
+    cell = decode_generations(data["measures"]["generations"][1][0])
+    outputs = ["freetoy answer that is wrong"] + cell.outputs[1:]  # one output changed, its stored score kept
+    data["measures"]["generations"][1][0] = encode_generations(outputs, cell.scores)
+    path.write_text(json.dumps(data))
+    problems = validate_results(tmp_path / "out")
+    assert any("generations of task 'gen1' at row 1" in p for p in problems), problems
+
+
+@pytest.mark.skipif(not (TRACE_DATA / "trace" / "FOMC" / "train.json").is_file(), reason="../shared/data/trace is not beside the checkout")
+def test_trace_fomc_reads_in_traces_layout_and_runs_with_traces_prompt(tmp_path: Path) -> None:
+    yaml = tmp_path / "fomc.yaml"
+    yaml.write_text(
+        "name: fomc\nversion: 1\nformulation: generate\nprompt: '{text}'\ntasks:\n"
+        "  - name: FOMC\n    source: {loader: trace, args: {task: FOMC, root: trace}}\n    text_field: prompt\n    answer_field: answer\n"
+        "    metric: accuracy\n    train_size: 24\n    test_size: 12\n    max_length: 96\norders:\n  - [FOMC]\n",
+        encoding="utf-8",
+    )
+    record = run_toy_suite(yaml, tmp_path / "out", "naive", BUDGET, {"data_dir": str(TRACE_DATA)}).record
+    assert record.status == "finished" and record.tasks == ["FOMC"]
+    references = record.extra["references"]["FOMC"]
+    from benchmark.results.generations import decode_references
+
+    assert {r[0] for r in decode_references(references).references} <= {"dovish", "hawkish", "neutral"}
