@@ -234,10 +234,8 @@ def prepare_task(
         train_frame = _sample(frame.drop(index=test_frame.index), train, rng, "train", where, spec.labels)
     train_split, test_split = _to_split(train_frame), _to_split(test_frame)
     pairs = frame["pair"].tolist() if "pair" in frame.columns else [None] * len(frame)
-    loaded = [list(row) for row in zip(frame["text"].tolist(), pairs, frame["label"].tolist())]
-    if spec.free_text:
-        whole = _to_split(frame)
-        loaded = [row + free_text_parts(whole, k) for k, row in enumerate(loaded)]
+    free_text = [frame[c].tolist() for c in ("references", "source") if c in frame.columns]  # only a free-text task has them
+    loaded = [list(row) for row in zip(frame["text"].tolist(), pairs, frame["label"].tolist(), *free_text)]
     return TaskDataset(
         spec=spec, train=train_split, test=test_split, data_hash=data_hash(train_split, test_split),
         source_hash=_hash_rows(loaded),

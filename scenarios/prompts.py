@@ -9,10 +9,10 @@ get wrong here is reported when the scenario is read, before any data is loaded.
 
 from __future__ import annotations
 
-import re
 import string
 from dataclasses import dataclass
 
+from benchmark.core.answer_text import normalise_answer
 from benchmark.core.errors import UserError
 from scenarios.spec import ScenarioSpec, TaskSpec
 
@@ -57,11 +57,6 @@ def task_prompt(spec: ScenarioSpec, task: TaskSpec) -> TaskPrompt:
         template=template, instruction=instruction or None,
         answers=[task.answers.get(label, label) for label in task.labels], style=spec.prompt_style,
     )
-
-
-def normalise_answer(text: str) -> str:
-    """Lower case, surrounding whitespace and punctuation stripped, inner whitespace collapsed: how greedy outputs are matched to answers."""
-    return re.sub(r"\s+", " ", text.strip().strip(string.punctuation + " \n\t").lower())
 
 
 def _fields(template: str, where: str) -> set[str]:

@@ -17,8 +17,7 @@ import torch
 from transformers import GenerationConfig, PreTrainedTokenizerBase
 
 from benchmark.core.hashing import derived_seed
-from benchmark.engine.text_generation import left_padded
-from benchmark.model.batching import pad_batch
+from benchmark.engine.text_generation import continuations
 from benchmark.model.generation_task import GenerationTask
 from benchmark.model.task_model import TaskModel
 
@@ -56,15 +55,8 @@ def generate_outputs(
         decode: ``greedy``, ``sample`` or ``beam``.
         seed: What the sampling generator is seeded from (unused unless ``sample``).
     """
-    device = next(model.parameters()).device
-    model.router.activate(head)
-    pad = int(tokenizer.pad_token_id)
-    ids, mask = (t.to(device) for t in (pad_batch(prompts, pad) if model.kind == "seq2seq" else left_padded(prompts, pad)))
     if decode == "sample":
         torch.manual_seed(derived_seed(*seed))  # generate draws from torch's global generator
-    generated = model.backbone.generate(
-        input_ids=ids, attention_mask=mask, generation_config=generation_settings(task, tokenizer, decode),
-        tokenizer=tokenizer if task.stop else None,
-    )
-    new = generated if model.kind == "seq2seq" else generated[:, ids.size(1):]  # a decoder's output is only the continuation
-    return [cut_at_stops(text, task.stop) for text in tokenizer.batch_decode(new, skip_special_tokens=True)]
+    settings = generation_settings(task, tokenizer, decode)
+    written = continuations(model, prompts, tokenizer, settings, head=head, stop_strings=bool(task.stop))
+    return [cut_at_stops(text, task.stop) for text in written]

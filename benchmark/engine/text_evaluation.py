@@ -19,7 +19,7 @@ import torch
 from benchmark.engine.evaluation import autocast, gathered_choices, model_device
 from benchmark.engine.parallel import Parallel
 from benchmark.engine.text_generation import MARGIN_TOKENS, greedy_outputs
-from scenarios.prompts import normalise_answer as normalise
+from benchmark.core.answer_text import normalise_answer as normalise
 from benchmark.engine.text_scoring import shared_prompt_loglik
 from benchmark.model.backbones import Backbone
 from benchmark.model.batching import eval_batch_indices

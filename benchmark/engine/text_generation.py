@@ -3,7 +3,7 @@
 Generation goes through transformers' ``generate`` (greedy, no sampling) on left-padded
 prompts, which is the padding side ``generate`` continues correctly (a seq2seq model's
 encoder takes them right-padded as usual). An output counts
-as an answer when it equals one, after :func:`scenarios.prompts.normalise_answer`
+as an answer when it equals one, after :func:`benchmark.core.answer_text.normalise_answer`
 (the scenario check refuses answers that it would merge).
 """
 
@@ -31,15 +31,33 @@ def left_padded(prompts: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Te
     return ids, mask
 
 
-def greedy_outputs(
-    model: TaskModel, prompts: Sequence[Sequence[int]], tokenizer: PreTrainedTokenizerBase, *, max_new_tokens: int, head: str,
+def continuations(
+    model: TaskModel, prompts: Sequence[Sequence[int]], tokenizer: PreTrainedTokenizerBase, settings: GenerationConfig, *,
+    head: str, stop_strings: bool = False,
 ) -> list[str]:
-    """The greedily generated continuation of every prompt, decoded without special tokens."""
+    """What ``generate`` writes after every prompt under ``settings``, decoded without special tokens.
+
+    Args:
+        model: The model (its language-model head answers).
+        prompts: One batch of prompt token ids.
+        tokenizer: The backbone's tokenizer.
+        settings: ``generate``'s settings (length, decoding rule, pad and end tokens, stop strings).
+        head: The task's module route (adapters, LoRA) to activate.
+        stop_strings: ``settings`` holds stop strings, which ``generate`` reads through the tokenizer.
+    """
     device = next(model.parameters()).device
     model.router.activate(head)
     pad = int(tokenizer.pad_token_id)
     ids, mask = (t.to(device) for t in (pad_batch(prompts, pad) if model.kind == "seq2seq" else left_padded(prompts, pad)))
-    settings = GenerationConfig(max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=pad, eos_token_id=int(tokenizer.eos_token_id))
-    generated = model.backbone.generate(input_ids=ids, attention_mask=mask, generation_config=settings)
-    new = generated if model.kind == "seq2seq" else generated[:, ids.size(1):]  # a decoder's output is only the answer
+    generated = model.backbone.generate(input_ids=ids, attention_mask=mask, generation_config=settings, tokenizer=tokenizer if stop_strings else None)
+    new = generated if model.kind == "seq2seq" else generated[:, ids.size(1):]  # a decoder's output is only the continuation
     return tokenizer.batch_decode(new, skip_special_tokens=True)
+
+
+def greedy_outputs(
+    model: TaskModel, prompts: Sequence[Sequence[int]], tokenizer: PreTrainedTokenizerBase, *, max_new_tokens: int, head: str,
+) -> list[str]:
+    """The greedily generated continuation of every prompt, decoded without special tokens."""
+    pad = int(tokenizer.pad_token_id)
+    settings = GenerationConfig(max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=pad, eos_token_id=int(tokenizer.eos_token_id))
+    return continuations(model, prompts, tokenizer, settings, head=head)

@@ -15,7 +15,8 @@ from benchmark.model.backbones import Backbone
 from benchmark.model.encoding import EncodedSplit, EncodedTask, cached_token_ids
 from benchmark.model.prompt_encoding import PromptEncoder, TextTask, prompt_hash
 from scenarios.prepare import TaskDataset, TextSplit
-from scenarios.prompts import TaskPrompt, normalise_answer
+from benchmark.core.answer_text import normalise_answer
+from scenarios.prompts import TaskPrompt
 
 
 def union_answers(prompts: list[TaskPrompt]) -> list[str]:

@@ -16,10 +16,12 @@ from rapidfuzz import fuzz
 from rouge_score import rouge_scorer
 from sacrebleu.metrics import BLEU
 
+from benchmark.core.answer_text import normalise_answer
 from benchmark.results.answer_metrics import register_answer_metric
 from benchmark.results.sari import sari as sari_score
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
+_NO_PUNCTUATION = str.maketrans("", "", string.punctuation)
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
 _rouge = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
 _bleu = BLEU(effective_order=True)
@@ -27,13 +29,8 @@ _bleu = BLEU(effective_order=True)
 
 def squad_normalised(text: str) -> str:
     """Lower case, punctuation and English articles removed, whitespace collapsed (SQuAD's and SuperNI's exact-match rule)."""
-    text = "".join(ch for ch in text.lower() if ch not in set(string.punctuation))
+    text = text.lower().translate(_NO_PUNCTUATION)
     return " ".join(_ARTICLES.sub(" ", text).split())
-
-
-def plain_normalised(text: str) -> str:
-    """Lower case, surrounding whitespace and punctuation stripped, inner whitespace collapsed (the text formulation's rule)."""
-    return re.sub(r"\s+", " ", text.strip().strip(string.punctuation + " \n\t").lower())
 
 
 @register_answer_metric("exact_match")
@@ -45,9 +42,9 @@ def exact_match(output: str, references: Sequence[str], source: str | None = Non
 
 @register_answer_metric("accuracy")
 def accuracy(output: str, references: Sequence[str], source: str | None = None) -> float:
-    """1 if the output equals a reference up to case, surrounding punctuation and spaces (a class answered in free text), else 0."""
-    got = plain_normalised(output)
-    return float(bool(got) and any(got == plain_normalised(r) for r in references))
+    """1 if the output equals a reference up to case, surrounding punctuation and spaces (the text formulation's rule), else 0."""
+    got = normalise_answer(output)
+    return float(bool(got) and any(got == normalise_answer(r) for r in references))
 
 
 @register_answer_metric("rouge_l")

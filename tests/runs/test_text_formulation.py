@@ -11,7 +11,7 @@ import torch
 from benchmark.core.errors import UserError
 from benchmark.engine.run_steps import RunOutcome
 from benchmark.engine.text_evaluation import TextEval, competing_classes, text_task_accuracy
-from scenarios.prompts import normalise_answer as normalise
+from benchmark.core.answer_text import normalise_answer as normalise
 from benchmark.engine.text_scoring import full_pass_loglik, shared_prompt_loglik
 from benchmark.model.backbones import Backbone, load_backbone
 from benchmark.model.encoding import EncodedSplit, EncodedTask

@@ -15,7 +15,8 @@ import torch
 from benchmark.core.config import SuiteConfig
 from benchmark.core.errors import UserError
 from benchmark.engine.evaluation import autocast, model_device
-from benchmark.engine.formulations.base import Formulation, Scoring, register_formulation
+from benchmark.engine.formulations.base import Scoring, register_formulation
+from benchmark.engine.formulations.lm_answers import LanguageModelAnswers
 from benchmark.engine.free_generation import generate_outputs
 from benchmark.model.backbones import Backbone
 from benchmark.model.batching import eval_batch_indices
@@ -37,7 +38,7 @@ def references_of(task: EncodedTask) -> References:
 
 
 @register_formulation
-class Generate(Formulation):
+class Generate(LanguageModelAnswers):
     """Tasks answered in free text: generated (greedy, sampled or beam) and scored by each task's metric (ROUGE-L, SARI, exact match, ...)."""
 
     name = "generate"
@@ -58,18 +59,6 @@ class Generate(Formulation):
             if metric.needs_source and not task.source_field:
                 raise UserError(f"{where}: metric {task.metric!r} compares the output with its source text, but the task names no source_field; add it")
 
-    def check_backbone(self, config: SuiteConfig, kind: str) -> None:
-        if kind == "encoder":
-            raise UserError(
-                f"--formulation generate writes answers with a language model's head, but model {config.model!r} is a masked-LM "
-                "encoder; use a causal LM (e.g. smollm2-135m) or a seq2seq model (e.g. a T5)"
-            )
-
-    def vocabulary_texts(self, spec: ScenarioSpec) -> list[str]:
-        """The prompts' templates and instructions, the answers of classification tasks, and the roles of a chat template."""
-        prompts = [task_prompt(spec, task) for task in spec.tasks]
-        return ["system user assistant"] + [" ".join([p.template, p.instruction or "", *p.answers]) for p in prompts]
-
     def encode_tasks(
         self, backbone: Backbone, datasets: list[TaskDataset], spec: ScenarioSpec, ordered: list[TaskSpec], setting: str,
     ) -> list[EncodedTask]:
@@ -79,13 +68,6 @@ class Generate(Formulation):
         """The decoding rule, each task's prompt, and how its outputs are made and scored."""
         made = [(t.generation.metric, t.generation.answer_pattern, list(t.generation.stop), t.generation.max_new_tokens) for t in tasks if t.generation]
         return {"formulation": self.name, "decode": config.decode, "prompts": [t.text.prompt_hash for t in tasks if t.text], "generation": made}
-
-    def before_training(self, model: TaskModel, tasks: list[EncodedTask]) -> None:
-        model.lm_route = tasks[-1].head  # the language model is the task modules' model now (see TaskModel)
-
-    def loss(self, model: TaskModel, batch: dict[str, object], head: str) -> tuple[torch.Tensor, torch.Tensor]:
-        """The mean over the target answer tokens of the batch, as in the text formulation."""
-        return model.answer_loss(batch, head)
 
     def extra_series(self, config: SuiteConfig) -> tuple[str, ...]:
         return (GENERATIONS,)

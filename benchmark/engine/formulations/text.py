@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import torch
-
 from benchmark.core.config import SuiteConfig
 from benchmark.core.errors import UserError
-from benchmark.engine.formulations.base import Formulation, Scoring, register_formulation
+from benchmark.engine.formulations.base import Scoring, register_formulation
+from benchmark.engine.formulations.lm_answers import LanguageModelAnswers
 from benchmark.engine.text_evaluation import TextEval, competing_classes, text_task_accuracy
 from benchmark.model.backbones import Backbone
 from benchmark.model.encoding import EncodedTask
@@ -18,27 +17,16 @@ from scenarios.spec import ScenarioSpec, TaskSpec
 
 
 @register_formulation
-class Text(Formulation):
+class Text(LanguageModelAnswers):
     """Tasks as prompts and answer strings: the answers' tokens are the loss; answers are ranked by likelihood or generated greedily."""
 
     name = "text"
+    encoder_advice = "use a causal LM (e.g. smollm2-135m), a seq2seq model (e.g. a T5), or --formulation heads"
     row0 = "the pretrained model answering zero-shot from the prompt (no demonstrations), the pretrained perplexity"
 
     def check_config(self, config: SuiteConfig) -> None:
         if config.decode not in (None, "rank", "greedy"):
             raise UserError(f"--decode {config.decode} generates free text, so it needs --formulation generate; the text formulation ranks or decodes greedily")
-
-    def check_backbone(self, config: SuiteConfig, kind: str) -> None:
-        if kind == "encoder":
-            raise UserError(
-                f"--formulation text scores answers with a language model's head, but model {config.model!r} is a masked-LM "
-                "encoder; use a causal LM (e.g. smollm2-135m), a seq2seq model (e.g. a T5), or --formulation heads"
-            )
-
-    def vocabulary_texts(self, spec: ScenarioSpec) -> list[str]:
-        """The prompts' templates, instructions and answers, and the roles of a chat template."""
-        prompts = [task_prompt(spec, task) for task in spec.tasks]
-        return ["system user assistant"] + [" ".join([p.template, p.instruction or "", *p.answers]) for p in prompts]
 
     def encode_tasks(
         self, backbone: Backbone, datasets: list[TaskDataset], spec: ScenarioSpec, ordered: list[TaskSpec], setting: str,
@@ -48,13 +36,6 @@ class Text(Formulation):
     def fingerprint_parts(self, config: SuiteConfig, tasks: list[EncodedTask]) -> dict[str, object]:
         """The formulation, the decoding rule and each task's prompt (heads add nothing, so their fingerprints predate this)."""
         return {"formulation": config.formulation, "decode": config.decode, "prompts": [t.text.prompt_hash for t in tasks]}
-
-    def before_training(self, model: TaskModel, tasks: list[EncodedTask]) -> None:
-        model.lm_route = tasks[-1].head  # the language model is the task modules' model now (see TaskModel)
-
-    def loss(self, model: TaskModel, batch: dict[str, object], head: str) -> tuple[torch.Tensor, torch.Tensor]:
-        """The mean over the answer tokens of the batch (prompt tokens carry none), with the answer positions' vocabulary logits."""
-        return model.answer_loss(batch, head)
 
     def extra_series(self, config: SuiteConfig) -> tuple[str, ...]:
         return ("accuracy_per_byte",) if config.decode == "rank" else ("invalid_outputs",)
