@@ -51,7 +51,8 @@ def run_parser() -> argparse.ArgumentParser:
     add("--out", metavar="DIR", help="results directory for run records (default: results)")
     add("--setting", choices=["task_incremental", "class_incremental"], help="per-task heads or one shared head")
     add("--formulation", metavar="NAME", help="how tasks are posed: heads (a linear head per task, default), text (prompts and answer strings), or a plug-in's; --list shows all")
-    add("--decode", choices=["rank", "greedy"], help="text formulation: rank the answers by log-likelihood (default) or generate greedily")
+    add("--decode", choices=["rank", "greedy", "sample", "beam"],
+        help="rank the answers by log-likelihood (text's default) or generate: greedy (generate's default), sample (seeded) or beam (4 beams)")
     add("--eval-on", choices=["seen_next", "seen", "all"], help="tasks evaluated after each task (default: seen_next)")
     add("--epochs", metavar="N", help="epochs per task")
     add("--lr", metavar="LR", help="backbone learning rate")

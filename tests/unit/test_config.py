@@ -69,3 +69,22 @@ def test_missing_config_file_and_unknown_preset() -> None:
         build_config(config_file="/nonexistent/suite.yaml")
     with pytest.raises(UserError, match="did you mean 'smoke'"):
         build_config(preset="smok")
+
+
+def test_every_choice_flag_offers_exactly_the_configs_values() -> None:
+    """A flag with fixed choices offers what the config accepts (--decode once offered only rank and greedy)."""
+    import typing
+
+    from benchmark.cli import run_parser
+    from benchmark.core.config import SuiteConfig
+
+    hints = typing.get_type_hints(SuiteConfig)
+    checked = 0
+    for action in run_parser()._actions:
+        if action.choices is None or action.dest not in hints:
+            continue
+        allowed = {a for arg in typing.get_args(hints[action.dest]) for a in (typing.get_args(arg) or [arg]) if isinstance(a, str)}
+        if allowed:
+            assert set(action.choices) == allowed, action.dest
+            checked += 1
+    assert checked >= 3
