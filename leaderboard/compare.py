@@ -30,7 +30,8 @@ from tabulate import tabulate
 
 from benchmark.core.errors import UserError
 from benchmark.results.metrics import METRICS
-from benchmark.results.outcomes import SERIES as OUTCOMES, OutcomeTable, outcome_table
+from benchmark.results.generations import run_outcomes
+from benchmark.results.outcomes import OutcomeTable
 from benchmark.results.paired import MatchedRun, paired_bootstrap, same_examples
 from benchmark.results.records import RunRecord
 from leaderboard.aggregate import BOOTSTRAP_SEED, COLUMNS, Column, bootstrap_interval, record_value, scenario_labels
@@ -83,7 +84,7 @@ def _why_not_paired(record: RunRecord, partner: RunRecord) -> str | None:
         differ = sorted(t for t in set(record.data_hashes) | set(partner.data_hashes) if record.data_hashes.get(t) != partner.data_hashes.get(t))
         return f"its data differ from the baseline's (task(s) {', '.join(differ)}: other splits or sizes)"
     try:
-        ours, theirs = outcome_table(record.measures.get(OUTCOMES)), outcome_table(partner.measures.get(OUTCOMES))
+        ours, theirs = run_outcomes(record.measures), run_outcomes(partner.measures)
     except ValueError as exc:  # the leaderboard only reads validated records; a caller with others gets the reason
         return f"its outcomes do not decode ({exc})"
     if ours is not None and theirs is not None and not same_examples(ours, theirs):
@@ -126,7 +127,7 @@ def matched_outcomes(pairs: list[tuple[RunRecord, RunRecord]]) -> list[MatchedRu
     runs = []
     for ours, theirs in pairs:
         try:
-            a, b = outcome_table(ours.measures.get(OUTCOMES)), outcome_table(theirs.measures.get(OUTCOMES))
+            a, b = run_outcomes(ours.measures), run_outcomes(theirs.measures)
         except ValueError:  # a damaged cell: the leaderboard leaves such records out before pairing
             return None
         if a is None or b is None or not same_examples(a, b):
@@ -140,7 +141,7 @@ def comparison_notes(records: list[RunRecord], baseline: str) -> list[str]:
     found = pairing(records, baseline)
     notes = [markdown_escape(f"Not paired with {baseline}: {line}.") for line in found.unpaired]
     for (scenario, strategy), pairs in sorted(found.pairs.items()):
-        without = sum(outcome_table(a.measures.get(OUTCOMES)) is None or outcome_table(b.measures.get(OUTCOMES)) is None for a, b in pairs)
+        without = sum(run_outcomes(a.measures) is None or run_outcomes(b.measures) is None for a, b in pairs)
         if 0 < without:
             notes.append(markdown_escape(
                 f"{strategy} on {scenario}: {without} of {len(pairs)} pair(s) store no per-example outcomes (records older than "

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmark.results.outcome_metrics import flips_by_transition
-from benchmark.results.outcomes import SERIES as OUTCOMES, outcome_table
+from benchmark.results.generations import run_outcomes
 from benchmark.results.records import RunRecord
 from leaderboard.drawing import file_slug, new_figure, save_figure, nan_mean
 
@@ -25,7 +25,7 @@ def _mean_flips(runs: list[RunRecord]) -> np.ndarray | None:
     arrays = []
     for record in runs:
         try:
-            table = outcome_table(record.measures.get(OUTCOMES))
+            table = run_outcomes(record.measures)
         except ValueError:  # a damaged cell: validate reports it; the figure leaves the run out
             continue
         if table is not None:

@@ -94,6 +94,7 @@ class TaskSpec:
     answer_pattern: str | None = None
     stop: list[str] = field(default_factory=list)
     max_new_tokens: int | None = None
+    correct_at: float = 1.0
 
     @property
     def free_text(self) -> bool:
@@ -185,6 +186,7 @@ def validate_structure(spec: ScenarioSpec, source: str) -> None:
             )
         if names.count(task.name) > 1:
             raise UserError(f"{where} is defined twice; give each task a unique name")
+        check_generation_settings(task, where)
         if task.free_text:
             check_free_text(task, where)
             continue
@@ -224,6 +226,13 @@ def check_free_text(task: TaskSpec, where: str) -> None:
             raise UserError(f"{where}: '{key}' applies to labels, but the task is answered in free text (answer_field); remove it")
     if not task.metric.strip():
         raise UserError(f"{where}: 'metric' is empty; name an answer metric such as rouge_l or exact_match")
+    for key in ("train_size", "test_size", "max_length"):
+        if getattr(task, key) < 1:
+            raise UserError(f"{where}: '{key}' must be at least 1, got {getattr(task, key)}")
+
+
+def check_generation_settings(task: TaskSpec, where: str) -> None:
+    """How any task's outputs are made and read when it is generated (a classification task in the generate formulation too)."""
     if task.answer_pattern is not None:
         try:
             compiled = re.compile(task.answer_pattern)
@@ -235,6 +244,5 @@ def check_free_text(task: TaskSpec, where: str) -> None:
         raise UserError(f"{where}: 'max_new_tokens' must be at least 1, got {task.max_new_tokens}")
     if any(not isinstance(s, str) or not s for s in task.stop):
         raise UserError(f"{where}: 'stop' must list non-empty strings, got {task.stop}")
-    for key in ("train_size", "test_size", "max_length"):
-        if getattr(task, key) < 1:
-            raise UserError(f"{where}: '{key}' must be at least 1, got {getattr(task, key)}")
+    if not 0 < task.correct_at <= 1:
+        raise UserError(f"{where}: 'correct_at' is the score (0-1] from which an output counts as right, got {task.correct_at}; use e.g. 0.5, or 1 for exact")

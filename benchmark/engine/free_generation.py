@@ -2,9 +2,9 @@
 
 transformers' ``generate`` does the decoding: prompts left-padded (a decoder continues
 each one where it ends; a seq2seq encoder takes them right-padded), the KV cache on,
-each sequence stopping at end-of-sequence or at one of the task's stop strings on its
-own while the others go on. An output is then cut before its first stop string
-(``generate`` keeps the string that stopped it). Greedy by default; ``sample`` draws
+each sequence stopping at end-of-sequence or at one of the task's stop strings
+(:mod:`benchmark.engine.stop_strings`) on its own while the others go on. An output is
+then cut before its first stop string (the tokens that wrote it are kept). Greedy by default; ``sample`` draws
 with torch's generator seeded from (the task's data hash, which the run's seed draws, the row,
 the batch's first example), so a rerun with the same batches draws the same outputs; ``beam`` keeps four beams.
 """
@@ -35,7 +35,7 @@ def generation_settings(task: GenerationTask, tokenizer: PreTrainedTokenizerBase
     pad, eos = int(tokenizer.pad_token_id), int(tokenizer.eos_token_id)
     return GenerationConfig(
         max_new_tokens=task.max_new_tokens, do_sample=decode == "sample", num_beams=BEAMS if decode == "beam" else 1,
-        pad_token_id=pad, eos_token_id=eos, stop_strings=list(task.stop) or None,
+        pad_token_id=pad, eos_token_id=eos,
         **({"top_k": 0, "top_p": 1.0, "temperature": 1.0} if decode == "sample" else {}),
     )
 
@@ -58,5 +58,5 @@ def generate_outputs(
     if decode == "sample":
         torch.manual_seed(derived_seed(*seed))  # generate draws from torch's global generator
     settings = generation_settings(task, tokenizer, decode)
-    written = continuations(model, prompts, tokenizer, settings, head=head, stop_strings=bool(task.stop))
+    written = continuations(model, prompts, tokenizer, settings, head=head, stops=task.stop)
     return [cut_at_stops(text, task.stop) for text in written]

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from transformers import GenerationConfig, PreTrainedTokenizerBase
+from transformers import GenerationConfig, PreTrainedTokenizerBase, StoppingCriteriaList
 
+from benchmark.engine.stop_strings import StopAtStrings
 from benchmark.model.batching import pad_batch
 from benchmark.model.task_model import TaskModel
 
@@ -33,7 +34,7 @@ def left_padded(prompts: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Te
 
 def continuations(
     model: TaskModel, prompts: Sequence[Sequence[int]], tokenizer: PreTrainedTokenizerBase, settings: GenerationConfig, *,
-    head: str, stop_strings: bool = False,
+    head: str, stops: Sequence[str] = (),
 ) -> list[str]:
     """What ``generate`` writes after every prompt under ``settings``, decoded without special tokens.
 
@@ -43,14 +44,16 @@ def continuations(
         tokenizer: The backbone's tokenizer.
         settings: ``generate``'s settings (length, decoding rule, pad and end tokens, stop strings).
         head: The task's module route (adapters, LoRA) to activate.
-        stop_strings: ``settings`` holds stop strings, which ``generate`` reads through the tokenizer.
+        stops: Strings that end a sequence (:class:`benchmark.engine.stop_strings.StopAtStrings`).
     """
     device = next(model.parameters()).device
     model.router.activate(head)
     pad = int(tokenizer.pad_token_id)
     ids, mask = (t.to(device) for t in (pad_batch(prompts, pad) if model.kind == "seq2seq" else left_padded(prompts, pad)))
-    generated = model.backbone.generate(input_ids=ids, attention_mask=mask, generation_config=settings, tokenizer=tokenizer if stop_strings else None)
-    new = generated if model.kind == "seq2seq" else generated[:, ids.size(1):]  # a decoder's output is only the continuation
+    prompt_width = 0 if model.kind == "seq2seq" else ids.size(1)  # a decoder's output is only the continuation
+    stopping = StoppingCriteriaList([StopAtStrings(tokenizer, stops, prompt_width)] if stops else [])
+    generated = model.backbone.generate(input_ids=ids, attention_mask=mask, generation_config=settings, stopping_criteria=stopping)
+    new = generated[:, prompt_width:]
     return tokenizer.batch_decode(new, skip_special_tokens=True)
 
 

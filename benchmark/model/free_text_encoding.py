@@ -74,6 +74,6 @@ def encode_generation_task(backbone: Backbone, dataset: TaskDataset, prompt: Tas
         ),
         generation=GenerationTask(
             metric=spec.metric, references=test_refs, sources=dataset.test.sources, answer_pattern=spec.answer_pattern,
-            stop=tuple(spec.stop), max_new_tokens=budget,
+            stop=tuple(spec.stop), max_new_tokens=budget, correct_at=spec.correct_at,
         ),
     )

@@ -16,6 +16,7 @@ class GenerationTask:
         answer_pattern: Extracts the answer from an output before scoring, or None.
         stop: Strings that end an output (cut before them).
         max_new_tokens: The most tokens generated per output.
+        correct_at: The score from which an output counts as right in per-example outcomes (1: exact).
     """
 
     metric: str
@@ -24,3 +25,4 @@ class GenerationTask:
     answer_pattern: str | None
     stop: tuple[str, ...]
     max_new_tokens: int
+    correct_at: float = 1.0

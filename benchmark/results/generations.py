@@ -9,6 +9,9 @@ cell whose stored score or accuracy disagrees; ``leaderboard samples`` writes th
 
 A cell is text: ``g1:`` (outputs) or ``r1:`` (references) then base64 of zlib-compressed
 JSON. Outputs are bounded by the task's ``max_new_tokens``, so a cell is bounded too.
+A generations cell also holds the task's ``correct_at`` (absent in cells written before
+it existed: 1, an exact score), from which an output counts as right in the per-example
+outcomes that forgetting events and McNemar's test read (:func:`generation_outcomes`).
 """
 
 from __future__ import annotations
@@ -21,7 +24,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from benchmark.results.answer_metrics import score_outputs
+from benchmark.results.outcomes import NOTHING_CHOSEN, SERIES as OUTCOMES, OutcomeTable, Outcomes, outcome_table
 
 SERIES = "generations"
 OUTPUTS_PREFIX, REFERENCES_PREFIX = "g1:", "r1:"
@@ -50,6 +56,7 @@ class Generations:
 
     outputs: list[str]
     scores: list[float]
+    correct_at: float = 1.0
 
     @property
     def accuracy(self) -> float:
@@ -71,11 +78,11 @@ class References:
         return score_outputs(self.metric, outputs, self.references, self.sources, self.answer_pattern)
 
 
-def encode_generations(outputs: Sequence[str], scores: Sequence[float]) -> str:
-    """One ``generations`` cell."""
+def encode_generations(outputs: Sequence[str], scores: Sequence[float], correct_at: float = 1.0) -> str:
+    """One ``generations`` cell (``correct_at``: the score from which an output counts as right)."""
     if len(outputs) != len(scores) or not outputs:
         raise ValueError(f"a generations cell needs one score per output; got {len(outputs)} and {len(scores)}")
-    return _pack(OUTPUTS_PREFIX, {"outputs": list(outputs), "scores": [float(s) for s in scores]})
+    return _pack(OUTPUTS_PREFIX, {"outputs": list(outputs), "scores": [float(s) for s in scores], "correct_at": float(correct_at)})
 
 
 def is_generations_cell(value: object) -> bool:
@@ -89,7 +96,28 @@ def decode_generations(cell: object) -> Generations:
     outputs, scores = data.get("outputs"), data.get("scores")
     if not isinstance(outputs, list) or not isinstance(scores, list) or len(outputs) != len(scores) or not outputs:
         raise ValueError("a generations cell holds one score per output")
-    return Generations([str(o) for o in outputs], [float(s) for s in scores])
+    correct_at = data.get("correct_at", 1.0)
+    if isinstance(correct_at, bool) or not isinstance(correct_at, (int, float)) or not 0 < correct_at <= 1:
+        raise ValueError(f"a generations cell's correct_at must be a number in (0, 1], got {correct_at!r}")
+    return Generations([str(o) for o in outputs], [float(s) for s in scores], float(correct_at))
+
+
+def generation_outcomes(cell: object) -> Outcomes:
+    """A generations cell as per-example outcomes: every score, and right where it reaches the cell's ``correct_at``."""
+    got = decode_generations(cell)
+    scores = np.asarray(got.scores, dtype=float)
+    gold = np.zeros(len(scores), dtype=np.int64)  # one class: the examples are told apart by position, as the data hash matched them
+    return Outcomes(gold=gold, chosen=np.where(scores >= got.correct_at, 0, NOTHING_CHOSEN), scores=scores)
+
+
+def generation_outcome_table(values: Sequence[Any] | None) -> OutcomeTable | None:
+    """A stored ``generations`` series as an outcome table (None if absent); ValueError on a cell that does not decode."""
+    if not values or all(row is None for row in values):
+        return None
+    width = max(len(row) for row in values if isinstance(row, list))
+    return OutcomeTable([
+        [None if c is None else generation_outcomes(c) for c in row] if isinstance(row, list) else [None] * width for row in values
+    ])
 
 
 def encode_references(references: References) -> str:
@@ -133,3 +161,10 @@ def generation_problems(measures: dict[str, Any], extra: dict[str, Any], tasks: 
             if cell_value is None or abs(cell_value - sum(rescored) / max(1, len(rescored))) > TOLERANCE:
                 problems.append(f"accuracy of task {name!r} at row {i} is stored as {cell_value!r} but its outputs score {sum(rescored) / max(1, len(rescored))!r}")
     return problems
+
+
+def run_outcomes(measures: dict[str, Any]) -> OutcomeTable | None:
+    """A run's per-example outcomes: the accuracy measure's ``outcomes``, else those of its free-text outputs (None: neither)."""
+    if measures.get(OUTCOMES):
+        return outcome_table(measures[OUTCOMES])
+    return generation_outcome_table(measures.get(SERIES))

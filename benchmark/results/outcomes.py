@@ -53,10 +53,16 @@ def is_layered(values: Sequence[Any] | None) -> bool:
 
 @dataclass(frozen=True)
 class Outcomes:
-    """One evaluation of one task: the gold and the chosen class of every test example."""
+    """One evaluation of one task: the gold and the chosen class of every test example.
+
+    A free-text task's evaluation (:func:`benchmark.results.generations.generation_outcomes`)
+    also carries each example's score (0-1): its cell of R is their mean, and an example
+    counts as right (``chosen == gold``) when its score reaches the task's ``correct_at``.
+    """
 
     gold: np.ndarray
     chosen: np.ndarray
+    scores: np.ndarray | None = None
 
     @property
     def correct(self) -> np.ndarray:
@@ -64,8 +70,15 @@ class Outcomes:
         return self.chosen == self.gold
 
     @property
+    def values(self) -> np.ndarray:
+        """Each example's part of the cell: its score, or 1 if right and 0 if wrong."""
+        return self.correct.astype(float) if self.scores is None else self.scores
+
+    @property
     def accuracy(self) -> float:
-        """The share of examples answered right (the accuracy cell it stands beside)."""
+        """The cell it stands beside: the share of examples answered right, or the mean score of free-text outputs."""
+        if self.scores is not None:
+            return float(self.scores.sum()) / len(self.scores)
         return int(self.correct.sum()) / len(self.gold)
 
 

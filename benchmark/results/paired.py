@@ -59,8 +59,8 @@ def same_examples(a: OutcomeTable, b: OutcomeTable) -> bool:
     return True
 
 
-def _correct_by_column(table: OutcomeTable) -> list[np.ndarray]:
-    """Per task column: (rows, examples) float array of right (1) and wrong (0), NaN in rows not evaluated."""
+def _values_by_column(table: OutcomeTable) -> list[np.ndarray]:
+    """Per task column: (rows, examples) float array of each example's score (right 1, wrong 0), NaN in rows not evaluated."""
     rows, tasks = table.shape
     out = []
     for j in range(tasks):
@@ -68,14 +68,14 @@ def _correct_by_column(table: OutcomeTable) -> list[np.ndarray]:
         column = np.full((rows, n), np.nan)
         for i, cell in enumerate(table.column(j)):
             if cell is not None:
-                column[i] = cell.correct
+                column[i] = cell.values
         out.append(column)
     return out
 
 
 def resampled_matrices(table: OutcomeTable, weights: Sequence[np.ndarray]) -> np.ndarray:
     """Accuracy matrices under example weights (one (replicates, examples) count array per task): (replicates, rows, tasks)."""
-    columns = _correct_by_column(table)
+    columns = _values_by_column(table)
     replicates = weights[0].shape[0]
     out = np.empty((replicates, table.shape[0], table.shape[1]))
     for j, (column, w) in enumerate(zip(columns, weights)):

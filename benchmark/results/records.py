@@ -31,10 +31,11 @@ from benchmark.results.metrics import compute_metric
 from benchmark.results.outcomes import is_cell as is_outcomes_cell, reproduced_series
 from benchmark.results.generations import SERIES as GENERATIONS, is_generations_cell
 
-SCHEMA_VERSION = 4
-READABLE_VERSIONS = (1, 2, 3, 4)
+SCHEMA_VERSION = 5
+READABLE_VERSIONS = (1, 2, 3, 4, 5)
 # Metrics whose definition changed with a schema version: older records have them recomputed from their raw values on read.
-REVISED_METRICS = {4: ("lm_recovery_fraction",)}
+# 5: forgetting and relearning events also read a free-text run's scored outputs (its generations).
+REVISED_METRICS = {4: ("lm_recovery_fraction",), 5: ("forget_events", "relearn_events")}
 V1_SERIES = {"accuracy_matrix": "accuracy", "perplexity": "perplexity", "bits_per_byte": "bits_per_byte"}  # version-1 field: its series
 RECORD_SUFFIX = ".json"
 OUT_FIX = "free space there or pass another --out"

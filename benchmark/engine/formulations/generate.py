@@ -66,7 +66,10 @@ class Generate(LanguageModelAnswers):
 
     def fingerprint_parts(self, config: SuiteConfig, tasks: list[EncodedTask]) -> dict[str, object]:
         """The decoding rule, each task's prompt, and how its outputs are made and scored."""
-        made = [(t.generation.metric, t.generation.answer_pattern, list(t.generation.stop), t.generation.max_new_tokens) for t in tasks if t.generation]
+        made = [
+            (t.generation.metric, t.generation.answer_pattern, list(t.generation.stop), t.generation.max_new_tokens, t.generation.correct_at)
+            for t in tasks if t.generation
+        ]
         return {"formulation": self.name, "decode": config.decode, "prompts": [t.text.prompt_hash for t in tasks if t.text], "generation": made}
 
     def extra_series(self, config: SuiteConfig) -> tuple[str, ...]:
@@ -95,4 +98,4 @@ class Generate(LanguageModelAnswers):
             outputs = scoring.parallel.gather(outputs)
         ordered = [outputs[i] for i in range(len(prompts))]
         scores = references_of(task).scores(ordered)
-        return {"accuracy": sum(scores) / len(scores), GENERATIONS: encode_generations(ordered, scores)}
+        return {"accuracy": sum(scores) / len(scores), GENERATIONS: encode_generations(ordered, scores, how.correct_at)}
