@@ -5,6 +5,7 @@
     forgetbench leaderboard page --results results/ --out leaderboard.html
     forgetbench leaderboard validate --results results/
     forgetbench leaderboard compare --results results/ [--baseline naive]
+    forgetbench leaderboard samples --results results/ [--out samples.jsonl]
 """
 
 from __future__ import annotations
@@ -188,17 +189,41 @@ def comparison_text(records: list[RunRecord], baseline: str) -> str:
     return text + ("\n\n" + mcnemar_markdown(tests, baseline) if tests else "") + ("\n\n" + "\n".join(notes) if notes else "")
 
 
+def samples_parser() -> argparse.ArgumentParser:
+    """The command line of ``leaderboard samples``."""
+    parser = ArgumentParser(
+        prog="forgetbench leaderboard samples",
+        description="Every stored free-text output (runs of --formulation generate) as JSON lines: run, row, task, example, prompt, output, references, score.",
+    )
+    _common(parser)
+    parser.add_argument("--out", metavar="FILE", help="write the JSON lines here instead of printing them")
+    return parser
+
+
+def samples_command(argv: Sequence[str]) -> int:
+    args = samples_parser().parse_args(argv)
+    from leaderboard.samples import samples_jsonl
+
+    loaded = _load(args.results)
+    text = samples_jsonl(loaded.records)
+    _report(loaded)
+    _emit(text, args.out)
+    if args.out:
+        print(f"{text.count(chr(10))} sample(s) written to {Path(args.out).resolve()}")
+    return 0
+
+
 def leaderboard_parser(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, list[str]]:
     """The parser of the ``leaderboard`` (sub)command ``argv`` names, and the arguments left for it (the docs check uses it)."""
-    parsers = {"plots": plots_parser, "page": page_parser, "validate": validate_parser, "compare": compare_parser}
+    parsers = {"plots": plots_parser, "page": page_parser, "validate": validate_parser, "compare": compare_parser, "samples": samples_parser}
     if argv and argv[0] in parsers:
         return parsers[argv[0]](), list(argv[1:])
     return table_parser(), list(argv)
 
 
 def leaderboard_command(argv: Sequence[str]) -> int:
-    """Dispatches ``leaderboard [plots|page|validate|compare] ...``."""
-    commands = {"plots": plots_command, "page": page_command, "validate": validate_command, "compare": compare_command}
+    """Dispatches ``leaderboard [plots|page|validate|compare|samples] ...``."""
+    commands = {"plots": plots_command, "page": page_command, "validate": validate_command, "compare": compare_command, "samples": samples_command}
     if argv and argv[0] in commands:
         return commands[argv[0]](argv[1:])
     return table_command(argv)

@@ -158,3 +158,11 @@ def test_a_figure_interrupted_mid_write_leaves_no_file(tmp_path: Path, monkeypat
 def test_output_errors_are_user_errors() -> None:
     with pytest.raises(UserError, match="it is a directory"):
         atomic_write(Path("/"), lambda handle: None)
+
+
+def test_samples_of_records_without_free_text_outputs_is_one_sentence_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "samples.jsonl"
+    assert main(["leaderboard", "samples", "--results", str(results_with(tmp_path)), "--out", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: no record there stores free-text outputs") and err.count("\n") == 1, err
+    assert not target.exists()

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.results.generations import decode_generations, encode_generations
+from benchmark.cli import main
+from benchmark.results.generations import decode_generations, decode_references, encode_generations
+from benchmark.results.records import RunRecord
 from leaderboard.validate import validate_results
 from tests.conftest import run_toy_suite, write_free_text_scenario
 
@@ -38,10 +40,26 @@ def test_naive_learns_a_free_text_task_and_its_cells_are_the_mean_scores(tmp_pat
     assert record.metrics["acc"] is not None and record.metrics["bwt"] is not None
 
 
+def check_samples_export(results: Path, record: RunRecord, out: Path) -> None:
+    """``leaderboard samples`` writes one line per stored output, with its references, score and prompt."""
+    assert main(["leaderboard", "samples", "--results", str(results), "--out", str(out)]) == 0
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    cells = [(i, j, decode_generations(c)) for i, row in enumerate(record.measures["generations"]) for j, c in enumerate(row) if c is not None]
+    assert len(lines) == sum(len(g.outputs) for _, _, g in cells)
+    references = {t: decode_references(record.extra["references"][t]) for t in record.tasks}
+    for line in lines:
+        got = next(g for i, j, g in cells if i == line["row"] and record.tasks[j] == line["task"])
+        k = line["example_id"]
+        assert line["output"] == got.outputs[k] and line["score"] == got.scores[k] and line["correct"] == (got.scores[k] >= got.correct_at)
+        assert line["references"] == references[line["task"]].references[k] and line["run"] == record.run_id
+        assert line["prompt_id"] == record.extra["prompts"][line["task"]] and line["data_hash"] == record.data_hashes[line["task"]]
+
+
 def test_validate_rescores_every_output_and_names_a_tampered_cell(tmp_path: Path) -> None:
     scenario = write_free_text_scenario(tmp_path / "s")
-    run_toy_suite(scenario, tmp_path / "out", "naive", BUDGET)
+    record = run_toy_suite(scenario, tmp_path / "out", "naive", BUDGET).record
     assert validate_results(tmp_path / "out") == []
+    check_samples_export(tmp_path / "out", record, tmp_path / "samples.jsonl")
     path = next((tmp_path / "out").glob("*.json"))
     data = json.loads(path.read_text())
     cell = decode_generations(data["measures"]["generations"][1][0])
@@ -64,6 +82,4 @@ def test_trace_fomc_reads_in_traces_layout_and_runs_with_traces_prompt(tmp_path:
     record = run_toy_suite(yaml, tmp_path / "out", "naive", BUDGET, {"data_dir": str(TRACE_DATA)}).record
     assert record.status == "finished" and record.tasks == ["FOMC"]
     references = record.extra["references"]["FOMC"]
-    from benchmark.results.generations import decode_references
-
     assert {r[0] for r in decode_references(references).references} <= {"dovish", "hawkish", "neutral"}

@@ -76,8 +76,11 @@ class Generate(LanguageModelAnswers):
         return (GENERATIONS,)
 
     def record_extra(self, tasks: list[EncodedTask]) -> dict[str, object]:
-        """Every task's references, sources, metric and answer pattern, so validate can rescore the stored outputs."""
-        return {"references": {t.name: encode_references(references_of(t)) for t in tasks}}
+        """Every task's references, sources, metric and answer pattern, so validate can rescore the stored outputs; its prompt's hash."""
+        return {
+            "references": {t.name: encode_references(references_of(t)) for t in tasks},
+            "prompts": {t.name: t.text.prompt_hash for t in tasks if t.text is not None},
+        }
 
     def score(self, model: TaskModel, tasks: list[EncodedTask], row: int, column: int, scoring: Scoring) -> dict[str, float | str]:
         task, config = tasks[column], scoring.config
