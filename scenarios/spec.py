@@ -17,6 +17,7 @@ from typing import Any, Literal
 from benchmark.core.errors import UserError
 
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+TASK_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")  # a task may start with a digit, as TRACE's 20Minuten does
 MAX_NAME_LENGTH = 64  # scenario and task names become parts of file names, which the OS caps at 255 bytes
 TASK_LIBRARY = Path(__file__).resolve().parent / "configs" / "tasks"
 
@@ -179,9 +180,9 @@ def validate_structure(spec: ScenarioSpec, source: str) -> None:
     names = [t.name for t in spec.tasks]
     for task in spec.tasks:
         where = f"{source}: task {task.name!r}"
-        if not NAME_PATTERN.match(task.name) or len(task.name) > MAX_NAME_LENGTH:
+        if not TASK_NAME_PATTERN.match(task.name) or len(task.name) > MAX_NAME_LENGTH:
             raise UserError(
-                f"{where}: the name must start with a letter, use only letters, digits, '_' and '-', "
+                f"{where}: the name must start with a letter or digit, use only letters, digits, '_' and '-', "
                 f"and be at most {MAX_NAME_LENGTH} characters long"
             )
         if names.count(task.name) > 1:

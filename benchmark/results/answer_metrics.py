@@ -65,11 +65,26 @@ def extracted(output: str, pattern: str | None) -> str:
     return match.group(1) if match and match.group(1) is not None else ""
 
 
+def extracted_reference(reference: str, pattern: str | None) -> str:
+    """The answer inside a reference: extracted like an output where ``pattern`` matches it, else the whole reference.
+
+    TRACE reads ScienceQA's answer letter out of the reference ("Answer: A\nBecause ...")
+    as out of the output; a task whose references are bare answers keeps them whole.
+    """
+    if pattern is None:
+        return reference
+    match = re.search(pattern, reference)
+    return match.group(1) if match and match.group(1) is not None else reference
+
+
 def score_outputs(
     metric: str, outputs: Sequence[str], references: Sequence[Sequence[str]], sources: Sequence[str] | None = None,
     pattern: str | None = None,
 ) -> list[float]:
-    """Every output's score under ``metric`` (after ``pattern``'s extraction), in example order."""
+    """Every output's score under ``metric`` (``pattern``'s extraction applied to outputs and references), in example order."""
     scorer = answer_metric(metric)
     sources_in = sources if scorer.needs_source and sources is not None else [None] * len(outputs)
-    return [float(scorer.fn(extracted(o, pattern), refs, src)) for o, refs, src in zip(outputs, references, sources_in)]
+    return [
+        float(scorer.fn(extracted(o, pattern), [extracted_reference(r, pattern) for r in refs], src))
+        for o, refs, src in zip(outputs, references, sources_in)
+    ]

@@ -24,7 +24,7 @@ LOADERS: Registry[Loader] = Registry(
     "loader",
     where="a scenario's source.loader",
     builtin_modules=("scenarios.loaders.local_files", "scenarios.loaders.hub", "scenarios.loaders.packaged", "scenarios.loaders.cl_benchmark",
-                     "scenarios.loaders.trace", "scenarios.loaders.packaged_free_text"),
+                     "scenarios.loaders.trace", "scenarios.loaders.superni", "scenarios.loaders.packaged_free_text"),
     entry_point_group="forgetbench.loaders",
 )
 register_loader = LOADERS.register

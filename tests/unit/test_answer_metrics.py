@@ -75,6 +75,13 @@ def test_the_answer_pattern_extracts_its_first_group_and_an_unmatched_output_sco
     assert score_outputs("exact_match", ["Answer: B\nBecause ...", "I think B"], [["B"], ["B"]], pattern=pattern) == [1.0, 0.0]
 
 
+def test_the_answer_pattern_reads_references_too_as_traces_scienceqa_scoring_does() -> None:
+    pattern = r"Answer: (.)"  # TRACE takes the one character after "Answer: " from the output and the reference alike
+    references = [["Answer: A\nBecause experiments can be designed ..."], ["Answer: B\nBecause ..."], ["C"]]
+    outputs = ["Answer: A\nBecause the wax makes it faster.", "Answer: A\nBecause ...", "Answer: C"]
+    assert score_outputs("accuracy", outputs, references, pattern=pattern) == [1.0, 0.0, 1.0]  # a bare reference is kept whole
+
+
 def test_a_plugin_metric_is_scored_and_an_unknown_name_is_refused_with_close_matches() -> None:
     @register_answer_metric("length_match_test")
     def length_match(output: str, references: list[str], source: str | None = None) -> float:
