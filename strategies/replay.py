@@ -21,7 +21,8 @@ class Replay(Strategy):
     """Experience replay: each step adds the loss on a batch drawn from a class-balanced buffer of past tasks.
 
     After each task the buffer is rebalanced so that every class seen so far holds an
-    equal share of ``buffer_size`` slots (earlier classes give up random examples).
+    equal share of ``buffer_size`` slots (earlier classes give up random examples); a
+    task answered in free text has no classes and is one group.
     Replayed examples are scored with their own task's head (text formulation: by the
     loss of their own task's answer). Replay batches are drawn
     with a generator seeded per task, not torch's global one, so every process of a
@@ -40,13 +41,24 @@ class Replay(Strategy):
 
     def after_task(self, model: TaskModel, task: EncodedTask) -> None:
         generator = torch.Generator().manual_seed(derived_seed(self.run.seed, "replay buffer", task.index))
-        for label in sorted(set(task.train.labels)):
-            members = [i for i, y in enumerate(task.train.labels) if y == label]
+        for key, members in self._groups(task).items():
             order = torch.randperm(len(members), generator=generator).tolist()
-            self.buffer[f"{task.head}/{label}"] = [(task.train.input_ids[members[i]], label, task.head) for i in order]
+            self.buffer[key] = [(task.train.input_ids[members[i]], task.train.labels[members[i]], task.head) for i in order]
         keys = sorted(self.buffer)
         for key, quota in zip(keys, class_quotas(self.buffer_size, len(keys))):
             self.buffer[key] = self.buffer[key][:quota]
+
+    @staticmethod
+    def _groups(task: EncodedTask) -> dict[str, list[int]]:
+        """The buffer's balanced groups of a task's training examples: its classes, or the whole task when it answers in free text.
+
+        A free-text task's label is the example's own answer (one "class" per example), so
+        it is kept as one group: balancing over examples would hand every slot to the
+        task whose keys sort first.
+        """
+        if task.generation is not None:
+            return {f"{task.head}/examples": list(range(len(task.train.labels)))}
+        return {f"{task.head}/{label}": [i for i, y in enumerate(task.train.labels) if y == label] for label in sorted(set(task.train.labels))}
 
     def examples(self) -> list[tuple[list[int], int, str]]:
         """Everything in the buffer, in a fixed order."""

@@ -111,3 +111,27 @@ def test_finished_runs_are_skipped_and_a_changed_config_is_refused(
     assert "made with a different configuration; pass --overwrite" in stderr and stderr.count("\n") == 1
     assert run_in_process("--lr", "0.01", "--overwrite")[0] == 0
     assert record(out)["config"]["train"]["lr"] == 0.01
+
+
+@pytest.mark.parametrize("decode", ["greedy", "sample"])
+def test_a_killed_generative_run_resumes_to_the_uninterrupted_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, decode: str) -> None:
+    """Killed while generating the second task's outputs; the resumed record equals one never killed, outputs and samples included."""
+    from tests.conftest import write_free_text_scenario
+
+    scenario = write_free_text_scenario(tmp_path / "free", metrics=("rouge_l", "exact_match", "edit_similarity"))
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("FORGETBENCH_CACHE", str(cache))
+    assert in_process(command(scenario, tmp_path / "reference", "naive", "--decode", decode)) == 0
+    reference = record(tmp_path / "reference")
+    out = tmp_path / "interrupted"
+    killed = run(command(scenario, out, "naive", "--decode", decode), fault="task2:eval", cache=cache)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert not list(out.glob("*.json"))
+    assert in_process(command(scenario, out, "naive", "--decode", decode)) == 0
+    again = record(out)
+    for key in COMPARED:
+        assert again[key] == reference[key], key
+    for key in ("references", "prompts"):  # what validate and samples read (the rest of extra: timings, where it resumed)
+        assert again["extra"][key] == reference["extra"][key], key
+    assert again["measures"]["generations"] == reference["measures"]["generations"]  # every output, bit for bit
+    assert again["extra"]["resumed_from_task"] == 1

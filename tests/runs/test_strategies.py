@@ -17,7 +17,8 @@ from benchmark.results.records import RunRecord
 from benchmark.engine.run_steps import RunOutcome
 from strategies.avalanche.engine import avalanche_installed
 from strategies.base import STRATEGIES
-from tests.conftest import write_toy_scenario
+from leaderboard.validate import validate_results
+from tests.conftest import write_free_text_scenario, write_toy_scenario
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +75,28 @@ def test_every_registered_strategy_runs_to_a_full_record(scenario: Path, tmp_pat
         assert record.parameters["trainable"] > 0
     if formulation == "text":
         assert record.metrics["acc_per_byte"] is not None
+
+
+@pytest.fixture(scope="module")
+def free_text_scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_free_text_scenario(tmp_path_factory.mktemp("free"), metrics=("rouge_l", "exact_match"), train_size=24, test_size=8)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in STRATEGIES.names() if not n.startswith("avalanche:")))
+def test_every_native_strategy_runs_on_free_text_tasks(free_text_scenario: Path, tmp_path: Path, name: str) -> None:
+    record = run(free_text_scenario, tmp_path / "out", name, eval={"ppl_tokens": 0}).record
+    assert record.status == "finished", record.error
+    generations = record.measures["generations"]
+    assert all(cell is not None for cell in generations[-1]) and record.metrics["acc"] is not None
+    assert validate_results(tmp_path / "out") == []  # every stored output rescores to its cell
+    if name == "frozen":
+        assert all(row == generations[0] for row in generations[1:])
+
+
+def test_avalanche_strategies_are_refused_on_free_text_in_one_sentence(free_text_scenario: Path, tmp_path: Path) -> None:
+    name = next(n for n in sorted(STRATEGIES.names()) if n.startswith("avalanche:"))
+    with pytest.raises(UserError, match="works only in the heads formulation"):
+        run(free_text_scenario, tmp_path / "out", name)
 
 
 @pytest.mark.parametrize(("name", "args"), [("frozen", None), ("adapters", {"per_task": True}), ("adapters", {"per_task": False}), ("lora", {"per_task": False}), ("lora", {"per_task": True})])

@@ -142,6 +142,22 @@ def test_replay_buffer_stays_within_size_and_class_balanced() -> None:
     assert len({k.split("/")[0] for k in replay.buffer}) == 3
 
 
+def test_replay_keeps_an_equal_share_of_every_free_text_task() -> None:
+    from benchmark.model.generation_task import GenerationTask
+
+    replay = Replay(buffer_size=10)
+    replay.bind(SimpleNamespace(seed=0))
+    for index, head in enumerate(["zeta", "alpha", "mid"]):  # keys that sort apart from the task order
+        split = EncodedSplit([[index, k, 1] for k in range(30)], list(range(30)))  # a free-text task: each example its own label
+        how = GenerationTask(metric="rouge_l", references=[["x"]] * 30, sources=None, answer_pattern=None, stop=(), max_new_tokens=4)
+        replay.after_task(None, EncodedTask(name=head, index=index, head=head, label_names=[], train=split, test=split, data_hash="", generation=how))
+        per_task = Counter(head for _, _, head in replay.examples())
+        assert max(per_task.values()) - min(per_task.values()) <= 1 and sum(per_task.values()) == 10, per_task
+        assert all(ids[0] == {"zeta": 0, "alpha": 1, "mid": 2}[h] and ids[1] == label for ids, label, h in replay.examples())  # each with its own answer
+    kept = sorted(label for _, label, h in replay.examples() if h == "zeta")
+    assert kept != list(range(len(kept)))  # a random draw of the task's examples, not its first ones
+
+
 def test_discriminative_learning_rates_decay_towards_the_embeddings() -> None:
     backbone = tiny(texts=[" ".join(WORDS)])
     model = TaskModel(backbone.model, kind="causal", head_sizes={"t": 2}, seed=0)
