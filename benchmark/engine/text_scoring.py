@@ -7,6 +7,9 @@ examples of a batch share the candidate's tokens, so that pass has no padding), 
 which the cache is cropped back to the prompt. K answers cost one prompt pass plus K
 passes over answer tokens instead of K passes over prompt + answer
 (:func:`full_pass_loglik`, kept as the reference it is tested and benchmarked against).
+The tokens every prompt of a batch begins with (the chat template's system turn, the
+task's instruction) are run once, for one row, and their keys and values copied to
+every row before the rest of each prompt is run over them (:func:`shared_prefix`).
 Only positions that predict an answer token go through the vocabulary projection.
 A seq2seq model encodes each prompt once and runs only its decoder for every answer.
 """
@@ -34,6 +37,40 @@ def _token_logprobs(model: TaskModel, hidden: torch.Tensor, tokens: torch.Tensor
     return F.log_softmax(logits, dim=-1).gather(-1, tokens[..., None]).squeeze(-1)
 
 
+MIN_SHARED_PREFIX = 4  # tokens: a shorter common start is not worth a separate pass
+
+
+def shared_prefix(prompts: Sequence[Sequence[int]]) -> int:
+    """How many leading tokens every prompt shares, leaving each at least one token of its own (its last predicts the answer)."""
+    shortest = min(len(p) for p in prompts)
+    first = prompts[0]
+    length = 0
+    while length < shortest - 1 and all(p[length] == first[length] for p in prompts):
+        length += 1
+    return length if length >= MIN_SHARED_PREFIX and len(prompts) > 1 else 0
+
+
+def _prompt_pass(model: TaskModel, body: torch.nn.Module, prompts: Sequence[Sequence[int]], pad_id: int, cached: dict[str, object]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Runs the prompts into the cache: (the last prompt token's hidden state per row, the attention mask so far, each row's length).
+
+    The shared prefix runs once for one row; its cache is repeated to every row and each
+    prompt's own tokens (right-padded) run after it, at positions that continue it.
+    """
+    device = next(model.parameters()).device
+    start = shared_prefix(prompts)
+    ids, mask = (t.to(device) for t in pad_batch([list(p[start:]) for p in prompts], pad_id))
+    rows = torch.arange(ids.size(0), device=device)
+    lengths = start + mask.sum(dim=1)
+    if start:
+        prefix = torch.as_tensor([list(prompts[0][:start])], dtype=torch.long, device=device)
+        body(input_ids=prefix, **cached)
+        cached[next(iter(cached))].batch_repeat_interleave(ids.size(0))
+        mask = torch.cat([torch.ones(ids.size(0), start, dtype=mask.dtype, device=device), mask], dim=1)
+    positions = start + torch.arange(ids.size(1), device=device).expand(ids.size(0), -1)
+    out = body(input_ids=ids, attention_mask=mask, position_ids=positions, **cached)
+    return out.last_hidden_state[rows, lengths - start - 1], mask, lengths
+
+
 def shared_prompt_loglik(model: TaskModel, prompts: Sequence[Sequence[int]], candidates: Sequence[Sequence[int]], pad_id: int, head: str) -> torch.Tensor:
     """Summed log-likelihood of every candidate answer after every prompt, shape (prompts, candidates).
 
@@ -51,24 +88,20 @@ def shared_prompt_loglik(model: TaskModel, prompts: Sequence[Sequence[int]], can
     device = next(model.parameters()).device
     model.router.activate(head)
     body = model.body()
-    ids, mask = (t.to(device) for t in pad_batch(prompts, pad_id))
-    lengths = mask.sum(dim=1)
-    rows = torch.arange(ids.size(0), device=device)
     cache = DynamicCache(config=body.config)
     cached = {_cache_argument(body): cache, "use_cache": True}
-    prompt_out = body(input_ids=ids, attention_mask=mask, **cached)
-    last = prompt_out.last_hidden_state[rows, lengths - 1]
+    last, mask, lengths = _prompt_pass(model, body, prompts, pad_id, cached)
     first = F.log_softmax(model.output_layer()(last).float(), dim=-1)
     scores = []
     for candidate in candidates:
         tokens = torch.as_tensor(list(candidate), dtype=torch.long, device=device)
         score = first[:, tokens[0]]
         if len(candidate) > 1:
-            feed = tokens[:-1].expand(ids.size(0), -1)
+            feed = tokens[:-1].expand(len(prompts), -1)
             steps = torch.arange(feed.size(1), device=device)
             full_mask = torch.cat([mask, torch.ones_like(feed)], dim=1)
             out = body(input_ids=feed, attention_mask=full_mask, position_ids=lengths[:, None] + steps, **cached)
-            score = score + _token_logprobs(model, out.last_hidden_state, tokens[1:].expand(ids.size(0), -1)).sum(dim=1)
+            score = score + _token_logprobs(model, out.last_hidden_state, tokens[1:].expand(len(prompts), -1)).sum(dim=1)
             cache.crop(-feed.size(1))  # back to the prompt for the next candidate
         scores.append(score)
     return torch.stack(scores, dim=1)

@@ -53,7 +53,7 @@ def rouge_l(output: str, references: Sequence[str], source: str | None = None) -
 
     TRACE used the ``rouge`` package, which splits on whitespace and keeps non-ASCII
     letters; rouge-score drops every character outside [a-z0-9], so the two differ on
-    text with accents or umlauts (docs/concepts/metrics.md measures by how much).
+    text with accents or umlauts (``benchmarks/trace_metrics.py`` measures by how much).
     """
     if not output.strip():
         return 0.0
@@ -64,7 +64,10 @@ def rouge_l(output: str, references: Sequence[str], source: str | None = None) -
 def edit_similarity(output: str, references: Sequence[str], source: str | None = None) -> float:
     """Normalised Indel similarity of the characters (rapidfuzz's fuzz.ratio / 100); the best over references.
 
-    TRACE's Py150 used fuzzywuzzy's ``fuzz.ratio``, which is the same ratio rounded to a whole percent.
+    TRACE's Py150 used fuzzywuzzy's ``fuzz.ratio`` (a whole percent). TRACE's requirements
+    do not install python-Levenshtein, without which fuzzywuzzy falls back to difflib's
+    SequenceMatcher: another matching (Ratcliff-Obershelp), so the two differ beyond the
+    rounding (``benchmarks/trace_metrics.py`` measures by how much).
     """
     if not output.strip():
         return 0.0

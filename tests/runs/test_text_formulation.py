@@ -88,11 +88,16 @@ def one_at_a_time(model: TaskModel, prompt: list[int], candidate: list[int]) -> 
     return float(torch.log_softmax(logits.float(), -1)[len(prompt) - 1 + torch.arange(len(candidate)), torch.tensor(candidate)].sum())
 
 
+@pytest.mark.parametrize("start", ["", "system of the a to in is it and we"])  # a common start runs once for the batch
 @pytest.mark.parametrize("kind", ["causal", "seq2seq"])
-def test_shared_prompt_scoring_equals_one_full_pass_per_answer(backbone: Backbone, t5: Backbone, kind: str) -> None:
+def test_shared_prompt_scoring_equals_one_full_pass_per_answer(backbone: Backbone, t5: Backbone, kind: str, start: str) -> None:
+    from benchmark.engine.text_scoring import shared_prefix
+
     backbone = t5 if kind == "seq2seq" else backbone
     model = text_model(backbone)
-    prompts = [ids(backbone, "the a of and to in is it answer"), ids(backbone, "answer"), ids(backbone, "we there can an your which answer")]
+    texts = ["the a of and to in is it answer", "answer", "we there can an your which answer"]
+    prompts = [ids(backbone, f"{start} {t}".strip()) for t in texts]
+    assert (shared_prefix(prompts) > 0) == bool(start)
     candidates = [ids(backbone, "yes") + [3], ids(backbone, "very good bad red") + [3], [3], ids(backbone, "no maybe") + [3]]
     with torch.inference_mode():
         shared = shared_prompt_loglik(model, prompts, candidates, backbone.pad_id, "t")
