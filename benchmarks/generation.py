@@ -132,7 +132,8 @@ def main() -> None:
     per_batch = memory[: len(batches)]
     print(f"resident memory after each harness batch (MB): first {per_batch[0]:.0f}, last {per_batch[-1]:.0f}, max {max(per_batch):.0f}; "
           f"process peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
-    print(f"with the task's stop strings {list(task.generation.stop)}: {stopped_s:.2f} s, mean output {statistics.mean(len(t) for t in stopped):.0f} characters")
+    print(f"as a run generates (the task's stop strings {list(task.generation.stop)}, its max_new_tokens {task.generation.max_new_tokens}): "
+          f"{stopped_s:.2f} s, mean output {statistics.mean(len(t) for t in stopped):.0f} characters")
 
 
 if __name__ == "__main__":

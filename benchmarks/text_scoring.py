@@ -4,8 +4,9 @@ On the default scenario (order 1, seed 0, every task's test split) with the chos
 model, times ``--repeats`` evaluations of each way of scoring every task:
 
 - ``heads``: the heads formulation's accuracy (one pass over the text, the task's head);
-- ``text shared``: rank classification, the prompt encoded once and every answer scored
-  from its cached keys/values (what runs use);
+- ``text shared``: rank classification, the prompt encoded once (the start every prompt
+  of a batch shares, once per batch) and every answer scored from its cached
+  keys/values (what runs use);
 - ``text full``: one full pass over prompt + answer per candidate answer (the reference).
 
 It prints the median seconds of each, the ratios, the tokens each way runs, and the
@@ -33,7 +34,7 @@ from benchmark.engine.evaluation import task_accuracy  # noqa: E402
 from benchmark.engine.measuring import new_model  # noqa: E402
 from benchmark.engine.parallel import make_parallel  # noqa: E402
 from benchmark.engine.text_evaluation import competing_classes  # noqa: E402
-from benchmark.engine.text_scoring import full_pass_loglik, shared_prompt_loglik  # noqa: E402
+from benchmark.engine.text_scoring import full_pass_loglik, shared_prefix, shared_prompt_loglik  # noqa: E402
 from benchmark.model.batching import eval_batch_indices  # noqa: E402
 from benchmark.model.encoding import EncodedTask  # noqa: E402
 from benchmark.model.task_model import TaskModel, eval_mode  # noqa: E402
@@ -86,10 +87,15 @@ def main() -> None:
         results["text full"] = timed(lambda: score_text(model, tasks, full_pass_loglik, pad, batch, args.setting), args.repeats)
         answers = [len(competing_classes(tasks, len(tasks), j, args.setting)) for j in range(len(tasks))]
         tokens_prompt = sum(sum(t.test.lengths) for t in tasks)
+        tokens_after_prefix = sum(
+            sum(len(p) for p in prompts) - (len(prompts) - 1) * shared_prefix(prompts)
+            for t in tasks for prompts in ([t.test.input_ids[i] for i in idx] for idx in eval_batch_indices(t.test.lengths, batch))
+        )
         tokens_answers = sum(len(t.test) * sum(len(t.answers[c]) for c in competing_classes(tasks, len(tasks), j, args.setting)) for j, t in enumerate(tasks))
     gap = max(float((a - b).abs().max()) for a, b in zip(results["text shared"][1], results["text full"][1]))
     print(f"text scoring vs heads: {args.model}, default scenario order 1 seed 0, {args.setting}, {args.threads} thread(s), {cpu_model()}")
-    print(f"answers per task: {answers}; tokens: heads {tokens_heads:,}, text prompts {tokens_prompt:,} + answer tokens {tokens_answers:,}")
+    print(f"answers per task: {answers}; tokens: heads {tokens_heads:,}, text prompts {tokens_prompt:,} "
+          f"({tokens_after_prefix:,} run once each batch's shared start is run once) + answer tokens {tokens_answers:,}")
     for name, (seconds, _) in results.items():
         print(f"{name:>12}: {seconds:7.2f} s  ({seconds / results['heads'][0]:.2f}x heads)")
     print(f"text shared / text full: {results['text shared'][0] / results['text full'][0]:.2f}; largest log-likelihood difference {gap:.2e}")
