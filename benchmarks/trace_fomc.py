@@ -85,6 +85,8 @@ def main() -> None:
         low, high = interval(got.scores)
         kinds = Counter(o.strip().lower() if o.strip().lower() in ANSWERS else "other" for o in got.outputs)
         print(f"{label:>28}: accuracy {100 * got.accuracy:5.1f}% [95% CI {100 * low:.1f}, {100 * high:.1f}]; outputs {dict(sorted(kinds.items()))}")
+        common = Counter(o[:60] for o in got.outputs).most_common(3)
+        print(" " * 30 + "most common outputs: " + "; ".join(f"{text!r} x{n}" for text, n in common))
 
 
 if __name__ == "__main__":
