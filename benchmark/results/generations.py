@@ -165,6 +165,5 @@ def generation_problems(measures: dict[str, Any], extra: dict[str, Any], tasks: 
 
 def run_outcomes(measures: dict[str, Any]) -> OutcomeTable | None:
     """A run's per-example outcomes: the accuracy measure's ``outcomes``, else those of its free-text outputs (None: neither)."""
-    if measures.get(OUTCOMES):
-        return outcome_table(measures[OUTCOMES])
-    return generation_outcome_table(measures.get(SERIES))
+    table = outcome_table(measures.get(OUTCOMES))
+    return table if table is not None else generation_outcome_table(measures.get(SERIES))

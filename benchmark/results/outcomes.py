@@ -141,13 +141,13 @@ class OutcomeTable:
 
 
 def outcome_table(values: Sequence[Any] | None) -> OutcomeTable | None:
-    """The stored ``outcomes`` series (rows of cells, a row None where not measured) decoded; None if absent.
+    """The stored ``outcomes`` series (rows of cells, a row None where not measured) decoded; None if absent or without a cell.
 
     Raises:
         ValueError: On a cell that does not decode.
     """
-    if not values or all(row is None for row in values):
-        return None
+    if not values or all(cell is None for row in values for cell in (row if isinstance(row, list) else [row])):
+        return None  # no row stores a cell (a free-text run stores its outcomes in its generations)
     width = max(len(row) for row in values if isinstance(row, list))
     return OutcomeTable([[None if c is None else decode(c) for c in row] if isinstance(row, list) else [None] * width for row in values])
 

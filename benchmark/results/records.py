@@ -31,11 +31,12 @@ from benchmark.results.metrics import compute_metric
 from benchmark.results.outcomes import is_cell as is_outcomes_cell, reproduced_series
 from benchmark.results.generations import SERIES as GENERATIONS, is_generations_cell
 
-SCHEMA_VERSION = 5
-READABLE_VERSIONS = (1, 2, 3, 4, 5)
+SCHEMA_VERSION = 6
+READABLE_VERSIONS = (1, 2, 3, 4, 5, 6)
 # Metrics whose definition changed with a schema version: older records have them recomputed from their raw values on read.
-# 5: forgetting and relearning events also read a free-text run's scored outputs (its generations).
-REVISED_METRICS = {4: ("lm_recovery_fraction",), 5: ("forget_events", "relearn_events")}
+# 6: forgetting and relearning events also read a free-text run's scored outputs (its generations); version 5 meant to,
+# but left them empty where a run stored an outcomes series of empty cells.
+REVISED_METRICS = {4: ("lm_recovery_fraction",), 6: ("forget_events", "relearn_events")}
 V1_SERIES = {"accuracy_matrix": "accuracy", "perplexity": "perplexity", "bits_per_byte": "bits_per_byte"}  # version-1 field: its series
 RECORD_SUFFIX = ".json"
 OUT_FIX = "free space there or pass another --out"

@@ -38,6 +38,7 @@ def test_naive_learns_a_free_text_task_and_its_cells_are_the_mean_scores(tmp_pat
             if cell is not None:
                 assert decode_generations(cell).accuracy == pytest.approx(accuracy[i][j], abs=1e-12)
     assert record.metrics["acc"] is not None and record.metrics["bwt"] is not None
+    assert record.metrics["forget_events"] is not None and record.metrics["relearn_events"] is not None  # read from the outputs' scores
 
 
 def check_samples_export(results: Path, record: RunRecord, out: Path) -> None:

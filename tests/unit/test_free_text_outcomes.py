@@ -35,7 +35,7 @@ def free_text_record(strategy: str, later: list[str]) -> RunRecord:
         [scored_cell(["x", "y", "z"]), scored_cell(["x", "y", "z"])], [scored_cell(FIRST), None], [scored_cell(later), scored_cell(FIRST)],
     ]
     accuracy = [[None if c is None else decode_generations(c).accuracy for c in row] for row in generations]
-    measures = {"accuracy": accuracy, "generations": generations}
+    measures = {"accuracy": accuracy, "outcomes": [[None, None]] * 3, "generations": generations}  # as a run stores them
     return RunRecord(
         scenario="free", scenario_version=1, order=1, tasks=["a", "b"], strategy=strategy, seed=0, model="tiny", setting="task_incremental",
         measures=measures, metrics=compute_metrics(measures), parameters={"total": 10, "trainable": 10, "added": 0, "extra_bytes": 0},
@@ -81,16 +81,17 @@ def test_examples_resample_their_scores_not_their_right_or_wrong() -> None:
     assert interval.mean == pytest.approx(0.6 - (1 / 3 + 2) / 3)
 
 
-def test_a_schema_4_free_text_record_reads_with_its_events_recomputed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", [4, 5])
+def test_an_older_free_text_record_reads_with_its_events_recomputed(tmp_path: Path, version: int) -> None:
     from leaderboard.validate import validate_results
 
     record = free_text_record("naive", LATER)
     raw = record.to_json()
-    raw["schema_version"], raw["metrics"]["forget_events"], raw["metrics"]["relearn_events"] = 4, None, None  # what schema 4 stored
+    raw["schema_version"], raw["metrics"]["forget_events"], raw["metrics"]["relearn_events"] = version, None, None  # what it stored
     (tmp_path / "old.json").write_text(json.dumps(raw))
     assert read_record(tmp_path / "old.json").metrics["forget_events"] == pytest.approx(1 / 3)
     assert validate_results(tmp_path) == []
-    raw["schema_version"] = 5  # a current record storing no events is a tampered one
+    raw["schema_version"] = 6  # a current record storing no events is a tampered one
     (tmp_path / "old.json").write_text(json.dumps(raw))
     assert any("forget_events" in line for line in validate_results(tmp_path))
     write_record(tmp_path, record)
