@@ -30,12 +30,15 @@ class TaskPrompt:
         instruction: Text put before the prompt (once, also before in-context examples), or None.
         answers: The answer string of every label, in the task's label order.
         style: ``plain`` (the rendered string) or ``chat`` (one user turn of the tokenizer's chat template).
+        truncation_side: Which end of a text longer than the task's ``max_length`` is cut:
+            ``right`` (its end, the default) or ``left`` (its start, as TRACE cuts its prompts).
     """
 
     template: str
     instruction: str | None
     answers: list[str]
     style: str
+    truncation_side: str = "right"
 
     def render(self, text: str, pair: str | None) -> str:
         """The prompt of one example (without the instruction)."""
@@ -56,6 +59,7 @@ def task_prompt(spec: ScenarioSpec, task: TaskSpec) -> TaskPrompt:
     return TaskPrompt(
         template=template, instruction=instruction or None,
         answers=[task.answers.get(label, label) for label in task.labels], style=spec.prompt_style,
+        truncation_side=task.truncation_side,
     )
 
 

@@ -96,6 +96,7 @@ class TaskSpec:
     stop: list[str] = field(default_factory=list)
     max_new_tokens: int | None = None
     correct_at: float = 1.0
+    truncation_side: Literal["right", "left"] = "right"
 
     @property
     def free_text(self) -> bool:

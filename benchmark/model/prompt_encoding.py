@@ -50,8 +50,11 @@ class TextTask:
 
 
 def prompt_hash(prompt: TaskPrompt, answer_texts: list[str], max_length: int) -> str:
-    """A short hash of a task's template, instruction, style, answers and cut length."""
-    return digest(json.dumps([prompt.template, prompt.instruction, prompt.style, answer_texts, max_length]), length=16)
+    """A short hash of a task's template, instruction, style, answers and cut length (and side, when not the default)."""
+    parts: list[object] = [prompt.template, prompt.instruction, prompt.style, answer_texts, max_length]
+    if prompt.truncation_side != "right":  # added later: the hashes of every task cut on the right stay as they were
+        parts.append(prompt.truncation_side)
+    return digest(json.dumps(parts), length=16)
 
 
 class PromptEncoder:
@@ -73,10 +76,11 @@ class PromptEncoder:
         self.tokenizer, self.prompt, self.max_length, self.seq2seq = tokenizer, prompt, max_length, seq2seq
 
     def cut(self, texts: Sequence[str | None]) -> list[str | None]:
-        """Each text cut after its ``max_length``-th token (at that token's end in the original string)."""
+        """Each text cut to its first ``max_length`` tokens (its last, when the task cuts on the left), at token edges in the original string."""
         present = [t for t in texts if t is not None]
         encoded = self.tokenizer(present, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"] if present else []
-        kept = iter(t if len(o) <= self.max_length else t[: o[self.max_length - 1][1]] for t, o in zip(present, encoded))
+        left, n = self.prompt.truncation_side == "left", self.max_length
+        kept = iter(t if len(o) <= n else (t[o[-n][0]:] if left else t[: o[n - 1][1]]) for t, o in zip(present, encoded))
         return [None if t is None else next(kept) for t in texts]
 
     def render(self, text: str, pair: str | None, demos: Sequence[Demonstration] = ()) -> str:

@@ -58,6 +58,7 @@ CASES: dict[str, Case] = {
     "pattern that does not compile": (lambda d, s: edited(d, "metric: rouge_l", "metric: rouge_l\n    answer_pattern: 'Answer: ([A-D'"), "is not a regular expression"),
     "pattern without a group": (lambda d, s: edited(d, "metric: rouge_l", "metric: rouge_l\n    answer_pattern: 'Answer: [A-D]'"), "has no group"),
     "correct_at beyond 1": (lambda d, s: edited(d, "metric: rouge_l", "metric: rouge_l\n    correct_at: 50"), "'correct_at' is the score (0-1]"),
+    "truncation_side not a side": (lambda d, s: edited(d, "metric: rouge_l", "metric: rouge_l\n    truncation_side: middle"), "truncation_side"),
     "max_new_tokens zero": (lambda d, s: edited(d, "max_new_tokens: 6", "max_new_tokens: 0"), "'max_new_tokens' must be at least 1"),
     "max_new_tokens beyond the context": (lambda d, s: edited(d, "max_new_tokens: 6", "max_new_tokens: 100000"), "new tokens is"),
     "rank decoding of free text": (lambda d, s: [*edited(d, "metric: rouge_l", "metric: rouge_l"), "--decode", "rank"], "--formulation generate decodes greedy, sample or beam"),

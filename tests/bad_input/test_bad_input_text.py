@@ -60,6 +60,8 @@ CASES: dict[str, Case] = {
     "model kind of a registered model": (lambda d, s: ["--model-kind", "seq2seq"], "--model-kind seq2seq does not apply to model 'tiny', which is a registered causal model"),
     "encoder kind of a registered model": (lambda d, s: ["--model-kind", "encoder"], "--model-kind encoder does not apply to model 'tiny'"),
     "greedy decoding with heads": (lambda d, s: ["--decode", "greedy"], "--decode greedy chooses how text answers are scored, so it needs --formulation text"),
+    "prompts cut on the left with heads": (lambda d, s: [*task1(d, s, "    truncation_side: left"), "--formulation", "heads"],
+                                           "sets truncation_side: left, which cuts prompts; heads read the bare text"),
     "class-incremental answers of two tasks that differ in case": (lambda d, s: [*task1(d, s, "    answers: {neg: Up, pos: good}"), "--setting", "class_incremental"],
                                                                    "--setting class_incremental makes 'Up' and 'up' (answers of different tasks) two classes"),
     "lm_eval settings without the lm_eval measure": (lambda d, s: ["--set", "lm_eval.limit=5"], "the 'lm_eval' settings apply to the lm_eval measure, which is not in --measures"),

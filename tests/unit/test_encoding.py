@@ -55,3 +55,17 @@ def test_corpus_windows_count_tokens_and_bytes() -> None:
     assert corpus.n_tokens == 6 and corpus.documents_used == 2
     assert [w[0] for w in corpus.windows] == [backbone.tokenizer.bos_token_id] * 2
     assert corpus.n_bytes == len("one two three four") + len("seven eight")
+
+
+def test_a_prompt_cut_on_the_left_keeps_its_last_tokens_and_hashes_apart() -> None:
+    from benchmark.model.prompt_encoding import PromptEncoder, prompt_hash
+    from scenarios.prompts import TaskPrompt
+
+    backbone = tiny(texts=["one two three four five six seven eight"])
+    text = "one two three four five six seven eight"
+    right = TaskPrompt("{text}", None, [], "plain")
+    left = TaskPrompt("{text}", None, [], "plain", truncation_side="left")
+    assert PromptEncoder(backbone.tokenizer, right, 3).cut([text, None, "one"]) == ["one two three", None, "one"]
+    assert PromptEncoder(backbone.tokenizer, left, 3).cut([text, None, "one"]) == ["six seven eight", None, "one"]  # TRACE keeps the end
+    assert prompt_hash(right, [], 3) == "eebbadaeee6e84bf"  # what the code before truncation_side gave: earlier runs keep their hashes
+    assert prompt_hash(left, [], 3) != prompt_hash(right, [], 3)

@@ -32,6 +32,15 @@ class Heads(Formulation):
         if config.decode not in (None, "rank"):
             raise UserError(f"--decode {config.decode} chooses how text answers are scored, so it needs --formulation text; add it or leave --decode out")
 
+    def check_scenario(self, spec: ScenarioSpec) -> None:
+        super().check_scenario(spec)
+        for task in spec.tasks:
+            if task.truncation_side != "right":
+                raise UserError(
+                    f"scenario {spec.name!r}: task {task.name!r} sets truncation_side: {task.truncation_side}, which cuts prompts; "
+                    "heads read the bare text cut at its end, so remove it or pass --formulation text or generate"
+                )
+
     def check_backbone(self, config: SuiteConfig, kind: str) -> None:
         if kind == "seq2seq":
             raise UserError(f"model {config.model!r} is an encoder-decoder (seq2seq), which poses tasks as text only; add --formulation text")
