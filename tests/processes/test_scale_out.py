@@ -158,22 +158,17 @@ def sequential(scenario: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
 
 def test_local_jobs_two_equals_sequential(scenario: Path, tmp_path: Path, sequential: dict[str, dict]) -> None:
     # One worker (--jobs 1) is compared with the sequential suite by the killed-worker test below.
+    # --jobs 2 alone, without --launcher: it means the local launcher.
     out = tmp_path / "jobs2"
-    done = run(command(scenario, out, *SUITE, "--launcher", "local", "--jobs", "2"), cache=tmp_path / "cache")
+    done = run(command(scenario, out, *SUITE, "--jobs", "2"), cache=tmp_path / "cache")
     assert done.returncode == 0, done.stderr
     found = records(out)
     assert found.keys() == sequential.keys()
     for name, record in found.items():
         assert numbers(record) == numbers(sequential[name]), name
         assert record["environment"]["launcher"] == "local"
+        assert record["config"]["launch"] == {**record["config"]["launch"], "launcher": "local", "jobs": 2}
     assert len(list((out / ".cache" / "row0").glob("*.json"))) == 2  # one row 0 per seed, not per run
-
-
-def test_jobs_flag_alone_means_the_local_launcher(scenario: Path, tmp_path: Path) -> None:
-    done = run(command(scenario, tmp_path / "out", "--strategies", "naive", "--jobs", "2"), cache=tmp_path / "cache")
-    assert done.returncode == 0, done.stderr
-    (record,) = records(tmp_path / "out").values()
-    assert record["config"]["launch"] == {**record["config"]["launch"], "launcher": "local", "jobs": 2}
 
 
 def test_a_killed_local_worker_leaves_the_finished_runs_and_a_rerun_completes_the_rest(scenario: Path, tmp_path: Path, sequential: dict[str, dict]) -> None:

@@ -19,18 +19,38 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(  # loads the real model: not
 
 
 @pytest.fixture(scope="module")
-def converted(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, Path]:
-    """The default model loaded once into an empty cache (the real GGUF conversion, about 25 s); (backbone, cache)."""
+def converted(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, Path, dict[str, object]]:
+    """The default model loaded once into an empty cache (the real GGUF conversion, about 25 s); (backbone, cache, gguf).
+
+    ``gguf`` holds what transformers read from the GGUF file during the conversion (its
+    weights and tokenizer), caught on the way so the test need not read the file again.
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
     cache = tmp_path_factory.mktemp("converted-cache")
+    gguf: dict[str, object] = {}
+
+    def spy(auto: type, key: str) -> object:
+        real = auto.from_pretrained
+
+        def from_pretrained(*args: object, **kwargs: object) -> object:
+            loaded = real(*args, **kwargs)
+            if "gguf_file" in kwargs:
+                gguf[key] = {k: v.clone() for k, v in loaded.state_dict().items()} if key == "weights" else loaded
+            return loaded
+        return from_pretrained
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("FORGETBENCH_CACHE", str(cache))
-        return load_backbone("smollm2-135m"), cache
+        patch.setattr(AutoModelForCausalLM, "from_pretrained", spy(AutoModelForCausalLM, "weights"))
+        patch.setattr(AutoTokenizer, "from_pretrained", spy(AutoTokenizer, "tokenizer"))
+        backbone = load_backbone("smollm2-135m")
+    assert gguf.keys() == {"weights", "tokenizer"}  # the conversion read the GGUF file
+    return backbone, cache, gguf
 
 
 def test_gguf_is_converted_once_and_the_cached_copy_is_identical(converted: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    backbone, cache = converted
+    backbone, cache, gguf = converted
     monkeypatch.setenv("FORGETBENCH_CACHE", str(cache))
     target = packaged_model.converted_dir()
     assert target.is_relative_to(cache) and (target / "model.safetensors").is_file()
@@ -38,12 +58,11 @@ def test_gguf_is_converted_once_and_the_cached_copy_is_identical(converted: tupl
     assert backbone.model.config.num_hidden_layers == 30 and backbone.model.config.hidden_size == 576
     assert backbone.tokenizer.pad_token == backbone.tokenizer.eos_token
 
-    gguf = packaged_model.gguf_path()
-    direct = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
-    cached_state = backbone.model.state_dict()
-    for name, tensor in direct.state_dict().items():
+    cached_state = backbone.model.state_dict()  # reloaded from the cached copy, compared with what the GGUF file gave
+    assert cached_state.keys() == gguf["weights"].keys()
+    for name, tensor in gguf["weights"].items():
         assert torch.equal(cached_state[name], tensor), name
-    direct_tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    direct_tokenizer = gguf["tokenizer"]
     text = "Forgetting, measured: 3 tasks & 1 corpus."
     assert backbone.tokenizer(text)["input_ids"] == direct_tokenizer(text)["input_ids"]
 
@@ -66,7 +85,7 @@ def test_missing_package_names_the_pip_command(monkeypatch: pytest.MonkeyPatch) 
 def test_a_truncated_cached_model_is_detected_rebuilt_and_reported(converted: tuple, isolated_cache: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     import shutil
 
-    first, cache = converted
+    first, cache, _ = converted
     intact = cache / "models" / packaged_model.converted_dir().name
     target = packaged_model.converted_dir()  # in this test's own, empty cache
     assert target.is_relative_to(isolated_cache)
