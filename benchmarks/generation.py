@@ -27,8 +27,6 @@ import dataclasses
 import resource
 import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -45,6 +43,7 @@ from benchmark.model.batching import eval_batch_indices  # noqa: E402
 from benchmark.model.task_model import TaskModel, eval_mode  # noqa: E402
 from benchmark.suite.config import build_config  # noqa: E402
 from benchmark.suite.setup import setup_suite  # noqa: E402
+from benchmarks.text_scoring import timed  # noqa: E402
 from scenarios.catalog import load_scenario  # noqa: E402
 
 
@@ -52,15 +51,6 @@ def resident_mb() -> float:
     """The process's resident memory now (Linux /proc), in MB."""
     pages = int(Path("/proc/self/statm").read_text().split()[1])
     return pages * resource.getpagesize() / 2**20
-
-
-def timed(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
-    seconds, result = [], None
-    for _ in range(repeats):
-        tick = time.perf_counter()
-        result = fn()
-        seconds.append(time.perf_counter() - tick)
-    return statistics.median(seconds), result
 
 
 def plain_generate(model: TaskModel, prompts: list[list[int]], settings: GenerationConfig, pad: int) -> list[list[int]]:

@@ -50,7 +50,9 @@ def shared_prefix(prompts: Sequence[Sequence[int]]) -> int:
     return length if length >= MIN_SHARED_PREFIX and len(prompts) > 1 else 0
 
 
-def _prompt_pass(model: TaskModel, body: torch.nn.Module, prompts: Sequence[Sequence[int]], pad_id: int, cached: dict[str, object]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _prompt_pass(
+    model: TaskModel, body: torch.nn.Module, prompts: Sequence[Sequence[int]], pad_id: int, cache: object, cached: dict[str, object],
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Runs the prompts into the cache: (the last prompt token's hidden state per row, the attention mask so far, each row's length).
 
     The shared prefix runs once for one row; its cache is repeated to every row and each
@@ -64,7 +66,7 @@ def _prompt_pass(model: TaskModel, body: torch.nn.Module, prompts: Sequence[Sequ
     if start:
         prefix = torch.as_tensor([list(prompts[0][:start])], dtype=torch.long, device=device)
         body(input_ids=prefix, **cached)
-        cached[next(iter(cached))].batch_repeat_interleave(ids.size(0))
+        cache.batch_repeat_interleave(ids.size(0))
         mask = torch.cat([torch.ones(ids.size(0), start, dtype=mask.dtype, device=device), mask], dim=1)
     positions = start + torch.arange(ids.size(1), device=device).expand(ids.size(0), -1)
     out = body(input_ids=ids, attention_mask=mask, position_ids=positions, **cached)
@@ -90,7 +92,7 @@ def shared_prompt_loglik(model: TaskModel, prompts: Sequence[Sequence[int]], can
     body = model.body()
     cache = DynamicCache(config=body.config)
     cached = {_cache_argument(body): cache, "use_cache": True}
-    last, mask, lengths = _prompt_pass(model, body, prompts, pad_id, cached)
+    last, mask, lengths = _prompt_pass(model, body, prompts, pad_id, cache, cached)
     first = F.log_softmax(model.output_layer()(last).float(), dim=-1)
     scores = []
     for candidate in candidates:

@@ -57,12 +57,15 @@ def answer_metric(name: str) -> AnswerMetric:
     return ANSWER_METRICS.get(name)
 
 
+def _first_group(text: str, pattern: str) -> str | None:
+    """The first group of ``pattern``'s first match in ``text`` (None: no match, or the group took no part)."""
+    match = re.search(pattern, text)
+    return match.group(1) if match else None
+
+
 def extracted(output: str, pattern: str | None) -> str:
     """The answer inside ``output``: the first group of ``pattern``'s first match (empty if none), or the whole output."""
-    if pattern is None:
-        return output
-    match = re.search(pattern, output)
-    return match.group(1) if match and match.group(1) is not None else ""
+    return output if pattern is None else _first_group(output, pattern) or ""
 
 
 def extracted_reference(reference: str, pattern: str | None) -> str:
@@ -71,10 +74,8 @@ def extracted_reference(reference: str, pattern: str | None) -> str:
     TRACE reads ScienceQA's answer letter out of the reference ("Answer: A\nBecause ...")
     as out of the output; a task whose references are bare answers keeps them whole.
     """
-    if pattern is None:
-        return reference
-    match = re.search(pattern, reference)
-    return match.group(1) if match and match.group(1) is not None else reference
+    found = None if pattern is None else _first_group(reference, pattern)
+    return reference if found is None else found
 
 
 def score_outputs(

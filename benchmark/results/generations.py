@@ -20,7 +20,7 @@ import base64
 import binascii
 import json
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,13 +111,8 @@ def generation_outcomes(cell: object) -> Outcomes:
 
 
 def generation_outcome_table(values: Sequence[Any] | None) -> OutcomeTable | None:
-    """A stored ``generations`` series as an outcome table (None if absent); ValueError on a cell that does not decode."""
-    if not values or all(row is None for row in values):
-        return None
-    width = max(len(row) for row in values if isinstance(row, list))
-    return OutcomeTable([
-        [None if c is None else generation_outcomes(c) for c in row] if isinstance(row, list) else [None] * width for row in values
-    ])
+    """A stored ``generations`` series as an outcome table (None if absent or without a cell); ValueError on a cell that does not decode."""
+    return outcome_table(values, generation_outcomes)
 
 
 def encode_references(references: References) -> str:
@@ -163,7 +158,7 @@ def generation_problems(measures: dict[str, Any], extra: dict[str, Any], tasks: 
     return problems
 
 
-def run_outcomes(measures: dict[str, Any]) -> OutcomeTable | None:
+def run_outcomes(measures: Mapping[str, Any]) -> OutcomeTable | None:
     """A run's per-example outcomes: the accuracy measure's ``outcomes``, else those of its free-text outputs (None: neither)."""
     table = outcome_table(measures.get(OUTCOMES))
     return table if table is not None else generation_outcome_table(measures.get(SERIES))

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from benchmark.core.registry import Registry
-from benchmark.results.generations import SERIES as GENERATIONS, generation_outcome_table
+from benchmark.results.generations import run_outcomes
 from benchmark.results.outcomes import SERIES as OUTCOMES, is_layered, outcome_table, reproduced_series
 
 
@@ -220,8 +220,8 @@ def compute_metrics(series: Mapping[str, Sequence[Any] | None]) -> dict[str, flo
     inputs = {
         name: _input(name, values) for name, values in series.items() if name in read and not (reproduced_series(name) and is_layered(values))
     }
-    if OUTCOMES in read and inputs.get(OUTCOMES) is None:
-        inputs[OUTCOMES] = generation_outcome_table(series.get(GENERATIONS))  # a free-text run's outcomes are its scored outputs
+    if OUTCOMES in read:
+        inputs[OUTCOMES] = run_outcomes(series)  # a free-text run's outcomes are its scored outputs
     return {entry.obj.name: _value(entry.obj, inputs) for entry in METRICS}
 
 
@@ -235,8 +235,8 @@ def compute_metric(name: str, series: Mapping[str, Sequence[Any] | None]) -> flo
     metric = METRICS.get(name)
     names = metric.input if isinstance(metric.input, tuple) else (metric.input,)
     inputs = {n: _input(n, series.get(n)) for n in names if n in series}
-    if OUTCOMES in names and inputs.get(OUTCOMES) is None:
-        inputs[OUTCOMES] = generation_outcome_table(series.get(GENERATIONS))
+    if OUTCOMES in names:
+        inputs[OUTCOMES] = run_outcomes(series)
     return _value(metric, inputs)
 
 

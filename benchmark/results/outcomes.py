@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,8 +140,11 @@ class OutcomeTable:
         return [row[j] for row in self.cells]
 
 
-def outcome_table(values: Sequence[Any] | None) -> OutcomeTable | None:
+def outcome_table(values: Sequence[Any] | None, decode_cell: Callable[[str], Outcomes] | None = None) -> OutcomeTable | None:
     """The stored ``outcomes`` series (rows of cells, a row None where not measured) decoded; None if absent or without a cell.
+
+    ``decode_cell`` reads another kind of cell as outcomes (default: :func:`decode`; a
+    free-text run's ``generations`` cells are read by ``generation_outcomes``).
 
     Raises:
         ValueError: On a cell that does not decode.
@@ -149,7 +152,8 @@ def outcome_table(values: Sequence[Any] | None) -> OutcomeTable | None:
     if not values or all(cell is None for row in values for cell in (row if isinstance(row, list) else [row])):
         return None  # no row stores a cell (a free-text run stores its outcomes in its generations)
     width = max(len(row) for row in values if isinstance(row, list))
-    return OutcomeTable([[None if c is None else decode(c) for c in row] if isinstance(row, list) else [None] * width for row in values])
+    read = decode_cell or decode
+    return OutcomeTable([[None if c is None else read(c) for c in row] if isinstance(row, list) else [None] * width for row in values])
 
 
 def layer_slice(values: Sequence[Any] | None, layer: int) -> list[Any] | None:
