@@ -160,3 +160,27 @@ def write_free_text_scenario(
     path = directory / f"{name}.yaml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def write_data_folder(root: Path, files: dict[str, str | None]) -> Path:
+    """A ``--data-dir`` folder holding ``files`` (relative path -> content; None: left absent); returns ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
+    for relative, content in files.items():
+        if content is not None:
+            (root / relative).parent.mkdir(parents=True, exist_ok=True)
+            (root / relative).write_text(content, encoding="utf-8")
+    return root
+
+
+def checked_splits(scenario: str, task_name: str) -> "TaskDataset":  # noqa: F821 - imported lazily
+    """A registered scenario's task prepared at seed 0, after checking its splits: sized as set, disjoint, the same again, other at seed 1."""
+    from scenarios.catalog import load_scenario
+    from scenarios.prepare import prepare_task
+
+    spec = load_scenario(scenario).task(task_name)
+    first, again, other = (prepare_task(spec, seed=seed, data_dir=None, source_name=scenario) for seed in (0, 0, 1))
+    assert len(first.train) == spec.train_size and len(first.test) == spec.test_size
+    assert not {" ".join(t.lower().split()) for t in first.train.texts} & {" ".join(t.lower().split()) for t in first.test.texts}
+    assert first.train.texts == again.train.texts and first.test.texts == again.test.texts and first.data_hash == again.data_hash
+    assert first.train.texts != other.train.texts
+    return first

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from tests.bad_input.test_bad_input import refused_in_one_sentence
-from tests.conftest import smoke_args, write_free_text_scenario, write_toy_scenario
+from tests.conftest import smoke_args, write_data_folder, write_free_text_scenario, write_toy_scenario
 
 Case = tuple[Callable[[Path, Path], list[str]], str]
 
@@ -34,11 +34,7 @@ def empty_reference(tmp: Path) -> list[str]:
 
 def trace_scenario(tmp: Path, files: dict[str, str | None]) -> list[str]:
     """A TRACE-layout scenario of two tasks whose files are ``files`` (relative path -> content, None: absent)."""
-    root = tmp / "data"
-    for relative, content in files.items():
-        if content is not None:
-            (root / relative).parent.mkdir(parents=True, exist_ok=True)
-            (root / relative).write_text(content, encoding="utf-8")
+    root = write_data_folder(tmp / "data", files)
     tasks = "".join(
         f"\n  - name: {name}\n    source: {{loader: trace, args: {{task: {name}}}}}\n    text_field: prompt\n    answer_field: answer\n    metric: rouge_l"
         for name in ("TaskA", "TaskB")

