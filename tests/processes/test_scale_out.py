@@ -22,7 +22,9 @@ from benchmark.core.faults import FAULT_ENV
 from scenarios.catalog import load_scenario
 from tests.conftest import write_toy_scenario
 
-pytestmark = pytest.mark.slow  # starts processes or loads a real model: not in `make test-fast`
+# slow: starts processes (not in `make test-fast`); one xdist worker runs the whole file, since accelerate
+# rendezvous on one fixed port and Ray clusters started side by side would meet.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("scale_out")]
 
 ROOT = Path(__file__).resolve().parents[2]
 NUMBERS = ("measures", "metrics", "parameters", "fingerprint", "status", "data_hashes")
