@@ -20,7 +20,7 @@ from benchmark.core.printable import printable
 # Flag -> dotted config path. Values stay strings here; the config checker types them.
 FLAG_PATHS = {
     "scenario": "scenario", "order": "orders", "strategies": "strategies", "model": "model",
-    "model_kind": "model_kind", "seeds": "seeds", "out": "out", "setting": "setting",
+    "model_kind": "model_kind", "dtype": "dtype", "seeds": "seeds", "out": "out", "setting": "setting",
     "formulation": "formulation", "decode": "decode",
     "device": "device", "threads": "threads", "data_dir": "data_dir", "train_size": "train_size",
     "test_size": "test_size", "epochs": "train.epochs", "lr": "train.lr", "batch_size": "train.batch_size",
@@ -62,6 +62,10 @@ def run_parser() -> argparse.ArgumentParser:
     add("--ppl-tokens", metavar="N", help="general-corpus tokens scored for perplexity (0: none)")
     add("--precision", "--mixed-precision", dest="precision", choices=["fp32", "bf16", "fp16"],
         help="fp32, or accelerate's bf16/fp16 mixed precision (fp16 is for GPUs without bf16)")
+    add("--dtype", choices=["fp32", "bf16", "fp16", "auto"],
+        help="the type the weights are stored and trained in (default: fp32; auto: bf16 on a GPU that has it, else fp32)")
+    add("--gradient-checkpointing", "--activation-checkpointing", dest="gradient_checkpointing", action="store_true",
+        help="recompute each block's activations in the backward pass: less memory, more time, the same gradients")
     add("--grad-accum", metavar="N", help="micro-batches per optimizer step; --batch-size stays the step's batch")
     add("--device", metavar="DEV", help="cpu, cuda, cuda:N or auto (default: cpu)")
     add("--threads", metavar="N", help="torch threads (default: OMP_NUM_THREADS when set, else the physical cores)")
@@ -107,6 +111,8 @@ def overrides_from_args(args: argparse.Namespace) -> list[dict[str, Any]]:
         overrides.append({"overwrite": True})
     if args.keep_checkpoints:
         overrides.append({"keep_checkpoints": True})
+    if args.gradient_checkpointing:
+        overrides.append({"train": {"gradient_checkpointing": True}})
     overrides.extend(parse_set_option(item) for item in args.set)
     return overrides
 

@@ -23,6 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmark.results.records import RunRecord, read_record, record_files  # noqa: E402
 
+# Config keys that joined after the first records, at the value every earlier run had: left out where they hold it.
+JOINED_LATER = {"plugins": [], "dtype": "fp32"}
+TRAIN_JOINED_LATER = {"gradient_checkpointing": False}
 COMPARED = ("measures", "metrics", "parameters", "fingerprint", "status", "error", "data_hashes", "source_hashes", "tasks", "reference")
 
 
@@ -32,9 +35,15 @@ def produced(record: RunRecord) -> dict[str, object]:
     values["steps"] = [t.steps for t in record.timings]
     # ``measures`` joined the config with schema 2; its default is what schema 1 measured.
     values["config"] = {k: v for k, v in record.config.items() if k not in ("out", "progress", "measures")}
-    # ``plugins`` joined the config later; an empty list is what every earlier run had.
-    if not values["config"].get("plugins", ["absent"]):
-        del values["config"]["plugins"]
+    config = values["config"]
+    for key, default in JOINED_LATER.items():
+        if key in config and config[key] == default:
+            del config[key]
+    train = dict(config.get("train", {}))
+    for key, default in TRAIN_JOINED_LATER.items():
+        if key in train and train[key] == default:
+            del train[key]
+    config["train"] = train
     return values
 
 

@@ -68,9 +68,9 @@ class Adapters(Strategy):
     def add_set(self, key: str) -> None:
         """Adds one adapter per slot under ``key`` (seeded by run seed and key)."""
         generator = torch.Generator().manual_seed(derived_seed(self.run.seed, "adapters", key))
-        device = next(iter(self.slots[0].base.parameters())).device
-        for slot in self.slots:
-            slot.adapters[key] = Bottleneck(self.width, self.bottleneck, generator).to(device)
+        base = next(iter(self.slots[0].base.parameters()))
+        for slot in self.slots:  # drawn in float32 (the same draw at every --dtype), then stored like the backbone
+            slot.adapters[key] = Bottleneck(self.width, self.bottleneck, generator).to(device=base.device, dtype=base.dtype)
 
     def before_task(self, model: TaskModel, task: EncodedTask) -> None:
         if self.per_task and task.head not in self.slots[0].adapters:

@@ -16,8 +16,11 @@ from typing import Any, Literal
 import yaml
 
 from benchmark.core.errors import UserError
-from benchmark.core.config_rules import check_applies, check_launch, check_names, check_perplexity_budget, check_strategy_args
+from benchmark.core.config_rules import (
+    check_applies, check_launch, check_names, check_perplexity_budget, check_strategy_args, check_weights,
+)
 from benchmark.core.lm_eval_config import LmEvalConfig
+from benchmark.core.train_config import TrainConfig
 from benchmark.core.typed_yaml import DuplicateKeyError, from_mapping, load_yaml, read_yaml_file
 
 DEFAULT_MEASURES = ["accuracy", "perplexity"]  # what a record held before measures were selectable
@@ -25,35 +28,6 @@ DEFAULT_FORMULATION = "heads"  # a linear head per task (benchmark.engine.formul
 DEFAULT_STRATEGIES = ["naive"]  # `make run`: naive's forgetting over the default scenario's three seeds (`make compare` adds L2-SP)
 MAX_PROCESSES_OR_THREADS = 4096  # torch.set_num_threads takes a C int; beyond this a count is a typo
 MAX_SEED = 2**32 - 1  # numpy and torch seeds are unsigned 32/64-bit; 32 bits is what both take everywhere
-
-
-@dataclass
-class TrainConfig:
-    """How each task is trained (shared by every strategy of a suite).
-
-    ``layer_lr_decay`` turns on discriminative learning rates (Howard & Ruder 2018):
-    block l of L gets ``lr * layer_lr_decay ** (L + 1 - depth)`` (embeddings lowest).
-    ``unfreeze_every`` > 0 turns on gradual unfreezing: training starts with the top
-    of the backbone (and the heads) and one more block joins every that many steps.
-    ``batch_size`` is the batch of one optimizer step on any hardware: processes
-    started by ``accelerate launch`` and ``grad_accum_steps`` micro-batches share it.
-    ``precision`` bf16 or fp16 is accelerate's mixed precision (fp16 scales the loss
-    on GPUs; it is meant for GPUs without bf16).
-    """
-
-    epochs: int = 1
-    batch_size: int = 16
-    lr: float = 5e-5
-    head_lr: float = 1e-3
-    weight_decay: float = 0.0
-    warmup_ratio: float = 0.1
-    schedule: Literal["linear", "constant"] = "linear"
-    max_grad_norm: float | None = 1.0
-    bucket_batches: int = 50
-    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
-    grad_accum_steps: int = 1
-    layer_lr_decay: float | None = None
-    unfreeze_every: int = 0
 
 
 @dataclass
@@ -116,6 +90,7 @@ class SuiteConfig:
     model: str = "smollm2-135m"
     models: list[str] = field(default_factory=list)  # the model axis: several models, one suite each (empty: just ``model``)
     model_kind: Literal["auto", "causal", "encoder", "seq2seq"] = "auto"
+    dtype: Literal["fp32", "bf16", "fp16", "auto"] = "fp32"  # the weights' stored type (train.precision is autocast)
     seeds: list[int] = field(default_factory=lambda: [0])
     out: str = "results"
     setting: Literal["task_incremental", "class_incremental"] = "task_incremental"
@@ -256,31 +231,14 @@ def validate(config: SuiteConfig, source: str) -> None:
         raise UserError(f"{source}: field 'strategies' is empty; name at least one strategy, e.g. --strategies naive")
     if not config.seeds:
         raise UserError(f"{source}: field 'seeds' is empty; give at least one seed, e.g. --seeds 0")
-    _check_training(config, source)
+    config.train.check(source)
+    check_weights(config.dtype, config.train.precision, source)
     check_names([config.model, *config.models, *config.strategies], source)
     check_applies(config.lm_eval != LmEvalConfig(), config.measures, source)
     _check_seeds_and_names(config, source)
     config.lm_eval.check(source)
     check_launch(config.launch.jobs, config.launch.launcher, config.launch.gpus_per_run, config.launch.ray_address, source)
     check_strategy_args(config.strategy_args, config.strategies, source)
-
-
-def _check_training(config: SuiteConfig, source: str) -> None:
-    """Training settings in their ranges."""
-    if not 0.0 <= config.train.warmup_ratio < 1.0:
-        raise UserError(f"{source}: field 'train.warmup_ratio' must be in [0, 1), got {config.train.warmup_ratio}")
-    if config.train.layer_lr_decay is not None and not 0 < config.train.layer_lr_decay <= 1:
-        raise UserError(f"{source}: field 'train.layer_lr_decay' must be in (0, 1], got {config.train.layer_lr_decay}")
-    if config.train.unfreeze_every < 0:
-        raise UserError(f"{source}: field 'train.unfreeze_every' must be 0 (off) or a number of steps, got {config.train.unfreeze_every}")
-    if config.train.lr <= 0 or config.train.head_lr <= 0:
-        raise UserError(f"{source}: learning rates 'train.lr' and 'train.head_lr' must be positive")
-    if config.train.weight_decay < 0:
-        raise UserError(f"{source}: field 'train.weight_decay' must be 0 or more, got {config.train.weight_decay}")
-    if config.train.max_grad_norm is not None and config.train.max_grad_norm <= 0:
-        raise UserError(
-            f"{source}: field 'train.max_grad_norm' must be positive (or null for no clipping), got {config.train.max_grad_norm}"
-        )
 
 
 def _check_seeds_and_names(config: SuiteConfig, source: str) -> None:

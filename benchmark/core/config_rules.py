@@ -51,3 +51,12 @@ def check_strategy_args(strategy_args: dict[str, dict[str, Any]], strategies: li
             f"{source}: strategy_args names {sorted(unused)} which are not in strategies {strategies}; "
             "add them to strategies or remove their arguments"
         )
+
+
+def check_weights(dtype: str, precision: str, source: str) -> None:
+    """Weight type and autocast that work together: fp16 loss scaling needs float32 weights to unscale gradients into."""
+    if precision == "fp16" and dtype != "fp32":
+        raise UserError(
+            f"{source}: --mixed-precision fp16 scales the loss, which needs float32 weights, but --dtype is {dtype}; "
+            "use --dtype fp32 with it, or --dtype bf16 without it"
+        )

@@ -1,12 +1,14 @@
 """Refuse a suite that cannot fit in memory, before training, instead of being OOM-killed.
 
 The estimate is simple and meant to err high (``benchmarks/memory_estimate.py``
-compares it with measured peaks): the runtime, float32 weights of the pristine
-backbone and of the model being trained, gradients and two Adam moments when the
+compares it with measured peaks): the runtime, the weights (in their ``--dtype``) of the
+pristine backbone and of the model being trained, gradients and two Adam moments when the
 backbone trains, the parameter-sized copies a strategy holds at its peak (EWC's Fisher,
 anchor and per-example gradients, L2-SP's anchor, distillation's teacher), the
 activations of the training batch (and of a replayed batch or an LM pass), the logits
-of LM passes, and the perplexity batch's logits.
+of LM passes, and the perplexity batch's logits. Activations are counted in float32
+whatever the weights' type, and with activation checkpointing as each block's input plus
+one block's full set.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ def estimate_run_bytes(backbone: Backbone, strategy: Strategy, config: SuiteConf
         max_length: The longest token sequence of any task of the scenario.
     """
     model = backbone.model
-    weights = sum(p.numel() for p in model.parameters()) * 4
+    weights = sum(p.numel() * p.element_size() for p in model.parameters())  # --dtype: 2 bytes each in bf16/fp16
     profile = strategy.memory_profile(config.train.batch_size)
     total = RUNTIME_BYTES + 2 * weights  # the pristine backbone the suite keeps, and the copy being trained
     if strategy.trains_backbone:
@@ -68,7 +70,9 @@ def estimate_run_bytes(backbone: Backbone, strategy: Strategy, config: SuiteConf
     total += int(profile.copies * weights)
     layers = getattr(model.config, "num_hidden_layers", 12)
     tokens = config.train.batch_size * max_length
-    activations = tokens * layers * hidden_size(model) * FLOATS_PER_TOKEN_PER_LAYER * 4
+    kept_layers = layers if not config.train.gradient_checkpointing else 1 + layers / FLOATS_PER_TOKEN_PER_LAYER
+    # With checkpointing each block keeps only its input (one float per hidden unit) and one block is recomputed at a time.
+    activations = int(tokens * kept_layers * hidden_size(model) * FLOATS_PER_TOKEN_PER_LAYER * 4)
     vocab = getattr(model.config, "vocab_size", 0)
     # Every LM pass reruns the body (its activations) and keeps vocabulary-sized logits.
     total += int((1 + profile.extra_batches + profile.lm_passes) * activations)

@@ -13,6 +13,11 @@ from benchmark.model.encoding import EncodedTask
 from scenarios.spec import ScenarioSpec
 
 
+# Settings that change how a run computes but not its numbers (activation checkpointing
+# recomputes the same activations): a run may resume with them switched either way.
+NOT_IN_FINGERPRINT = ("gradient_checkpointing",)
+
+
 @dataclass(frozen=True)
 class RunPlan:
     """One run of a suite, named and fingerprinted before anything executes.
@@ -42,7 +47,7 @@ def run_fingerprint(config: SuiteConfig, spec: ScenarioSpec, strategy_name: str,
     hashed = {
         "scenario": (spec.name, spec.version), "order": order, "seed": seed, "strategy": strategy_name, "strategy_args": parts,
         "model": backbone.fingerprint, "data": [t.data_hash for t in tasks], "setting": config.setting,
-        "train": plain["train"], "eval": plain["eval"],
+        "train": {k: v for k, v in plain["train"].items() if k not in NOT_IN_FINGERPRINT}, "eval": plain["eval"],
     }
     if config.measures != DEFAULT_MEASURES:
         # Only where they differ from the default, so that results directories made before

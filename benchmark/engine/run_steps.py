@@ -70,6 +70,8 @@ def start_run(plan: RunPlan, wiring: RunWiring, results_dir: Path | None) -> Act
     context, strategy = wiring.context, wiring.strategy
     torch.manual_seed(derived_seed(plan.seed, 0))
     model = new_model(context.backbone, context.tasks, plan.seed, context.device, wiring.config.formulation)
+    if wiring.config.train.gradient_checkpointing:  # before the strategy wraps the model (LoRA's peft wrapper)
+        model.checkpoint_activations()
     pristine_names, total_parameters = {n for n, _ in model.named_parameters()}, count_parameters(model)
     strategy.bind(context)
     model = strategy.wrap_model(model)

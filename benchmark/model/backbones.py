@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from benchmark.core.hashing import digest
 from benchmark.core.errors import UserError
 from benchmark.core.hub import hub_reachable
 from benchmark.core.registry import Registry
+from benchmark.model.weights_dtype import WEIGHT_DTYPES
 
 Kind = Literal["causal", "encoder", "seq2seq"]
 
@@ -109,7 +109,7 @@ def prepare_tokenizer(tokenizer: PreTrainedTokenizerBase, kind: Kind, name: str)
     return tokenizer
 
 
-def _load_pretrained(name: str, kind_hint: Literal["auto", "causal", "encoder", "seq2seq"]) -> Backbone:
+def _load_pretrained(name: str, kind_hint: Literal["auto", "causal", "encoder", "seq2seq"], dtype: str) -> Backbone:
     from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForMaskedLM, AutoModelForSeq2SeqLM, AutoTokenizer
 
     online = Path(name).exists() or hub_reachable()
@@ -124,7 +124,8 @@ def _load_pretrained(name: str, kind_hint: Literal["auto", "causal", "encoder", 
         ) from exc
     kind = detect_kind(config) if kind_hint == "auto" else kind_hint
     model_cls = {"causal": AutoModelForCausalLM, "encoder": AutoModelForMaskedLM, "seq2seq": AutoModelForSeq2SeqLM}[kind]
-    model = model_cls.from_pretrained(name, dtype=torch.float32, local_files_only=not online)
+    # Read in the run's type directly: an 8B model read as float32 first would need 32 GB on the way.
+    model = model_cls.from_pretrained(name, dtype=WEIGHT_DTYPES[dtype], local_files_only=not online)
     tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(name, local_files_only=not online), kind, name)
     revision = str(getattr(config, "_commit_hash", "") or "")
     return Backbone(model=model, tokenizer=tokenizer, kind=kind, name=name, fingerprint=config_fingerprint(model, name, revision))
@@ -132,7 +133,7 @@ def _load_pretrained(name: str, kind_hint: Literal["auto", "causal", "encoder", 
 
 def load_backbone(
     name: str, *, kind: Literal["auto", "causal", "encoder", "seq2seq"] = "auto", texts: list[str] | None = None,
-    reserved: list[str] | None = None,
+    reserved: list[str] | None = None, dtype: str = "fp32",
 ) -> Backbone:
     """Loads a backbone by registered name, local directory or hub id.
 
@@ -143,7 +144,19 @@ def load_backbone(
         reserved: Texts whose every word such a tokenizer must know however rare (the
             prompts and answers of a task posed as text); passed to a registered model
             whose factory takes ``reserved``.
+        dtype: The weights' type (``fp32``, ``bf16``, ``fp16``; ``auto`` is resolved by the
+            caller, which knows the device). Any other than fp32 joins the fingerprint, so
+            fp32 runs keep the fingerprints they had before weights had a type to choose.
     """
+    backbone = _load(name, kind, texts, reserved, dtype)
+    if dtype != "fp32":
+        backbone.model.to(WEIGHT_DTYPES[dtype])  # registered models are built in float32
+        backbone.fingerprint = f"{backbone.fingerprint}-{dtype}"
+    return backbone
+
+
+def _load(name: str, kind: Literal["auto", "causal", "encoder", "seq2seq"], texts: list[str] | None, reserved: list[str] | None, dtype: str) -> Backbone:
+    """The backbone by registered name, local directory or hub id (see :func:`load_backbone`)."""
     if name in MODELS:
         factory = MODELS.get(name)
         extra = {"reserved": reserved} if reserved and "reserved" in inspect.signature(factory).parameters else {}
@@ -157,4 +170,4 @@ def load_backbone(
         raise UserError(f"model path {name!r} does not exist; pass an existing model directory or a registered model name to --model")
     if path.exists() and not (path / "config.json").is_file():
         raise UserError(f"model directory {name!r} has no config.json; pass a directory saved with save_pretrained")
-    return _load_pretrained(str(path) if path.exists() else name, kind)
+    return _load_pretrained(str(path) if path.exists() else name, kind, dtype)

@@ -144,7 +144,19 @@ class TaskModel(nn.Module):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, head: str) -> torch.Tensor:
         """Class logits of every example from head ``head``."""
         self.router.activate(head)
-        return self.heads[head](self.features(input_ids, attention_mask))
+        layer = self.heads[head]
+        # Heads stay float32 whatever the backbone's type (--dtype): small, and their logits feed the loss.
+        return layer(self.features(input_ids, attention_mask).to(layer.weight.dtype))
+
+    def checkpoint_activations(self) -> None:
+        """Turns on transformers' non-reentrant activation checkpointing of every transformer block of the backbone.
+
+        Non-reentrant: the reentrant variant drops gradients of frozen-backbone inputs
+        (LoRA, adapters) unless every input is forced to require them. Blocks recompute
+        only in training mode, so evaluation is unchanged.
+        """
+        model = self.backbone.get_base_model() if hasattr(self.backbone, "get_base_model") else self.backbone
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
 
     def output_layer(self) -> nn.Module:
         """The LM head (the vocabulary projection), unwrapping a peft model if there is one."""

@@ -20,6 +20,7 @@ from benchmark.engine.formulations import formulation
 from benchmark.engine.measures import Measure, MeasureEnv, build_measures
 from benchmark.engine.parallel import Parallel
 from benchmark.model.backbones import Backbone, load_backbone
+from benchmark.model.weights_dtype import resolve_weights_dtype
 from benchmark.model.encoding import EncodedCorpus, EncodedTask, encode_corpus
 from scenarios.prepare import TaskDataset, prepare_corpus, prepare_task
 from scenarios.spec import ScenarioSpec
@@ -148,13 +149,16 @@ def setup_suite(
     device = parallel.device if parallel.processes > 1 else resolve_device(config.device)
     data = data if data is not None else prepare_data(config, spec)
     posed = formulation(config.formulation).vocabulary_texts(data.spec)  # counted like any text, and known however rare
-    backbone = load_backbone(config.model, kind=config.model_kind, texts=data.vocabulary_texts(posed), reserved=posed)
+    weights = resolve_weights_dtype(config.dtype, device)
+    backbone = load_backbone(config.model, kind=config.model_kind, texts=data.vocabulary_texts(posed), reserved=posed, dtype=weights)
+    if config.train.gradient_checkpointing and not backbone.model.supports_gradient_checkpointing:
+        raise UserError(f"--gradient-checkpointing: model {config.model!r} ({type(backbone.model).__name__}) does not support activation checkpointing; leave the flag out")
     torch.set_num_threads(threads)
     corpus = (
         encode_corpus(backbone, data.corpus_documents, context=config.eval.ppl_context, budget=config.eval.ppl_tokens)
         if data.corpus_documents else None
     )
-    environment = {**describe_environment(threads, str(device)), "launcher": launcher, "processes": parallel.processes}
+    environment = {**describe_environment(threads, str(device)), "launcher": launcher, "processes": parallel.processes, "dtype": weights}
     general_texts = data.corpus_documents[corpus.documents_used:] if corpus else []  # never scored for perplexity
     return SuiteSetup(
         spec=data.spec, data=data, backbone=backbone, corpus=corpus, general_texts=general_texts,

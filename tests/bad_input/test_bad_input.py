@@ -70,6 +70,8 @@ CASES: dict[str, Case] = {
     "ray address without ray": (lambda d, s: ["--ray-address", "auto"], "launch.ray_address is set but the launcher is 'sequential'; add --launcher ray"),
     "negative gpus per run": (lambda d, s: ["--launcher", "ray", "--gpus-per-run", "-1"], "field 'launch.gpus_per_run' must be 0 or more"),
     "accumulation below one": (lambda d, s: ["--grad-accum", "0"], "field 'train.grad_accum_steps' must be at least 1"),
+    "fp16 loss scaling on half weights": (lambda d, s: ["--dtype", "bf16", "--mixed-precision", "fp16"], "--mixed-precision fp16 scales the loss, which needs float32 weights, but --dtype is bf16"),
+    "unknown weight type": (lambda d, s: ["--set", "dtype=fp8"], "field 'dtype' must be one of"),
     # scenario structure
     "missing required field": (lambda d, s: scenario_with(d, s, "version: 1\n", ""), "required field 'version' is missing"),
     "unknown task in an order": (lambda d, s: scenario_with(d, s, "  - [task1, task2, task3]", "  - [task1, task9, task3]"), "order 1 names unknown task(s) ['task9']"),
