@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from benchmark.core.config import DEFAULT_FORMULATION
+from benchmark.core.config import DEFAULT_FORMULATION, RANDOM_SUFFIX
 from benchmark.core.errors import UserError
 from benchmark.results.metrics import METRICS
 from benchmark.results.records import RunRecord
@@ -143,18 +143,19 @@ def scenario_labels(records: list[RunRecord], *, with_model: bool = True) -> lis
     several_models = with_model and len({r.model for r in records}) > 1
     return [
         (f"{r.scenario}@{r.scenario_version}" if len(versions[r.scenario]) > 1 else r.scenario) + posed_as(r)
-        + (f" · {r.model}" if several_models else "")
+        + (f" · {r.model}" if several_models else " · random weights" if r.model.endswith(RANDOM_SUFFIX) else "")
         for r in records
     ]
 
 
-# How a run posed its tasks, by config field and default: runs posed differently are never averaged together.
-# A record's decode is the rule its formulation applied ("rank" for heads and text when none was named).
-POSING_DEFAULTS = {"formulation": DEFAULT_FORMULATION, "decode": "rank"}
+# How a run posed its tasks and stored its weights, by config field and default: runs that differ in these are
+# never averaged together. A record's decode is the rule its formulation applied ("rank" for heads and text when
+# none was named); a record without dtype predates --dtype and stored float32 weights.
+POSING_DEFAULTS = {"formulation": DEFAULT_FORMULATION, "decode": "rank", "dtype": "fp32"}
 
 
 def posed_as(record: RunRecord) -> str:
-    """`` (text)`` or `` (text, greedy)``: the posing settings a run changed from the defaults, nothing for the default."""
+    """`` (text)``, `` (text, greedy)`` or `` (bf16)``: the posing settings a run changed from the defaults, nothing for the default."""
     config = record.config or {}
     changed = [str(config[key]) for key, default in POSING_DEFAULTS.items() if config.get(key, default) != default]
     return f" ({', '.join(changed)})" if changed else ""

@@ -27,6 +27,7 @@ DEFAULT_MEASURES = ["accuracy", "perplexity"]  # what a record held before measu
 DEFAULT_FORMULATION = "heads"  # a linear head per task (benchmark.engine.formulations lists them all)
 DEFAULT_STRATEGIES = ["naive"]  # `make run`: naive's forgetting over the default scenario's three seeds (`make compare` adds L2-SP)
 MAX_PROCESSES_OR_THREADS = 4096  # torch.set_num_threads takes a C int; beyond this a count is a typo
+RANDOM_SUFFIX = ":random"  # --model NAME:random: the architecture with freshly drawn weights (benchmark.model.random_weights)
 MAX_SEED = 2**32 - 1  # numpy and torch seeds are unsigned 32/64-bit; 32 bits is what both take everywhere
 
 

@@ -13,13 +13,14 @@ from typing import Any
 
 import torch
 
-from benchmark.core.config import SuiteConfig
+from benchmark.core.config import RANDOM_SUFFIX, SuiteConfig
 from benchmark.core.environment import default_threads, describe_environment, physical_cores
 from benchmark.core.errors import MissingFiles, UserError
 from benchmark.engine.formulations import formulation
 from benchmark.engine.measures import Measure, MeasureEnv, build_measures
 from benchmark.engine.parallel import Parallel
 from benchmark.model.backbones import Backbone, load_backbone
+from benchmark.model.random_weights import random_backbone
 from benchmark.model.weights_dtype import resolve_weights_dtype
 from benchmark.model.encoding import EncodedCorpus, EncodedTask, encode_corpus
 from scenarios.prepare import TaskDataset, prepare_corpus, prepare_task
@@ -150,7 +151,7 @@ def setup_suite(
     data = data if data is not None else prepare_data(config, spec)
     posed = formulation(config.formulation).vocabulary_texts(data.spec)  # counted like any text, and known however rare
     weights = resolve_weights_dtype(config.dtype, device)
-    backbone = load_backbone(config.model, kind=config.model_kind, texts=data.vocabulary_texts(posed), reserved=posed, dtype=weights)
+    backbone = suite_backbone(config, data.vocabulary_texts(posed), posed, weights)
     if config.train.gradient_checkpointing and not backbone.model.supports_gradient_checkpointing:
         raise UserError(f"--gradient-checkpointing: model {config.model!r} ({type(backbone.model).__name__}) does not support activation checkpointing; leave the flag out")
     torch.set_num_threads(threads)
@@ -166,6 +167,16 @@ def setup_suite(
         measure_env=MeasureEnv(backbone=backbone, corpus=corpus, config=config, parallel=parallel, general_texts=general_texts),
         device=device, parallel=parallel, environment=environment,
     )
+
+
+def suite_backbone(config: SuiteConfig, texts: list[str], reserved: list[str], dtype: str) -> Backbone:
+    """The suite's backbone: ``--model`` loaded in ``dtype``, or drawn afresh for ``NAME:random``."""
+    def load(name: str, weights: str = "fp32") -> Backbone:
+        return load_backbone(name, kind=config.model_kind, texts=texts, reserved=reserved, dtype=weights)
+
+    if config.model.endswith(RANDOM_SUFFIX):
+        return random_backbone(config.model.removesuffix(RANDOM_SUFFIX), load, dtype)
+    return load(config.model, dtype)
 
 
 def run_threads(config: SuiteConfig) -> int:

@@ -1,0 +1,72 @@
+"""``--model NAME:random``: an architecture with freshly drawn weights.
+
+Two uses: throughput and memory measurements of the models the literature runs without
+downloading them, and the not-pretrained reference of Ramasesh et al. (2022), who found
+that pretrained models forget less than randomly initialised ones of the same shape.
+``NAME`` is a shipped architecture (:mod:`benchmark.model.architectures`), a registered
+model or a local directory or hub id; the weights are drawn by transformers' own
+initialisation under a fixed seed, so the same name gives the same model everywhere.
+
+A shipped architecture has no tokenizer of its own offline: it gets SmolLM2's (from
+the packaged default model), whose 49,152 ids are a subset of every shipped
+vocabulary; the embedding keeps the architecture's full size, so memory and compute are
+the real model's. A registered model, directory or hub id keeps its own tokenizer (its
+pretrained weights are read once and replaced).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM, PretrainedConfig, PreTrainedModel
+
+from benchmark.core.config import RANDOM_SUFFIX
+from benchmark.core.hashing import digest
+from benchmark.model.architectures import architectures
+from benchmark.model.backbones import Backbone, detect_kind
+from benchmark.model.weights_dtype import WEIGHT_DTYPES
+
+RANDOM_SEED = 20221001  # fixed: a random-weight model is a reference, the same wherever it is built
+TOKENIZER_MODEL = "smollm2-135m"
+
+
+def drawn(config: PretrainedConfig, model_class: Callable[[PretrainedConfig], PreTrainedModel], dtype: str) -> PreTrainedModel:
+    """A model of ``config`` with weights drawn under :data:`RANDOM_SEED`, in the type ``dtype``, in eval mode."""
+    default = torch.get_default_dtype()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(RANDOM_SEED)
+        torch.set_default_dtype(WEIGHT_DTYPES[dtype])  # drawn in the run's type: an 8B model never exists in float32
+        try:
+            model = model_class(config)
+        finally:
+            torch.set_default_dtype(default)
+    return model.eval()
+
+
+def random_backbone(name: str, load: Callable[[str], Backbone], dtype: str) -> Backbone:
+    """The backbone ``NAME:random`` names (``name`` without the suffix), weights drawn afresh.
+
+    Args:
+        name: A shipped architecture, a registered model, or a directory or hub id.
+        load: Loads a backbone by name (the pretrained loader, for tokenizers and configs).
+        dtype: The weights' type.
+    """
+    label = f"{name}{RANDOM_SUFFIX}"
+    if name.lower() in architectures():
+        config = architectures()[name.lower()].config()
+        kind = detect_kind(config)
+        model_class = AutoModelForSeq2SeqLM.from_config if kind == "seq2seq" else AutoModelForCausalLM.from_config
+        tokenizer_source = load(TOKENIZER_MODEL)
+        tokenizer = tokenizer_source.tokenizer
+        tokenizer.pad_token = tokenizer.pad_token or tokenizer.eos_token
+        source = f"{name.lower()}|{tokenizer_source.fingerprint}"
+    else:
+        pretrained = load(name)
+        config, kind, tokenizer = pretrained.model.config, pretrained.kind, pretrained.tokenizer
+        model_class = type(pretrained.model)
+        source = pretrained.fingerprint
+        del pretrained
+    model = drawn(config, model_class, dtype)
+    fingerprint = f"{digest(source, config.to_json_string(), length=16)}-random{RANDOM_SEED}" + ("" if dtype == "fp32" else f"-{dtype}")
+    return Backbone(model=model, tokenizer=tokenizer, kind=kind, name=label, fingerprint=fingerprint)
