@@ -3,6 +3,7 @@
     python run_benchmark.py [--scenario NAME] [--strategies a,b] [--model M] [--seeds 0,1] ...
     python run_benchmark.py --list
     python run_benchmark.py leaderboard --results results/ [--format md] [--out FILE]
+    python run_benchmark.py plan --model llama-3.1-8b --dtype bf16 --strategies naive,lora [--shards 8]
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def run_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         prog="forgetbench",
         description="Run a continual-learning forgetting benchmark: a scenario's tasks in order through each strategy.",
-        epilog="Subcommand: `forgetbench leaderboard --results DIR` builds tables from records.",
+        epilog="Subcommands: `forgetbench leaderboard --results DIR` builds tables from records; "
+               "`forgetbench plan [run flags] [--shards N]` prints each process's memory for a run.",
     )
     add = parser.add_argument
     add("--list", action="store_true", help="list registered scenarios, strategies, measures, metrics, models and presets, then exit")
@@ -176,6 +178,25 @@ def report(records: list[Any], out: str) -> int:
     return 1 if failed else 0
 
 
+def plan_command(argv: Sequence[str]) -> int:
+    """``plan``: a run's flags plus ``--shards N``; prints every strategy's memory plan (see :mod:`benchmark.suite.memory_report`)."""
+    from benchmark.core.plugins import import_plugins
+    from benchmark.suite.memory_report import plan_text
+    from benchmark.suite.config import build_config
+
+    parser = run_parser()
+    parser.prog = "forgetbench plan"
+    parser.description = "Print each process's memory for a run's flags, part by part (no weights are read)."
+    parser.add_argument("--shards", metavar="N", type=int, default=1, help="processes the run's state is sharded over (FSDP); default 1")
+    args = parser.parse_args(list(argv))
+    if args.shards < 1:
+        raise UserError(f"--shards must be at least 1, got {args.shards}; give the number of processes")
+    import_plugins(requested_plugins(args))
+    config = build_config(preset=args.preset, config_file=args.config, overrides=overrides_from_args(args))
+    print(plan_text(config, args.shards))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``forgetbench`` and ``python run_benchmark.py``; returns the exit status.
 
@@ -188,6 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from leaderboard.cli import leaderboard_command
 
             return leaderboard_command(argv[1:])
+        if argv and argv[0] == "plan":
+            return plan_command(argv[1:])
         args = run_parser().parse_args(argv)
         from benchmark.core.plugins import import_plugins
 

@@ -1,18 +1,12 @@
 """Refuse a suite that cannot fit in memory, before training, instead of being OOM-killed.
 
-The estimate is simple and meant to err high (``benchmarks/memory_estimate.py``
-compares it with measured peaks): the runtime, the weights (in their ``--dtype``) of the
-pristine backbone and of the model being trained, gradients and two Adam moments when the
-backbone trains, the parameter-sized copies a strategy holds at its peak (EWC's Fisher,
-anchor and per-example gradients, L2-SP's anchor, distillation's teacher), the
-activations of the training batch (and of a replayed batch or an LM pass), the logits
-of LM passes, and the perplexity batch's logits. Activations are counted in float32
-whatever the weights' type, and with activation checkpointing as each block's input plus
-one block's full set.
+The estimate is the run's memory plan (:mod:`benchmark.engine.memory_plan`), meant to
+err high; ``benchmarks/memory_estimate.py`` compares it with measured peaks.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -21,15 +15,12 @@ import torch
 from benchmark.model.backbones import Backbone
 from benchmark.core.config import SuiteConfig
 from benchmark.core.errors import UserError
-from benchmark.model.task_model import hidden_size
+from benchmark.engine.memory_plan import GIB, ModelShape, plan_run
 from benchmark.engine.strategy import Strategy
+from benchmark.model.weights_dtype import dtype_name
 
-GIB = 2**30
-FLOATS_PER_TOKEN_PER_LAYER = 24  # activations kept for backward, per hidden unit (fp32)
 USABLE_FRACTION = 0.9
-RUNTIME_BYTES = GIB  # the interpreter, torch, the tokenizer and the data (about 0.8 GiB measured with SmolLM2)
 MAX_AUTO_JOBS = 4096  # the cap of jobs in the config; without a memory reading, the cores decide
-LM_LOGIT_COPIES = 6  # logits, their float copy, log-softmax, and the gradients of each, per LM pass
 
 
 def available_memory_bytes() -> int | None:
@@ -53,7 +44,7 @@ def available_memory_bytes() -> int | None:
 
 
 def estimate_run_bytes(backbone: Backbone, strategy: Strategy, config: SuiteConfig, max_length: int = 512) -> int:
-    """Upper estimate of the peak memory of one run of ``strategy``.
+    """Upper estimate of the peak memory of one run of ``strategy``: the total of its memory plan.
 
     Args:
         backbone: The loaded backbone.
@@ -61,24 +52,28 @@ def estimate_run_bytes(backbone: Backbone, strategy: Strategy, config: SuiteConf
         config: The suite (batch sizes, perplexity context).
         max_length: The longest token sequence of any task of the scenario.
     """
-    model = backbone.model
-    weights = sum(p.numel() * p.element_size() for p in model.parameters())  # --dtype: 2 bytes each in bf16/fp16
-    profile = strategy.memory_profile(config.train.batch_size)
-    total = RUNTIME_BYTES + 2 * weights  # the pristine backbone the suite keeps, and the copy being trained
-    if strategy.trains_backbone:
-        total += 3 * weights  # gradients and Adam's two moments
-    total += int(profile.copies * weights)
-    layers = getattr(model.config, "num_hidden_layers", 12)
-    tokens = config.train.batch_size * max_length
-    kept_layers = layers if not config.train.gradient_checkpointing else 1 + layers / FLOATS_PER_TOKEN_PER_LAYER
-    # With checkpointing each block keeps only its input (one float per hidden unit) and one block is recomputed at a time.
-    activations = int(tokens * kept_layers * hidden_size(model) * FLOATS_PER_TOKEN_PER_LAYER * 4)
-    vocab = getattr(model.config, "vocab_size", 0)
-    # Every LM pass reruns the body (its activations) and keeps vocabulary-sized logits.
-    total += int((1 + profile.extra_batches + profile.lm_passes) * activations)
-    total += int(profile.lm_passes * tokens * vocab * 4 * LM_LOGIT_COPIES)
-    total += config.eval.ppl_batch_size * (config.eval.ppl_context + 1) * vocab * 4 * 2
-    return int(total)
+    dtype = dtype_name(next(backbone.model.parameters()).dtype)
+    plan = plan_run(ModelShape.of(backbone.model), strategy, config, dtype=dtype, max_length=max_length)
+    return plan.total(device=config.device.startswith("cuda"))  # on a GPU the host parts are not in its memory
+
+
+def fitting_changes(backbone: Backbone, strategy: Strategy, config: SuiteConfig, max_length: int, usable: float) -> list[str]:
+    """The flag changes, alone or together, whose plan fits in ``usable`` bytes (the refusal names them)."""
+    changes: list[tuple[str, SuiteConfig]] = []
+    if config.dtype == "fp32":
+        changes.append(("--dtype bf16", dataclasses.replace(config, dtype="bf16")))
+    if not config.train.gradient_checkpointing:
+        checkpointed = dataclasses.replace(config, train=dataclasses.replace(config.train, gradient_checkpointing=True))
+        changes += [("--gradient-checkpointing", checkpointed)]
+        if config.dtype == "fp32":
+            changes.append(("--dtype bf16 --gradient-checkpointing", dataclasses.replace(checkpointed, dtype="bf16")))
+    shape, fitting = ModelShape.of(backbone.model), []
+    for flags, changed in changes:
+        dtype = "bf16" if changed.dtype == "bf16" else dtype_name(next(backbone.model.parameters()).dtype)
+        plan = plan_run(shape, strategy, changed, dtype=dtype, max_length=max_length)
+        if plan.total(device=config.device.startswith("cuda")) <= usable:
+            fitting.append(flags)
+    return fitting
 
 
 def runs_that_fit(backbone: Backbone, strategies: list[Strategy], config: SuiteConfig, max_length: int = 512) -> int:
@@ -107,8 +102,11 @@ def check_memory(backbone: Backbone, strategies: list[Strategy], config: SuiteCo
     need = one * concurrent
     if need > USABLE_FRACTION * available:
         at_once, verb, fewer = (f"{concurrent} runs at once of ", "need", "fewer --jobs, ") if concurrent > 1 else ("", "needs", "")
+        largest = strategies[config.strategies.index(name)]
+        fitting = fitting_changes(backbone, largest, config, max_length, USABLE_FRACTION * available / concurrent)
+        would_fit = f"{' or '.join(fitting)} would fit, or use " if fitting else "use "
         raise UserError(
             f"{at_once}strategy {name!r} on model {backbone.name!r} {verb} about {need / GIB:.1f} GiB but only {available / GIB:.1f} GiB "
-            f"of memory are available; use {fewer}a smaller --batch-size or model, fewer memory-hungry strategies, or a bigger machine "
-            "(FORGETBENCH_SKIP_MEMORY_CHECK=1 skips this check)"
+            f"of memory are available ('run_benchmark.py plan' with the same flags shows the parts); {would_fit}{fewer}a smaller "
+            "--batch-size or model, fewer memory-hungry strategies, or a bigger machine (FORGETBENCH_SKIP_MEMORY_CHECK=1 skips this check)"
         )

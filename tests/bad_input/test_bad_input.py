@@ -91,7 +91,7 @@ CASES: dict[str, Case] = {
     "model directory without a config": (lambda d, s: ["--model", str((d / "emptymodel").mkdir() or d / "emptymodel")], "has no config.json"),
     "unwritable results directory": (lambda d, s: ["--out", str(Path(write(d / "afile", "x")) / "results")], "is not writable; pass a writable directory to --out"),
     "source not available offline": (lambda d, s: ["--scenario", write(d / "amz.yaml", "name: amz\nversion: 1\ntasks:\n  - {use: amazon_full, train_size: 10, test_size: 5}\norders: [[amazon]]\n")], "is no longer available (amazon_reviews_multi was taken down"),
-    "not enough memory": (lambda d, s: ["--set", "train.batch_size=8"], "of memory are available; use a smaller --batch-size"),
+    "not enough memory": (lambda d, s: ["--set", "train.batch_size=8"], "of memory are available ('run_benchmark.py plan' with the same flags shows the parts); use a smaller --batch-size"),
     # non-finite and out-of-range numbers, refused before any training (a NaN used to train a whole run first)
     "nan warm-up ratio in a config": (lambda d, s: config(d, "train:\n  warmup_ratio: .nan\n"), "field 'train.warmup_ratio' must be a finite number, got nan"),
     "infinite weight decay in a config": (lambda d, s: config(d, "train:\n  weight_decay: .inf\n"), "field 'train.weight_decay' must be a finite number, got inf"),
