@@ -1,20 +1,29 @@
-"""Memory plans of the 7-8B models the literature runs, on 1, 2, 4 and 8 processes (the scaling page's tables).
+"""Memory plans: the 7-8B tables of the scaling page, and the plan against measured peaks on this CPU.
 
-For each model: naive, ewc, l2sp and lora with bf16 weights, with and without activation
-checkpointing, in the TRACE scenario's budget (batch 32 x 2048 tokens), the per-process
-total that lives on a GPU (the pretrained copy and the runtime stay on the host). The
-plan is :func:`benchmark.engine.memory_plan.plan_run` on a model built on the meta device:
-nothing is downloaded or loaded.
+Without ``--measured``: for each model, naive, ewc, l2sp and lora with bf16 weights,
+with and without activation checkpointing, in the TRACE scenario's budget (batch 32 x
+2048 tokens), on 1, 2, 4 and 8 processes, the per-process total that lives on a GPU (the
+pretrained copy and the runtime stay on the host). The plan is
+:func:`benchmark.engine.memory_plan.plan_run` on a model built on the meta device: nothing
+is downloaded or loaded.
+
+With ``--measured``: for each model and strategy, a short run of the default scenario
+(32 training and 16 test examples per task, so every hook, step, evaluation and perplexity
+pass happens) in a child process, whose peak resident memory (``os.wait4``) is printed
+next to the plan's total for the same flags. The plan is meant to err high.
 
     python benchmarks/memory_plan.py
-    python benchmarks/memory_plan.py --models llama-3.1-8b --scenario default
+    python benchmarks/memory_plan.py --measured --models tiny,smollm2-135m,smollm2-360m:random
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -26,15 +35,53 @@ from benchmark.model.meta_model import structure_of  # noqa: E402
 from benchmark.suite.config import build_config  # noqa: E402
 from scenarios.catalog import load_scenario  # noqa: E402
 
+ROOT = Path(__file__).resolve().parents[1]
 PROCESSES = (1, 2, 4, 8)
 STRATEGIES = ("naive", "ewc", "l2sp", "lora")
+MEASURED_STRATEGIES = "naive,ewc,l2sp,lora,distill"
+SIZES = ("--train-size", "32", "--test-size", "16")
+
+
+def peak_rss_bytes(command: list[str]) -> int:
+    """Runs ``command`` and returns its peak resident set size (Linux reports KiB)."""
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: progress bars would fill a pipe and block the child
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            errors.seek(0)
+            raise SystemExit(f"{' '.join(command)} failed:\n{errors.read().decode()}")
+    return usage.ru_maxrss * 1024
+
+
+def measured(models: list[str], strategies: list[str]) -> None:
+    """The plan's total against the measured peak of a short run, per model and strategy."""
+    print(f"commit {describe_environment(1, 'cpu')['git_hash']}; default scenario, {SIZES[1]} train / {SIZES[3]} test examples per task, one thread")
+    print("| model | strategy | plan (GiB) | measured peak RSS (GiB) | plan / measured |")
+    print("|---|---|---|---|---|")
+    for model in models:
+        config = build_config(overrides=[{"model": model}])
+        longest = max(task.max_length for task in load_scenario(config.scenario).tasks)
+        shape = ModelShape.of(structure_of(model))
+        for name in strategies:
+            plan = plan_run(shape, build_strategy(name, config.strategy_args), config, dtype="fp32", max_length=longest).total()
+            with tempfile.TemporaryDirectory() as out:
+                command = [sys.executable, "run_benchmark.py", "--model", model, "--strategies", name, "--out", out,
+                           "--seeds", "0", "--threads", "1", "--no-progress", *SIZES]
+                peak = peak_rss_bytes(command)
+            print(f"| {model} | {name} | {plan / GIB:.2f} | {peak / GIB:.2f} | {plan / peak:.2f} |", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", default="llama-3.1-8b,qwen2.5-7b")
+    parser.add_argument("--models", default=None, help="default: llama-3.1-8b,qwen2.5-7b (with --measured: tiny,smollm2-135m,smollm2-360m:random)")
     parser.add_argument("--scenario", default="trace")
+    parser.add_argument("--measured", action="store_true", help="compare the plan with the measured peak of short runs on this machine")
+    parser.add_argument("--strategies", default=MEASURED_STRATEGIES, help="with --measured")
     args = parser.parse_args()
+    if args.measured:
+        measured((args.models or "tiny,smollm2-135m,smollm2-360m:random").split(","), args.strategies.split(","))
+        return
+    args.models = args.models or "llama-3.1-8b,qwen2.5-7b"
     config = build_config(overrides=[{"scenario": args.scenario, "dtype": "bf16", "device": "cuda"}])
     longest = max(task.max_length for task in load_scenario(config.scenario).tasks)
     print(f"commit {describe_environment(1, 'cpu')['git_hash']}; scenario {args.scenario}: batch {config.train.batch_size} x {longest} tokens, "

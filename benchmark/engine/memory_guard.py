@@ -1,7 +1,7 @@
 """Refuse a suite that cannot fit in memory, before training, instead of being OOM-killed.
 
 The estimate is the run's memory plan (:mod:`benchmark.engine.memory_plan`), meant to
-err high; ``benchmarks/memory_estimate.py`` compares it with measured peaks.
+err high; ``benchmarks/memory_plan.py --measured`` compares it with measured peaks.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ checkpointing each block's input plus one block recomputed), the vocabulary-size
 logits of language-model passes, and evaluation's largest need (the perplexity batch's
 logits, or the key/value cache of scoring and generation). Training and evaluation
 never run at once, so the plan counts the larger of the two. The counts are meant to err
-high (``benchmarks/memory_estimate.py`` compares them with measured peaks).
+high (``benchmarks/memory_plan.py --measured`` compares them with measured peaks).
 """
 
 from __future__ import annotations
