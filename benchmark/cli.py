@@ -178,17 +178,22 @@ def report(records: list[Any], out: str) -> int:
     return 1 if failed else 0
 
 
+def plan_parser() -> argparse.ArgumentParser:
+    """The flags of ``plan``: a run's, plus ``--shards``."""
+    parser = run_parser()
+    parser.prog = "forgetbench plan"
+    parser.description = "Print each process's memory for a run's flags, part by part (no weights are read)."
+    parser.add_argument("--shards", metavar="N", type=int, default=1, help="processes the run's state is sharded over (FSDP); default 1")
+    return parser
+
+
 def plan_command(argv: Sequence[str]) -> int:
     """``plan``: a run's flags plus ``--shards N``; prints every strategy's memory plan (see :mod:`benchmark.suite.memory_report`)."""
     from benchmark.core.plugins import import_plugins
     from benchmark.suite.memory_report import plan_text
     from benchmark.suite.config import build_config
 
-    parser = run_parser()
-    parser.prog = "forgetbench plan"
-    parser.description = "Print each process's memory for a run's flags, part by part (no weights are read)."
-    parser.add_argument("--shards", metavar="N", type=int, default=1, help="processes the run's state is sharded over (FSDP); default 1")
-    args = parser.parse_args(list(argv))
+    args = plan_parser().parse_args(list(argv))
     if args.shards < 1:
         raise UserError(f"--shards must be at least 1, got {args.shards}; give the number of processes")
     import_plugins(requested_plugins(args))

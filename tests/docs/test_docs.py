@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.cli import overrides_from_args, run_parser
+from benchmark.cli import overrides_from_args, plan_parser, run_parser
 from benchmark.core.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,7 +88,7 @@ def test_every_command_shown_parses_and_names_registered_things(page: Path, line
     from benchmark.suite.config import build_config
 
     argv = [a for a in shlex.split(line) if a not in ("|",)]
-    args = run_parser().parse_args(argv)
+    args = plan_parser().parse_args(argv[1:]) if argv[:1] == ["plan"] else run_parser().parse_args(argv)
     if args.config or args.plugins or "|" in line:  # a file the page only names, or a user's module
         return
     try:
