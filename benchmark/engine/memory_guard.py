@@ -43,6 +43,17 @@ def available_memory_bytes() -> int | None:
     return min(candidates) if candidates else None
 
 
+def resident_bytes() -> int:
+    """This process's resident memory (VmRSS), 0 where /proc cannot tell."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def estimate_run_bytes(backbone: Backbone, strategy: Strategy, config: SuiteConfig, max_length: int = 512) -> int:
     """Upper estimate of the peak memory of one run of ``strategy``: the total of its memory plan.
 
@@ -94,8 +105,10 @@ def check_memory(backbone: Backbone, strategies: list[Strategy], config: SuiteCo
     """
     if config.device.startswith("cuda") and torch.cuda.is_available():
         available = available if available is not None else torch.cuda.mem_get_info()[0]
-    else:
-        available = available if available is not None else available_memory_bytes()
+    elif available is None:
+        available = available_memory_bytes()
+        if available and concurrent == 1:  # the run is this process: the plan's runtime and pretrained copy are already resident
+            available += resident_bytes()
     if not available or os.environ.get("FORGETBENCH_SKIP_MEMORY_CHECK") == "1":
         return
     one, name = max((estimate_run_bytes(backbone, s, config, max_length), n) for s, n in zip(strategies, config.strategies))
