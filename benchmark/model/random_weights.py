@@ -8,7 +8,7 @@ model or a local directory or hub id; the weights are drawn by transformers' own
 initialisation under a fixed seed, so the same name gives the same model everywhere.
 
 A shipped architecture has no tokenizer of its own offline: it gets SmolLM2's (from
-the packaged default model), whose 49,152 ids are a subset of every shipped
+the packaged default model; its weights are not read), whose 49,152 ids are a subset of every shipped
 vocabulary; the embedding keeps the architecture's full size, so memory and compute are
 the real model's. A registered model, directory or hub id keeps its own tokenizer (its
 pretrained weights are read once and replaced).
@@ -19,12 +19,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
-from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM, PretrainedConfig, PreTrainedModel
+from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM, PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
 
 from benchmark.core.config import RANDOM_SUFFIX
 from benchmark.core.hashing import digest
 from benchmark.model.architectures import architectures
 from benchmark.model.backbones import Backbone, detect_kind
+from benchmark.model.packaged_model import packaged_tokenizer
 from benchmark.model.weights_dtype import WEIGHT_DTYPES
 
 RANDOM_SEED = 20221001  # fixed: a random-weight model is a reference, the same wherever it is built
@@ -44,29 +45,31 @@ def drawn(config: PretrainedConfig, model_class: Callable[[PretrainedConfig], Pr
     return model.eval()
 
 
-def random_backbone(name: str, load: Callable[[str], Backbone], dtype: str) -> Backbone:
+def random_backbone(
+    name: str, load: Callable[[str], Backbone], dtype: str,
+    tokenizer: Callable[[], tuple[PreTrainedTokenizerBase, str]] = packaged_tokenizer,
+) -> Backbone:
     """The backbone ``NAME:random`` names (``name`` without the suffix), weights drawn afresh.
 
     Args:
         name: A shipped architecture, a registered model, or a directory or hub id.
         load: Loads a backbone by name (the pretrained loader, for tokenizers and configs).
         dtype: The weights' type.
+        tokenizer: A shipped architecture's tokenizer and what identifies it (default: SmolLM2's, weights not read).
     """
     label = f"{name}{RANDOM_SUFFIX}"
     if name.lower() in architectures():
         config = architectures()[name.lower()].config()
         kind = detect_kind(config)
         model_class = AutoModelForSeq2SeqLM.from_config if kind == "seq2seq" else AutoModelForCausalLM.from_config
-        tokenizer_source = load(TOKENIZER_MODEL)
-        tokenizer = tokenizer_source.tokenizer
-        tokenizer.pad_token = tokenizer.pad_token or tokenizer.eos_token
-        source = f"{name.lower()}|{tokenizer_source.fingerprint}"
+        words, stamp = tokenizer()
+        source = f"{name.lower()}|{TOKENIZER_MODEL}-{stamp}"
     else:
         pretrained = load(name)
-        config, kind, tokenizer = pretrained.model.config, pretrained.kind, pretrained.tokenizer
+        config, kind, words = pretrained.model.config, pretrained.kind, pretrained.tokenizer
         model_class = type(pretrained.model)
         source = pretrained.fingerprint
         del pretrained
     model = drawn(config, model_class, dtype)
     fingerprint = f"{digest(source, config.to_json_string(), length=16)}-random{RANDOM_SEED}" + ("" if dtype == "fp32" else f"-{dtype}")
-    return Backbone(model=model, tokenizer=tokenizer, kind=kind, name=label, fingerprint=fingerprint)
+    return Backbone(model=model, tokenizer=words, kind=kind, name=label, fingerprint=fingerprint)
