@@ -46,4 +46,6 @@ class L2SP(Strategy):
         return tensor_bytes(self.anchor)
 
     def memory_profile(self, batch_size: int) -> MemoryProfile:
-        return MemoryProfile(copies=3)  # the anchor, the workspace theta - theta0, and its scaled copy in backward
+        # The anchor, and theta - theta0 of every parameter saved for backward (the scaled copy in backward
+        # is one parameter at a time): 2 copies, as measured on SmolLM2-135M (1.0 GiB above naive's peak).
+        return MemoryProfile(copies=2)

@@ -44,7 +44,7 @@ def test_sharding_divides_what_is_sharded_and_nothing_on_the_host() -> None:
     whole, quarter = parts("l2sp"), parts("l2sp", shards=4)
     for part in ("weights", "gradients", "optimizer state", "strategy state"):
         assert quarter[part] == whole[part] // 4, part
-    assert whole["strategy state"] == 3 * 4000  # anchor, workspace, its scaled copy
+    assert whole["strategy state"] == 2 * 4000  # the anchor, and theta - theta0 saved for backward
     for part in ("runtime", "pretrained copy"):
         assert quarter[part] == whole[part], part
     assert quarter["training step"] == whole["training step"] // 4  # each process runs 1 of the batch's 4 examples
