@@ -42,14 +42,17 @@ MEASURED_STRATEGIES = "naive,ewc,l2sp,lora,distill"
 SIZES = ("--train-size", "32", "--test-size", "16")
 
 
-def peak_rss_bytes(command: list[str]) -> int:
-    """Runs ``command`` and returns its peak resident set size (Linux reports KiB)."""
+def peak_rss_bytes(command: list[str]) -> int | str:
+    """Runs ``command`` and returns its peak resident set size (Linux reports KiB), or the memory guard's refusal."""
     with tempfile.TemporaryFile() as errors:  # a file, not a pipe: progress bars would fill a pipe and block the child
         process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=errors)
         _, status, usage = os.wait4(process.pid, 0)
         if os.waitstatus_to_exitcode(status) != 0:
             errors.seek(0)
-            raise SystemExit(f"{' '.join(command)} failed:\n{errors.read().decode()}")
+            text = errors.read().decode()
+            if "of memory are available" in text:  # the guard refused before any work: the plan does not fit here
+                return text.split(" but only ")[1].split(" of memory")[0] + " available: refused by the guard"
+            raise SystemExit(f"{' '.join(command)} failed:\n{text}")
     return usage.ru_maxrss * 1024
 
 
@@ -68,6 +71,9 @@ def measured(models: list[str], strategies: list[str]) -> None:
                 command = [sys.executable, "run_benchmark.py", "--model", model, "--strategies", name, "--out", out,
                            "--seeds", "0", "--threads", "1", "--no-progress", *SIZES]
                 peak = peak_rss_bytes(command)
+            if isinstance(peak, str):
+                print(f"| {model} | {name} | {plan / GIB:.2f} | {peak} | - |", flush=True)
+                continue
             print(f"| {model} | {name} | {plan / GIB:.2f} | {peak / GIB:.2f} | {plan / peak:.2f} |", flush=True)
 
 
