@@ -63,8 +63,16 @@ def estimate_run_bytes(backbone: Backbone, strategy: Strategy, config: SuiteConf
         config: The suite (batch sizes, perplexity context).
         max_length: The longest token sequence of any task of the scenario.
     """
-    dtype = dtype_name(next(backbone.model.parameters()).dtype)
-    plan = plan_run(ModelShape.of(backbone.model), strategy, config, dtype=dtype, max_length=max_length)
+    return _plan_total(ModelShape.of(backbone.model), strategy, config, loaded_dtype(backbone), max_length)
+
+
+def loaded_dtype(backbone: Backbone) -> str:
+    """The type the backbone's weights are stored in."""
+    return dtype_name(next(backbone.model.parameters()).dtype)
+
+
+def _plan_total(shape: ModelShape, strategy: Strategy, config: SuiteConfig, dtype: str, max_length: int) -> int:
+    plan = plan_run(shape, strategy, config, dtype=dtype, max_length=max_length)
     return plan.total(device=config.device.startswith("cuda"))  # on a GPU the host parts are not in its memory
 
 
@@ -78,13 +86,9 @@ def fitting_changes(backbone: Backbone, strategy: Strategy, config: SuiteConfig,
         changes += [("--gradient-checkpointing", checkpointed)]
         if config.dtype == "fp32":
             changes.append(("--dtype bf16 --gradient-checkpointing", dataclasses.replace(checkpointed, dtype="bf16")))
-    shape, fitting = ModelShape.of(backbone.model), []
-    for flags, changed in changes:
-        dtype = "bf16" if changed.dtype == "bf16" else dtype_name(next(backbone.model.parameters()).dtype)
-        plan = plan_run(shape, strategy, changed, dtype=dtype, max_length=max_length)
-        if plan.total(device=config.device.startswith("cuda")) <= usable:
-            fitting.append(flags)
-    return fitting
+    shape, loaded = ModelShape.of(backbone.model), loaded_dtype(backbone)
+    return [flags for flags, changed in changes
+            if _plan_total(shape, strategy, changed, "bf16" if changed.dtype == "bf16" else loaded, max_length) <= usable]
 
 
 def runs_that_fit(backbone: Backbone, strategies: list[Strategy], config: SuiteConfig, max_length: int = 512) -> int:

@@ -24,7 +24,7 @@ from benchmark.core.hashing import digest
 from benchmark.core.errors import UserError
 from benchmark.core.hub import hub_reachable
 from benchmark.core.registry import Registry
-from benchmark.model.weights_dtype import WEIGHT_DTYPES
+from benchmark.model.weights_dtype import WEIGHT_DTYPES, typed_fingerprint
 
 Kind = Literal["causal", "encoder", "seq2seq"]
 
@@ -98,6 +98,13 @@ def detect_kind(config: object) -> Kind:
     return "causal" if getattr(config, "model_type", None) in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES else "encoder"
 
 
+def auto_model_class(kind: Kind) -> type:
+    """transformers' auto class that builds or loads a model of ``kind`` with its LM head."""
+    from transformers import AutoModelForCausalLM, AutoModelForMaskedLM, AutoModelForSeq2SeqLM
+
+    return {"causal": AutoModelForCausalLM, "encoder": AutoModelForMaskedLM, "seq2seq": AutoModelForSeq2SeqLM}[kind]
+
+
 def prepare_tokenizer(tokenizer: PreTrainedTokenizerBase, kind: Kind, name: str) -> PreTrainedTokenizerBase:
     """Right padding, and a pad token (EOS for decoders that have none)."""
     tokenizer.padding_side = "right"
@@ -110,7 +117,7 @@ def prepare_tokenizer(tokenizer: PreTrainedTokenizerBase, kind: Kind, name: str)
 
 
 def _load_pretrained(name: str, kind_hint: Literal["auto", "causal", "encoder", "seq2seq"], dtype: str) -> Backbone:
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForMaskedLM, AutoModelForSeq2SeqLM, AutoTokenizer
+    from transformers import AutoConfig, AutoTokenizer
 
     online = Path(name).exists() or hub_reachable()
     try:
@@ -123,7 +130,7 @@ def _load_pretrained(name: str, kind_hint: Literal["auto", "causal", "encoder", 
             "check the spelling or the path, or download the model where there is a network"
         ) from exc
     kind = detect_kind(config) if kind_hint == "auto" else kind_hint
-    model_cls = {"causal": AutoModelForCausalLM, "encoder": AutoModelForMaskedLM, "seq2seq": AutoModelForSeq2SeqLM}[kind]
+    model_cls = auto_model_class(kind)
     # Read in the run's type directly: an 8B model read as float32 first would need 32 GB on the way.
     model = model_cls.from_pretrained(name, dtype=WEIGHT_DTYPES[dtype], local_files_only=not online)
     tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(name, local_files_only=not online), kind, name)
@@ -151,7 +158,7 @@ def load_backbone(
     backbone = _load(name, kind, texts, reserved, dtype)
     if dtype != "fp32":
         backbone.model.to(WEIGHT_DTYPES[dtype])  # registered models are built in float32
-        backbone.fingerprint = f"{backbone.fingerprint}-{dtype}"
+        backbone.fingerprint = typed_fingerprint(backbone.fingerprint, dtype)
     return backbone
 
 

@@ -9,7 +9,7 @@ from benchmark.core.config import RANDOM_SUFFIX
 from benchmark.core.errors import UserError
 from benchmark.core.hub import hub_reachable
 from benchmark.model.architectures import architectures
-from benchmark.model.backbones import MODELS, detect_kind, load_backbone
+from benchmark.model.backbones import MODELS, auto_model_class, detect_kind, load_backbone
 
 
 def structure_of(name: str) -> nn.Module:
@@ -19,7 +19,7 @@ def structure_of(name: str) -> nn.Module:
     config; a registered model that is not a shipped architecture (``tiny``, ``tiny-t5``,
     ``minilm-l6``, a plug-in's) is small and is loaded as it is.
     """
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForMaskedLM, AutoModelForSeq2SeqLM
+    from transformers import AutoConfig
 
     base = name.removesuffix(RANDOM_SUFFIX)
     if base.lower() in architectures():
@@ -34,6 +34,5 @@ def structure_of(name: str) -> nn.Module:
                 f"model {base!r} is not a shipped architecture ({', '.join(architectures())}), a registered model, a local "
                 "model directory or a hub id whose config is reachable; check the spelling or pass one of the shipped names"
             ) from exc
-    model_class = {"causal": AutoModelForCausalLM, "encoder": AutoModelForMaskedLM, "seq2seq": AutoModelForSeq2SeqLM}[detect_kind(config)]
     with torch.device("meta"):
-        return model_class.from_config(config)
+        return auto_model_class(detect_kind(config)).from_config(config)

@@ -76,9 +76,15 @@ def packaged_tokenizer() -> tuple[PreTrainedTokenizerBase, str]:
     source, target = gguf_path(), converted_dir()
     tokenizer = load_cached(target, lambda: convert_gguf(source, target), AutoTokenizer.from_pretrained, name=MODEL_NAME,
                             rebuilt_from="the packaged GGUF file")
+    tokenizer = padded(tokenizer)
+    return tokenizer, _stamp(source)
+
+
+def padded(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenizerBase:
+    """SmolLM2's tokenizer as every run uses it: right padding, EOS as the pad token."""
     tokenizer = prepare_tokenizer(tokenizer, "causal", MODEL_NAME)
     tokenizer.pad_token = tokenizer.eos_token
-    return tokenizer, _stamp(source)
+    return tokenizer
 
 
 def _stamp(source: Path) -> str:
@@ -95,6 +101,5 @@ def smollm2_135m(*, texts: list[str]) -> Backbone:
         target, lambda: convert_gguf(source, target), _load_converted, name=MODEL_NAME, rebuilt_from="the packaged GGUF file",
     )
     model.eval()
-    tokenizer = prepare_tokenizer(tokenizer, "causal", MODEL_NAME)
-    tokenizer.pad_token = tokenizer.eos_token
+    tokenizer = padded(tokenizer)
     return Backbone(model=model, tokenizer=tokenizer, kind="causal", name=MODEL_NAME, fingerprint=f"{MODEL_NAME}-{_stamp(source)}")

@@ -19,14 +19,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
-from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM, PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
 
 from benchmark.core.config import RANDOM_SUFFIX
 from benchmark.core.hashing import digest
 from benchmark.model.architectures import architectures
-from benchmark.model.backbones import Backbone, detect_kind
+from benchmark.model.backbones import Backbone, auto_model_class, detect_kind
 from benchmark.model.packaged_model import packaged_tokenizer
-from benchmark.model.weights_dtype import WEIGHT_DTYPES
+from benchmark.model.weights_dtype import WEIGHT_DTYPES, typed_fingerprint
 
 RANDOM_SEED = 20221001  # fixed: a random-weight model is a reference, the same wherever it is built
 TOKENIZER_MODEL = "smollm2-135m"
@@ -61,7 +61,7 @@ def random_backbone(
     if name.lower() in architectures():
         config = architectures()[name.lower()].config()
         kind = detect_kind(config)
-        model_class = AutoModelForSeq2SeqLM.from_config if kind == "seq2seq" else AutoModelForCausalLM.from_config
+        model_class = auto_model_class(kind).from_config
         words, stamp = tokenizer()
         source = f"{name.lower()}|{TOKENIZER_MODEL}-{stamp}"
     else:
@@ -71,5 +71,5 @@ def random_backbone(
         source = pretrained.fingerprint
         del pretrained
     model = drawn(config, model_class, dtype)
-    fingerprint = f"{digest(source, config.to_json_string(), length=16)}-random{RANDOM_SEED}" + ("" if dtype == "fp32" else f"-{dtype}")
+    fingerprint = typed_fingerprint(f"{digest(source, config.to_json_string(), length=16)}-random{RANDOM_SEED}", dtype)
     return Backbone(model=model, tokenizer=words, kind=kind, name=label, fingerprint=fingerprint)

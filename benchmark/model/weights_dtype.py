@@ -49,3 +49,8 @@ def _check_computes(name: str, device: torch.device) -> None:
 def dtype_name(dtype: torch.dtype) -> str:
     """``fp32``, ``bf16`` or ``fp16`` for a torch floating-point type (its torch name otherwise)."""
     return next((name for name, value in WEIGHT_DTYPES.items() if value == dtype), str(dtype).removeprefix("torch."))
+
+
+def typed_fingerprint(fingerprint: str, dtype: str) -> str:
+    """A model fingerprint with its weights' type joined, fp32 left out (fp32 fingerprints predate ``--dtype``)."""
+    return fingerprint if dtype == "fp32" else f"{fingerprint}-{dtype}"
