@@ -26,7 +26,7 @@ FLAG_PATHS = {
     "device": "device", "threads": "threads", "data_dir": "data_dir", "train_size": "train_size",
     "test_size": "test_size", "epochs": "train.epochs", "lr": "train.lr", "batch_size": "train.batch_size",
     "precision": "train.precision", "eval_on": "eval.eval_on", "ppl_tokens": "eval.ppl_tokens",
-    "grad_accum": "train.grad_accum_steps", "launcher": "launch.launcher", "jobs": "launch.jobs",
+    "grad_accum": "train.grad_accum_steps", "sharding": "train.sharding", "launcher": "launch.launcher", "jobs": "launch.jobs",
     "measures": "measures", "plugins": "plugins", "ray_address": "launch.ray_address", "cpus_per_run": "launch.cpus_per_run", "gpus_per_run": "launch.gpus_per_run",
 }
 
@@ -68,6 +68,8 @@ def run_parser() -> argparse.ArgumentParser:
         help="the type the weights are stored and trained in (default: fp32; auto: bf16 on a GPU that has it, else fp32)")
     add("--gradient-checkpointing", "--activation-checkpointing", dest="gradient_checkpointing", action="store_true",
         help="recompute each block's activations in the backward pass: less memory, more time, the same gradients")
+    add("--sharding", choices=["none", "fsdp"],
+        help="fsdp: cut weights, gradients and optimizer state over the processes of accelerate launch (PyTorch FSDP2); default none")
     add("--grad-accum", metavar="N", help="micro-batches per optimizer step; --batch-size stays the step's batch")
     add("--device", metavar="DEV", help="cpu, cuda, cuda:N or auto (default: cpu)")
     add("--threads", metavar="N", help="torch threads (default: OMP_NUM_THREADS when set, else the physical cores)")

@@ -44,6 +44,11 @@ class Adapters(Strategy):
         self.bottleneck, self.per_task, self.targets = bottleneck, per_task, targets
         self.slots: list[AdapterSlot] = []
 
+    @property
+    def shardable(self) -> bool:  # type: ignore[override]
+        # One shared set is in place before the model is sharded; per-task sets would be added to a sharded model later.
+        return not self.per_task
+
     def wrap_model(self, model: TaskModel) -> TaskModel:
         model_type = model.backbone.config.model_type
         patterns = self.targets or DEFAULT_TARGETS.get(model_type)

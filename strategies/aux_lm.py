@@ -18,6 +18,7 @@ class AuxiliaryLM(Strategy):
     """
 
     needs_lm_head = True
+    shardable = True
 
     def __init__(self, *, gamma0: float = 1.0, decay: float = 0.95) -> None:
         if gamma0 < 0 or not 0 < decay <= 1:

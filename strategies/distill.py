@@ -7,6 +7,7 @@ import copy
 import torch
 import torch.nn.functional as F
 
+from benchmark.engine.sharding import release_gathered, shard_module
 from benchmark.model.task_model import TaskModel
 from strategies.base import Batch, MemoryProfile, Strategy, register_strategy
 
@@ -22,6 +23,7 @@ class Distill(Strategy):
     """
 
     needs_lm_head = True
+    shardable = True
 
     def __init__(self, *, weight: float = 1.0, temperature: float = 1.0) -> None:
         if weight < 0 or temperature <= 0:
@@ -32,6 +34,9 @@ class Distill(Strategy):
         self.teacher = copy.deepcopy(self.run.backbone.model).to(next(model.parameters()).device).eval()
         self.teacher.requires_grad_(False)
         return model
+
+    def after_sharding(self, model: TaskModel) -> None:
+        shard_module(self.teacher, self.teacher.base_model, next(model.parameters()).device)  # the teacher is cut like the student
 
     def penalty(self, model: TaskModel, batch: Batch, outputs: torch.Tensor) -> torch.Tensor | None:
         if self.weight == 0:
@@ -44,8 +49,8 @@ class Distill(Strategy):
             real = batch["target_ids"] != -100
         with torch.no_grad():
             teacher = self.teacher(input_ids=ids, attention_mask=mask, **extra).logits.float()
-        with model.language_model_path():
-            student = model.backbone(input_ids=ids, attention_mask=mask, **extra).logits.float()
+        release_gathered(self.teacher)  # sharded: the teacher's root weights are needed no longer (it has no backward)
+        student = model.lm_logits(ids, mask, **extra).float()
         t = self.temperature
         kl = F.kl_div(F.log_softmax(student / t, -1), F.log_softmax(teacher / t, -1), log_target=True, reduction="none").sum(-1)
         return self.weight * (t * t) * kl[real].mean()

@@ -9,6 +9,7 @@ import torch
 from benchmark.core.hashing import derived_seed
 from benchmark.model.encoding import EncodedTask
 from benchmark.core.errors import UserError
+from benchmark.engine.sharding import local, shard_as, summed_over_shards, whole_value
 from benchmark.model.task_model import TaskModel
 from strategies.base import Batch, MemoryProfile, Strategy, register_strategy, tensor_bytes
 from strategies.fisher import Example, shared_fisher, trainable_backbone_parameters
@@ -56,6 +57,9 @@ class EWC(Strategy):
         self.center: dict[str, torch.Tensor] = {}
         self.constant = 0.0
         self.distance: WeightPenalty | None = None  # built from (importance, center) at first use
+        self.sharded = False
+
+    shardable = True
 
     def estimate(
         self, model: TaskModel, examples: list[Example], objective: str, head: str | None, answers: list[list[int]] | None = None,
@@ -120,7 +124,7 @@ class EWC(Strategy):
             a_new = a_old + new
             mu_new = torch.where(a_new > 0, (a_old * mu_old + new * theta) / a_new.clamp_min(1e-30), theta)
             # c grows by what the merged quadratic cannot express (float64 sum, reporting only).
-            self.constant += float((a_old * (mu_old - mu_new) ** 2 + new * (theta - mu_new) ** 2).double().sum())
+            self.constant += float(whole_value((a_old * (mu_old - mu_new) ** 2 + new * (theta - mu_new) ** 2).double().sum()))
             self.importance[name], self.center[name] = a_new, mu_new
 
     def penalty(self, model: TaskModel, batch: Batch, outputs: torch.Tensor) -> torch.Tensor | None:
@@ -129,9 +133,17 @@ class EWC(Strategy):
         params = dict(model.backbone.named_parameters())  # also those gradual unfreezing holds frozen this step
         names = list(self.importance)
         if self.distance is None:
-            self.distance = WeightPenalty([self.center[n] for n in names], [self.importance[n] for n in names])
-        total = self.distance([params[n] for n in names])
-        return 0.5 * self.ewc_lambda * (total + self.constant)
+            self.distance = WeightPenalty([local(self.center[n]) for n in names], [local(self.importance[n]) for n in names])
+        total = self.distance([local(params[n]) for n in names])
+        return 0.5 * self.ewc_lambda * ((summed_over_shards(total) if self.sharded else total) + self.constant)
+
+    def after_sharding(self, model: TaskModel) -> None:
+        # A pretrained anchor was estimated before the model was sharded: cut it like the parameters.
+        self.sharded = True
+        params = trainable_backbone_parameters(model)
+        self.importance = {n: shard_as(params[n], t) for n, t in self.importance.items()}
+        self.center = {n: shard_as(params[n], t) for n, t in self.center.items()}
+        self.distance = None
 
     def state_dict(self) -> dict[str, Any]:
         if self.anchor == "pretrained":

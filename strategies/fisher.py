@@ -26,6 +26,8 @@ from torch.func import functional_call, grad, vmap
 from benchmark.model.batching import pad_batch
 from benchmark.model.text_batches import answer_batch
 from benchmark.engine.parallel import Parallel
+from benchmark.engine.sharding import is_sharded, local
+from benchmark.engine.stepping import backward
 from benchmark.model.task_model import TaskModel, eval_mode
 
 Example = tuple[list[int], int]
@@ -140,6 +142,26 @@ def empirical_fisher(
     return {k: v / len(examples) for k, v in fisher.items()}
 
 
+def _unit_loss(
+    model: TaskModel, chunk: list[Example], *, objective: str, head: str | None, pad_id: int, answers: list[list[int]] | None,
+    device: torch.device,
+) -> torch.Tensor:
+    """The mean loss of ``objective`` on one mini-batch of examples."""
+    ids, mask = pad_batch([e[0] for e in chunk], pad_id)
+    ids, mask = ids.to(device), mask.to(device)
+    if objective == "classification":
+        labels = torch.tensor([e[1] for e in chunk], device=device)
+        return F.cross_entropy(model(ids, mask, head), labels)
+    if objective == "answer" and answers is not None:
+        batch = answer_batch([e[0] for e in chunk], [e[1] for e in chunk], answers, pad_id, "seq2seq")
+        return model.answer_loss({k: v.to(device) for k, v in batch.items()}, head)[0]
+    if objective == "answer":
+        targets = ids.masked_fill(~answer_positions(chunk, mask.cpu()).to(device), -100)
+        return model.answer_loss({"input_ids": ids, "attention_mask": mask, "target_ids": targets}, head)[0]
+    nll, count = model.lm_nll(ids, mask)
+    return nll / count
+
+
 def batch_fisher(
     model: TaskModel, examples: list[Example], *, objective: str, head: str | None, pad_id: int, batch_size: int = 8,
     answers: list[list[int]] | None = None,
@@ -156,24 +178,41 @@ def batch_fisher(
     with eval_mode(model):
         for start in range(0, len(examples), batch_size):
             chunk = examples[start : start + batch_size]
-            ids, mask = pad_batch([e[0] for e in chunk], pad_id)
-            ids, mask = ids.to(device), mask.to(device)
-            if objective == "classification":
-                labels = torch.tensor([e[1] for e in chunk], device=device)
-                loss = F.cross_entropy(model(ids, mask, head), labels)
-            elif objective == "answer" and answers is not None:
-                batch = answer_batch([e[0] for e in chunk], [e[1] for e in chunk], answers, pad_id, "seq2seq")
-                loss, _ = model.answer_loss({k: v.to(device) for k, v in batch.items()}, head)
-            elif objective == "answer":
-                targets = ids.masked_fill(~answer_positions(chunk, mask.cpu()).to(device), -100)
-                loss, _ = model.answer_loss({"input_ids": ids, "attention_mask": mask, "target_ids": targets}, head)
-            else:
-                nll, count = model.lm_nll(ids, mask)
-                loss = nll / count
+            loss = _unit_loss(model, chunk, objective=objective, head=head, pad_id=pad_id, answers=answers, device=device)
             grads = torch.autograd.grad(loss, [params[k] for k in names], allow_unused=True)
             for name, g in zip(names, grads):
                 if g is not None:
                     fisher[name] += g.detach().pow(2)
+            batches += 1
+    return {k: v / max(batches, 1) for k, v in fisher.items()}
+
+
+def sharded_fisher(
+    model: TaskModel, examples: list[Example], *, objective: str, head: str | None, pad_id: int, batch_size: int,
+    parallel: Parallel, answers: list[list[int]] | None = None,
+) -> dict[str, torch.Tensor]:
+    """:func:`batch_fisher` of a sharded model: sharded like its parameters, the whole model never on one process.
+
+    Every process walks every mini-batch (FSDP gathers each block from all of them): the
+    gradient FSDP reduces is then the mini-batch's own, and each process squares and sums
+    its part. ``torch.autograd.grad`` cannot be asked for a sharded parameter's gradient
+    (the forward pass uses the gathered copy), so the gradient is accumulated by a
+    backward pass, read and cleared. Batches of one give the empirical estimate.
+    """
+    params = trainable_backbone_parameters(model)
+    fisher = {k: torch.zeros_like(p) for k, p in params.items()}
+    device = local(next(iter(params.values()))).device
+    model.zero_grad(set_to_none=True)
+    batches = 0
+    with eval_mode(model):
+        for start in range(0, len(examples), batch_size):
+            chunk = examples[start : start + batch_size]
+            backward(_unit_loss(model, chunk, objective=objective, head=head, pad_id=pad_id, answers=answers, device=device), parallel)
+            with torch.no_grad():
+                for name, p in params.items():
+                    if p.grad is not None:
+                        fisher[name] += p.grad.pow(2)
+            model.zero_grad(set_to_none=True)
             batches += 1
     return {k: v / max(batches, 1) for k, v in fisher.items()}
 
@@ -191,9 +230,12 @@ def shared_fisher(
     Each process estimates on its share of the units that are averaged (examples for
     ``empirical``, mini-batches for ``batch``); the shares are weighted by their unit
     counts and summed over processes, so every process holds the same Fisher, the one a
-    single process computes (up to float summation order).
+    single process computes (up to float summation order). A sharded model's Fisher is
+    :func:`sharded_fisher`'s, sharded like the parameters.
     """
     size = batch_size if estimator == "batch" else 1
+    if is_sharded(model) and parallel is not None:
+        return sharded_fisher(model, examples, objective=objective, head=head, pad_id=pad_id, batch_size=size, parallel=parallel, answers=answers)
     units = [examples[k : k + size] for k in range(0, len(examples), size)]
     mine = parallel.shard(units) if parallel is not None else units
     flat = [example for unit in mine for example in unit]

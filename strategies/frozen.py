@@ -16,6 +16,7 @@ class Frozen(Strategy):
 
     reference = True
     trains_backbone = False
+    shardable = True
 
     def wrap_model(self, model: TaskModel) -> TaskModel:
         for parameter in model.backbone.parameters():

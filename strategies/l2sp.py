@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from benchmark.engine.sharding import local, summed_over_shards
 from benchmark.model.task_model import TaskModel
 from strategies.base import Batch, MemoryProfile, Strategy, register_strategy, tensor_bytes
 from strategies.weight_penalty import WeightPenalty
@@ -26,20 +27,30 @@ class L2SP(Strategy):
         self.alpha, self.beta = alpha, beta
         self.anchor: dict[str, torch.Tensor] = {}
         self.distance: WeightPenalty | None = None
+        self.sharded = False
+
+    shardable = True
 
     def wrap_model(self, model: TaskModel) -> TaskModel:
         self.anchor = {name: p.detach().clone() for name, p in model.backbone.named_parameters() if p.requires_grad}
-        self.distance = WeightPenalty(list(self.anchor.values())) if self.anchor else None
+        self.distance = WeightPenalty([local(a) for a in self.anchor.values()]) if self.anchor else None
         return model
+
+    def after_sharding(self, model: TaskModel) -> None:
+        # The same values, sharded like the parameters (the penalty works on this process's part): the whole anchor is freed.
+        self.sharded = True
+        self.wrap_model(model)
 
     def penalty(self, model: TaskModel, batch: Batch, outputs: torch.Tensor) -> torch.Tensor | None:
         terms = []
         if self.alpha and self.distance is not None:
             params = dict(model.backbone.named_parameters())
-            terms.append(self.alpha * self.distance([params[n] for n in self.anchor]))
+            terms.append(self.alpha * self.distance([local(params[n]) for n in self.anchor]))
         if self.beta and batch["head"] in model.heads:  # the text formulation has no heads
-            terms.append(self.beta * model.heads[batch["head"]].weight.pow(2).sum())
-        return sum(terms) if terms else None
+            terms.append(self.beta * local(model.heads[batch["head"]].weight).pow(2).sum())
+        if not terms:
+            return None
+        return summed_over_shards(sum(terms)) if self.sharded else sum(terms)
 
     def extra_memory_bytes(self) -> int:
         # The anchor is rebuilt from the pretrained weights in wrap_model, so it is not checkpointed state.

@@ -47,6 +47,11 @@ class LoRA(Strategy):
                     f"its linear layers are {linear}"
                 )
 
+    @property
+    def shardable(self) -> bool:  # type: ignore[override]
+        # One shared set is in place before the model is sharded; per-task sets would be added to a sharded model later.
+        return not self.per_task
+
     def wrap_model(self, model: TaskModel) -> TaskModel:
         import torch
         from peft import get_peft_model

@@ -29,6 +29,8 @@ class Replay(Strategy):
     multi-process run draws the same batch whatever its own data did to the global RNG.
     """
 
+    shardable = True  # the buffer and its draws are the same on every process, so every process replays the same batch
+
     def __init__(self, *, buffer_size: int = 200, replay_batch_size: int | None = None, weight: float = 1.0) -> None:
         if buffer_size < 1 or weight < 0 or (replay_batch_size is not None and replay_batch_size < 1):
             raise ValueError("buffer_size >= 1, weight >= 0 and replay_batch_size >= 1 are required")

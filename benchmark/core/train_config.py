@@ -23,7 +23,10 @@ class TrainConfig:
     each transformer block's input during the forward pass and recomputes the rest in
     the backward (transformers' non-reentrant activation checkpointing): less memory,
     more time, the same gradients; it is not part of a run's fingerprint, so a run may
-    resume with it switched either way.
+    resume with it switched either way. ``sharding`` fsdp cuts the weights, gradients and
+    optimizer state over the processes of ``accelerate launch`` (PyTorch FSDP2) instead of
+    giving each process the whole model (DistributedDataParallel); the records are those
+    of one process, so it is not part of the fingerprint either.
     """
 
     epochs: int = 1
@@ -40,6 +43,7 @@ class TrainConfig:
     layer_lr_decay: float | None = None
     unfreeze_every: int = 0
     gradient_checkpointing: bool = False
+    sharding: Literal["none", "fsdp"] = "none"
 
     def check(self, source: str) -> None:
         """Training settings in their ranges (one sentence naming the field, from ``source``)."""

@@ -5,7 +5,9 @@ after every task. It holds the partial results, the weights that training can ha
 changed (trainable parameters, heads, strategy-added modules; not the frozen
 backbone), the strategy's accumulated state (Fisher, buffer, adapter sets), the torch
 RNG state and the run's fingerprint. The optimizer starts fresh with every task, so
-there is no optimizer state to carry.
+there is no optimizer state to carry. A sharded run (``--sharding fsdp``) keeps its
+weights and sharded strategy state in a folder of per-process parts that the file names
+(:mod:`benchmark.engine.sharded_checkpoints`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 import torch
 
 from benchmark.core.atomic_io import atomic_write_bytes
+from benchmark.engine.sharded_checkpoints import remove_shards
 from benchmark.results.records import OUT_FIX, TaskTiming
 
 CHECKPOINT_FORMAT = 1
@@ -63,6 +66,7 @@ class Checkpoint:
     weights: dict[str, torch.Tensor]
     strategy: dict[str, Any]
     rng: torch.Tensor
+    shards: dict[str, Any] | None = None  # sharded run: {"folder": name beside the file, "weights": parameter names}
 
 
 def checkpoint_path(results_dir: str | Path, run_id: str) -> Path:
@@ -70,12 +74,17 @@ def checkpoint_path(results_dir: str | Path, run_id: str) -> Path:
     return Path(results_dir) / ".checkpoints" / f"{run_id}.pt"
 
 
-def save_checkpoint(path: Path, *, fingerprint_: str, state: RunState, weights: dict[str, torch.Tensor], strategy: dict[str, Any]) -> None:
-    """Writes the checkpoint atomically (a crash mid-write leaves the previous one intact)."""
+def save_checkpoint(
+    path: Path, *, fingerprint_: str, state: RunState, weights: dict[str, torch.Tensor], strategy: dict[str, Any],
+    shards: dict[str, Any] | None = None,
+) -> None:
+    """Writes the checkpoint atomically (a crash mid-write leaves the previous one intact); ``shards`` names a sharded run's parts."""
     payload = {
         "format": CHECKPOINT_FORMAT, "fingerprint": fingerprint_, "state": state.to_plain(),
         "weights": {k: v.detach().cpu() for k, v in weights.items()}, "strategy": strategy, "rng": torch.get_rng_state(),
     }
+    if shards is not None:
+        payload["shards"] = shards
     buffer = io.BytesIO()
     torch.save(payload, buffer)
     atomic_write_bytes(path, buffer.getvalue(), fix=OUT_FIX)
@@ -93,5 +102,12 @@ def load_checkpoint(path: Path) -> Checkpoint | None:
         return None
     return Checkpoint(
         fingerprint=payload["fingerprint"], state=RunState.from_plain(payload["state"]),
-        weights=payload["weights"], strategy=payload["strategy"], rng=payload["rng"],
+        weights=payload["weights"], strategy=payload["strategy"], rng=payload["rng"], shards=payload.get("shards"),
     )
+
+
+def remove_checkpoint(results_dir: str | Path, run_id: str) -> None:
+    """Deletes the checkpoint of ``run_id`` (the file, then any folder of a sharded run's parts)."""
+    path = checkpoint_path(results_dir, run_id)
+    path.unlink(missing_ok=True)
+    remove_shards(path)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
 
@@ -18,9 +19,12 @@ from benchmark.core.hashing import derived_seed
 from benchmark.model.batching import eval_batch_indices, pad_batch
 from benchmark.model.encoding import EncodedCorpus, EncodedTask
 from benchmark.engine.parallel import Parallel
+from benchmark.engine.sharding import is_sharded
 from benchmark.model.task_model import TaskModel, eval_mode
 
 
+
+T = TypeVar("T")
 
 HALF_TYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -37,6 +41,17 @@ def summed_over_processes(parallel: Parallel | None, *values: float) -> list[flo
     if parallel is None or parallel.processes == 1:
         return list(values)
     return parallel.sum(torch.tensor(values, dtype=torch.float64, device=parallel.device)).tolist()
+
+
+def shares(parallel: Parallel | None, items: Sequence[T], model: torch.nn.Module) -> list[tuple[T, bool]]:
+    """This process's share of ``items`` to run ``model`` on, each with whether its result counts.
+
+    A sharded model needs every process to make the same number of forward passes, so
+    its shares are filled up with uncounted repeats (:meth:`Parallel.even_share`).
+    """
+    if parallel is None:
+        return [(item, True) for item in items]
+    return parallel.even_share(items, even=is_sharded(model))
 
 
 def model_device(model: torch.nn.Module) -> torch.device:
@@ -71,10 +86,11 @@ def task_choices(
     batches = eval_batch_indices(task.test.lengths, batch_size)
     chosen: dict[int, int] = {}
     with eval_mode(model), torch.inference_mode(), autocast(precision, device):
-        for indices in parallel.shard(batches) if parallel is not None else batches:
+        for indices, counted in shares(parallel, batches, model):
             batch = task.test.batch(indices, pad_id)
             logits = model(batch["input_ids"].to(device), batch["attention_mask"].to(device), task.head)
-            chosen.update(zip(indices, logits.argmax(dim=-1).cpu().tolist()))
+            if counted:
+                chosen.update(zip(indices, logits.argmax(dim=-1).cpu().tolist()))
     return gathered_choices(parallel, len(task.test), chosen)
 
 
@@ -108,14 +124,15 @@ def corpus_perplexity(
     total_tokens = 0
     batches = list(enumerate(eval_batch_indices([len(w) for w in corpus.windows], batch_size)))
     with eval_mode(model), torch.inference_mode(), autocast(precision, device):
-        for number, indices in parallel.shard(batches) if parallel is not None else batches:
+        for (number, indices), counted in shares(parallel, batches, model):
             input_ids, attention_mask = pad_batch([corpus.windows[i] for i in indices], pad_id)
             nll, count = model.lm_nll(
                 input_ids.to(device), attention_mask.to(device), generator=torch.Generator().manual_seed(derived_seed("mlm eval", number)),
                 mask_token_id=mask_token_id, special_ids=special_ids,
             )
-            total_nll += float(nll)
-            total_tokens += count
+            if counted:
+                total_nll += float(nll)
+                total_tokens += count
     total_nll, total_tokens = summed_over_processes(parallel, total_nll, float(total_tokens))
     perplexity = math.exp(total_nll / max(total_tokens, 1))
     bits = total_nll / (math.log(2) * corpus.n_bytes) if model.kind == "causal" else None

@@ -72,6 +72,19 @@ class Parallel:
         """This process's share of ``items`` (round robin; all of them with one process)."""
         return list(items[self.index :: self.processes])
 
+    def even_share(self, items: Sequence[T], *, even: bool) -> list[tuple[T, bool]]:
+        """This process's share of ``items``, each with True; with ``even``, filled up to every process's count.
+
+        A sharded model gathers its weights from every process in each forward pass, so
+        every process must make as many as the others: the fill repeats the first item,
+        marked False (run it, discard what it gives).
+        """
+        share = [(item, True) for item in self.shard(items)]
+        if not even or not items:
+            return share
+        longest = -(-len(items) // self.processes)
+        return share + [(items[0], False)] * (longest - len(share))
+
     def sum(self, tensor: torch.Tensor) -> torch.Tensor:
         """The element-wise sum of ``tensor`` over all processes (``tensor`` itself with one)."""
         if self.processes == 1:

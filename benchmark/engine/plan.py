@@ -14,8 +14,9 @@ from scenarios.spec import ScenarioSpec
 
 
 # Settings that change how a run computes but not its numbers (activation checkpointing
-# recomputes the same activations): a run may resume with them switched either way.
-NOT_IN_FINGERPRINT = ("gradient_checkpointing",)
+# recomputes the same activations; sharding splits the same sums over processes, as data
+# parallelism does): a run may resume with them switched either way.
+NOT_IN_FINGERPRINT = ("gradient_checkpointing", "sharding")
 
 
 @dataclass(frozen=True)

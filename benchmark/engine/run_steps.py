@@ -15,13 +15,17 @@ from benchmark.core.config import to_dict
 from benchmark.core.errors import UserError
 from benchmark.core.hashing import derived_seed
 from benchmark.engine.formulations import formulation
-from benchmark.engine.checkpoints import RunState, checkpoint_path, load_checkpoint, save_checkpoint
+from benchmark.engine.checkpoints import Checkpoint, RunState, checkpoint_path, load_checkpoint, save_checkpoint
+from benchmark.engine.sharded_checkpoints import (
+    empty_sharded, joined_sharded, load_parts, remove_shards, save_parts, shards_folder, split_sharded,
+)
 from benchmark.engine.measures import MeasurePoint, not_applicable
 from benchmark.engine.measuring import empty_series, evaluation_columns, new_model, take_measures
 from benchmark.engine.plan import RunPlan
 from benchmark.engine.row0_cache import RowZero
 from benchmark.engine.run_context import RunContext
 from benchmark.engine.run_wiring import RunWiring
+from benchmark.engine.sharding import is_sharded, shard_model
 from benchmark.engine.strategy import Strategy
 from benchmark.engine.trainer import TrainStats
 from benchmark.model.encoding import EncodedTask
@@ -75,6 +79,9 @@ def start_run(plan: RunPlan, wiring: RunWiring, results_dir: Path | None) -> Act
     pristine_names, total_parameters = {n for n, _ in model.named_parameters()}, count_parameters(model)
     strategy.bind(context)
     model = strategy.wrap_model(model)
+    if wiring.config.train.sharding == "fsdp":  # after the strategy's modules are in place, before any optimizer exists
+        shard_model(model, context.device)
+        strategy.after_sharding(model)
     faults.entering_run(plan.run_id)
     path = checkpoint_path(results_dir, plan.run_id) if results_dir is not None else None
     return ActiveRun(plan, wiring, strategy, model, path, pristine_names, total_parameters, start)
@@ -104,11 +111,17 @@ def resume(run: ActiveRun, row0: RowZero) -> RunState:
             f"{torch.get_num_threads()}, which would change its numbers; pass --threads {saved.state.threads} to continue it, "
             "or --overwrite to start it again"
         )
-    run.strategy.load_state_dict(saved.strategy)
-    missing = set(saved.weights) - {n for n, _ in run.model.named_parameters()}
-    if missing:
-        raise RuntimeError(f"checkpoint {run.path} holds weights the model does not have: {sorted(missing)[:3]}")
-    run.model.load_state_dict(saved.weights, strict=False)
+    if (saved.shards is not None) != is_sharded(run.model):
+        how = "with --sharding fsdp" if saved.shards is not None else "without --sharding"
+        raise UserError(f"{run.path} is a checkpoint of run {rid} made {how}; continue it {how}, or pass --overwrite to start it again")
+    if saved.shards is not None:
+        restore_shards(run, saved)
+    else:
+        run.strategy.load_state_dict(saved.strategy)
+        missing = set(saved.weights) - {n for n, _ in run.model.named_parameters()}
+        if missing:
+            raise RuntimeError(f"checkpoint {run.path} holds weights the model does not have: {sorted(missing)[:3]}")
+        run.model.load_state_dict(saved.weights, strict=False)
     torch.set_rng_state(saved.rng)
     run.resumed_from = saved.state.completed
     return saved.state
@@ -160,16 +173,42 @@ def measure(run: ActiveRun, state: RunState, t: int, learning: list[EncodedTask]
 
 
 def checkpoint(run: ActiveRun, state: RunState, t: int) -> None:
-    """Saves the run after step ``t`` atomically (one process writes; some strategies cannot be resumed)."""
+    """Saves the run after step ``t`` atomically (one process writes, or each its parts when sharded; some strategies cannot be resumed)."""
     parallel = run.context.parallel
-    writes = parallel is None or parallel.is_main  # every process reads the checkpoint, one writes it
-    if run.path is None or not writes or not run.strategy.resumable:
+    main = parallel is None or parallel.is_main
+    sharded = is_sharded(run.model)
+    if run.path is None or not run.strategy.resumable or not (main or sharded):  # every process reads the checkpoint
         return
     now = RunState(**{**state.__dict__, "seconds": state.seconds + time.perf_counter() - run.start, "threads": torch.get_num_threads()})
     trained = set(state.trained_names)  # ever trainable, heads, or added by the strategy: all a run may have changed
     changed = {n: p for n, p in run.model.named_parameters() if n in trained or n.startswith("heads.")}
-    save_checkpoint(run.path, fingerprint_=run.plan.fingerprint, state=now, weights=changed, strategy=run.strategy.state_dict())
+    strategy_state, shards = run.strategy.state_dict(), None
+    if sharded and parallel is not None:
+        parts: dict[str, torch.Tensor] = {}
+        strategy_state = split_sharded(strategy_state, parts)
+        folder = shards_folder(run.path, state.completed)
+        save_parts(folder, changed, parts, parallel)
+        shards, changed = {"folder": folder.name, "weights": sorted(changed)}, {}
+    if main:
+        save_checkpoint(run.path, fingerprint_=run.plan.fingerprint, state=now, weights=changed, strategy=strategy_state, shards=shards)
+        if shards is not None:
+            remove_shards(run.path, keep=run.path.with_name(shards["folder"]))
     faults.reached(f"task{t}:checkpointed")
+
+
+def restore_shards(run: ActiveRun, saved: Checkpoint) -> None:
+    """A sharded run's weights and strategy state from the parts its checkpoint names (each process reads its own)."""
+    assert run.path is not None and saved.shards is not None
+    params = dict(run.model.named_parameters())
+    missing = set(saved.shards["weights"]) - set(params)
+    if missing:
+        raise RuntimeError(f"checkpoint {run.path} holds weights the model does not have: {sorted(missing)[:3]}")
+    mesh = next(iter(params.values())).device_mesh
+    parts: dict[str, torch.Tensor] = {}
+    empty_sharded(saved.strategy, mesh, parts)
+    with torch.no_grad():
+        load_parts(run.path.with_name(saved.shards["folder"]), {n: params[n] for n in saved.shards["weights"]}, parts)
+    run.strategy.load_state_dict(joined_sharded(saved.strategy, parts))
 
 
 def make_record(run: ActiveRun, state: RunState, failure: str | None, row0: RowZero) -> RunRecord:

@@ -80,6 +80,9 @@ class Strategy:
         formulations: The formulations (``heads``, ``text``, ...) the strategy works in; None: every one.
         needs_lm_head: True if it trains through the language-model head (an LM loss,
             LM logits); refused, before any work, on a model that has none.
+        shardable: True if it runs with the model sharded over processes (``--sharding
+            fsdp``): state shaped like the parameters is cut like them in
+            :meth:`after_sharding`, and every forward pass it makes is made by every process.
 
     A strategy whose :meth:`trainer` returns a training loop trains with that loop
     instead of forgetbench's trainer; only the Avalanche bridge does.
@@ -92,6 +95,7 @@ class Strategy:
     checks_own_arguments: ClassVar[bool] = False
     formulations: ClassVar[tuple[str, ...] | None] = None
     needs_lm_head: ClassVar[bool] = False
+    shardable: ClassVar[bool] = False
 
     def check_backbone(self, backbone: Backbone) -> None:
         """Raises a UserError, before any work, if the strategy's arguments cannot apply to ``backbone``.
@@ -118,6 +122,14 @@ class Strategy:
     def wrap_model(self, model: TaskModel) -> TaskModel:
         """Returns the model to train (e.g. with adapters inserted or weights frozen)."""
         return model
+
+    def after_sharding(self, model: TaskModel) -> None:
+        """Called once per run after :meth:`wrap_model` when the model was sharded (``--sharding fsdp``).
+
+        Every parameter is then a DTensor holding this process's part; state kept per
+        parameter (anchors, importance weights) is to be cut the same way here
+        (:func:`benchmark.engine.sharding.local`).
+        """
 
     def before_task(self, model: TaskModel, task: EncodedTask) -> None:
         """Prepares for training on ``task``."""
@@ -196,6 +208,10 @@ class Composite(Strategy):
             model = part.wrap_model(model)
         return model
 
+    def after_sharding(self, model: TaskModel) -> None:
+        for part in self.parts:
+            part.after_sharding(model)
+
     def before_task(self, model: TaskModel, task: EncodedTask) -> None:
         for part in self.parts:
             part.before_task(model, task)
@@ -224,6 +240,10 @@ class Composite(Strategy):
     @property
     def trains_backbone(self) -> bool:  # type: ignore[override]
         return all(part.trains_backbone for part in self.parts)
+
+    @property
+    def shardable(self) -> bool:  # type: ignore[override]
+        return all(part.shardable for part in self.parts)
 
     @property
     def formulations(self) -> tuple[str, ...] | None:  # type: ignore[override]

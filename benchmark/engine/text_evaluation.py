@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 import torch
 
-from benchmark.engine.evaluation import autocast, gathered_choices, model_device
+from benchmark.engine.evaluation import autocast, gathered_choices, model_device, shares
 from benchmark.engine.parallel import Parallel
+from benchmark.engine.sharding import gathered
 from benchmark.engine.text_generation import MARGIN_TOKENS, greedy_outputs
 from benchmark.core.answer_text import normalise_answer as normalise
 from benchmark.engine.text_scoring import shared_prompt_loglik
@@ -49,7 +50,8 @@ class TextEval:
 
 def _rank_choices(model: TaskModel, task: EncodedTask, classes: list[int], prompts: list[list[int]], pad_id: int) -> tuple[list[int], list[int]]:
     """The class each prompt's answers rank first by summed log-likelihood, and by log-likelihood per byte."""
-    scores = shared_prompt_loglik(model, prompts, [task.answers[c] for c in classes], pad_id, task.head)
+    with gathered(model):
+        scores = shared_prompt_loglik(model, prompts, [task.answers[c] for c in classes], pad_id, task.head)
     sizes = torch.tensor([len(task.text.answer_texts[c].encode("utf-8")) for c in classes], dtype=torch.float32, device=scores.device)
     return [classes[k] for k in scores.argmax(1).tolist()], [classes[k] for k in (scores / sizes).argmax(1).tolist()]
 
@@ -73,7 +75,10 @@ def text_task_accuracy(model: TaskModel, task: EncodedTask, classes: list[int], 
     second: dict[int, int] = {}  # rank: the per-byte choice; greedy: unused (invalid outputs are the -1 choices)
     device = model_device(model)
     with eval_mode(model), torch.inference_mode(), autocast(how.precision, device):
-        for indices in how.parallel.shard(batches) if how.parallel is not None else batches:
+        for indices, counted in shares(how.parallel, batches, model):
+            if not counted:  # a sharded model's fill pass: ranked answers make the same forward passes
+                _rank_choices(model, task, classes, [prompts[i] for i in indices], how.backbone.pad_id)
+                continue
             picked = [prompts[i] for i in indices]
             if how.decode == "greedy":
                 chosen.update(zip(indices, _greedy_choices(model, task, classes, picked, how)))

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
+from benchmark.engine.sharding import is_sharded
 from benchmark.model.batching import pad_batch
 from benchmark.model.task_model import TaskModel
 
@@ -68,6 +69,8 @@ def _prompt_pass(
         body(input_ids=prefix, **cached)
         cache.batch_repeat_interleave(ids.size(0))
         mask = torch.cat([torch.ones(ids.size(0), start, dtype=mask.dtype, device=device), mask], dim=1)
+    elif is_sharded(model):  # every process passes through the blocks as often as the others (they gather weights together)
+        body(input_ids=ids[:1, :1], use_cache=False)
     positions = start + torch.arange(ids.size(1), device=device).expand(ids.size(0), -1)
     out = body(input_ids=ids, attention_mask=mask, position_ids=positions, **cached)
     return out.last_hidden_state[rows, lengths - start - 1], mask, lengths

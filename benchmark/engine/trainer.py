@@ -30,6 +30,7 @@ from benchmark.core.config import TrainConfig
 from benchmark.model.encoding import EncodedTask
 from benchmark.engine.evaluation import autocast, model_device
 from benchmark.engine.parallel import Parallel, make_parallel
+from benchmark.engine.sharding import is_sharded, release_gathered
 from benchmark.engine.stepping import backward, optimizer_step
 from benchmark.model.layers import parameter_depths
 from benchmark.model.task_model import TaskModel
@@ -73,6 +74,7 @@ class TrainingStep(torch.nn.Module):
 
     def forward(self, batch: dict[str, object], head: str) -> torch.Tensor:
         loss, logits = task_loss(self.model, batch, head)  # text: the penalty sees the answer positions' vocabulary logits
+        release_gathered(self.model)  # sharded: the penalty sees every parameter as this process's part
         extra = self.strategy.penalty(self.model, batch, logits)
         return loss if extra is None else loss + extra
 
@@ -130,8 +132,12 @@ def train_tasks(
     parallel = parallel or make_parallel(model_device(model).type, config.precision)
     accelerator = parallel.accelerator
     schedule = batch_schedule(tasks, config, generator)
-    # The model is placed by the harness (a single-process run may ask for cuda:1), not by accelerate.
-    distributed = accelerator.prepare_model(TrainingStep(model, strategy), device_placement=False)
+    step_module = TrainingStep(model, strategy)
+    # The model is placed by the harness (a single-process run may ask for cuda:1), not by accelerate. A sharded
+    # model reduces its own gradients (FSDP), so it is not wrapped in DistributedDataParallel.
+    sharded = is_sharded(model)
+    release_gathered(model)  # an evaluation may have left the root's weights gathered, outside autograd
+    distributed = step_module if sharded else accelerator.prepare_model(step_module, device_placement=False)
     optimizer = accelerator.prepare_optimizer(
         torch.optim.AdamW(parameter_groups(model, tasks, config), weight_decay=config.weight_decay), device_placement=False,
     )

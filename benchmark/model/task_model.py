@@ -141,6 +141,11 @@ class TaskModel(nn.Module):
         finally:
             self.router.activate(previous)
 
+    def lm_logits(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **extra: object) -> torch.Tensor:
+        """The backbone's vocabulary logits on the language-model path (task modules off); ``extra`` goes to the backbone."""
+        with self.language_model_path():
+            return self.backbone(input_ids=input_ids, attention_mask=attention_mask, **extra).logits
+
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, head: str) -> torch.Tensor:
         """Class logits of every example from head ``head``."""
         self.router.activate(head)

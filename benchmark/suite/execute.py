@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmark.core.config import SuiteConfig
-from benchmark.engine.checkpoints import checkpoint_path
+from benchmark.engine.checkpoints import remove_checkpoint
 from benchmark.engine.plan import RunPlan, run_fingerprint
 from benchmark.engine.run_context import RunContext
 from benchmark.engine.run_wiring import RunWiring
@@ -35,7 +35,7 @@ def wire_run(
         worker: Check the run's fingerprint against this process's data and model.
     """
     if config.overwrite and setup.parallel.is_main:
-        checkpoint_path(results_dir, plan.run_id).unlink(missing_ok=True)
+        remove_checkpoint(results_dir, plan.run_id)
     setup.parallel.barrier()
     tasks = setup.tasks(config, plan.order, plan.seed)
     if worker and run_fingerprint(config, setup.spec, plan.strategy, setup.backbone, tasks, plan.order, plan.seed) != plan.fingerprint:

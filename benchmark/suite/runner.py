@@ -35,6 +35,7 @@ from benchmark.engine.measuring import compute_row0
 from benchmark.suite.config import suite_models, with_decode
 from benchmark.suite.planning import plan_runs
 from benchmark.suite.setup import SuiteSetup, resolve_device, setup_suite
+from benchmark.suite.sharding_rules import check_sharding
 from benchmark.engine.measures import build_measures, check_model_kind
 from scenarios.catalog import load_scenario
 from scenarios.spec import ScenarioSpec
@@ -114,6 +115,7 @@ def _validate(config: SuiteConfig, spec: ScenarioSpec, parallel: Parallel) -> tu
         bridged = [name for name in config.strategies if name.startswith("avalanche:")]
         if bridged:
             raise UserError(f"{bridged[0]} runs Avalanche's own single-process loop; run it without accelerate launch")
+    check_sharding(config, parallel.processes, dict(zip(config.strategies, strategies)))
     if parallel.processes == 1:
         resolve_device(config.device)
     check_writable(config.out)

@@ -72,6 +72,18 @@ CASES: dict[str, Case] = {
     "accumulation below one": (lambda d, s: ["--grad-accum", "0"], "field 'train.grad_accum_steps' must be at least 1"),
     "fp16 loss scaling on half weights": (lambda d, s: ["--dtype", "bf16", "--mixed-precision", "fp16"], "--mixed-precision fp16 scales the loss, which needs float32 weights, but --dtype is bf16"),
     "unknown weight type": (lambda d, s: ["--set", "dtype=fp8"], "field 'dtype' must be one of"),
+    "sharding without a launch": (lambda d, s: ["--sharding", "fsdp"], "--sharding fsdp cuts the model over the processes of a launch, but this is one process; start it with `accelerate launch"),
+    "unknown sharding": (lambda d, s: ["--set", "train.sharding=zero3"], "field 'train.sharding' must be one of"),
+    "a strategy that adds modules to a sharded model": (
+        lambda d, s: ["--sharding", "fsdp", "--strategies", "naive,lora", "--set", "strategy_args.lora.per_task=true"],
+        "--sharding fsdp: strategy 'lora' does not run sharded yet; run it without --sharding",
+    ),
+    "per-task adapters sharded": (lambda d, s: ["--sharding", "fsdp", "--strategies", "adapters"], "--sharding fsdp: strategy 'adapters' does not run sharded yet"),
+    "a measure not yet sharded": (lambda d, s: ["--sharding", "fsdp", "--measures", "accuracy,probe"], "--sharding fsdp: measure 'probe' does not run sharded yet; leave it out of --measures"),
+    "generation sharded": (
+        lambda d, s: ["--sharding", "fsdp", "--formulation", "text", "--decode", "greedy"],
+        "--sharding fsdp runs the heads formulation and the text formulation with ranked answers; --formulation text --decode greedy",
+    ),
     # scenario structure
     "missing required field": (lambda d, s: scenario_with(d, s, "version: 1\n", ""), "required field 'version' is missing"),
     "unknown task in an order": (lambda d, s: scenario_with(d, s, "  - [task1, task2, task3]", "  - [task1, task9, task3]"), "order 1 names unknown task(s) ['task9']"),

@@ -17,7 +17,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from benchmark.engine.checkpoints import checkpoint_path
+from benchmark.engine.checkpoints import remove_checkpoint
 from benchmark.core.config import SuiteConfig
 from benchmark.core.errors import UserError
 from benchmark.results.records import RunRecord, write_record
@@ -47,7 +47,7 @@ def record_finished(config: SuiteConfig, record: RunRecord) -> Path:
     """Writes a finished run's record into the results directory, then drops the run's checkpoint."""
     path = write_record(config.out, record)
     if not config.keep_checkpoints:  # only after the record is safely on disk
-        checkpoint_path(config.out, record.run_id).unlink(missing_ok=True)
+        remove_checkpoint(config.out, record.run_id)
     return path
 
 
