@@ -9,7 +9,7 @@ import torch
 from benchmark.core.hashing import derived_seed
 from benchmark.model.encoding import EncodedTask
 from benchmark.core.errors import UserError
-from benchmark.engine.sharding import local, shard_as, summed_over_shards, whole_value
+from benchmark.engine.sharding import local, summed_over_shards, whole_value
 from benchmark.model.task_model import TaskModel
 from strategies.base import Batch, MemoryProfile, Strategy, register_strategy, tensor_bytes
 from strategies.fisher import Example, shared_fisher, trainable_backbone_parameters
@@ -75,10 +75,15 @@ class EWC(Strategy):
         if self.anchor == "pretrained":
             if model.kind != "causal":
                 raise UserError("ewc with anchor: pretrained needs a causal LM backbone; use anchor: tasks for encoders")
-            windows = self.general_windows()
-            fisher = self.estimate(model, [(w, 0) for w in windows], "lm", None)
-            self.consolidate(fisher, trainable_backbone_parameters(model))
+            if self.run.train.sharding != "fsdp":  # a sharded run estimates it on the sharded model (after_sharding)
+                self.anchor_pretrained(model)
         return model
+
+    def anchor_pretrained(self, model: TaskModel) -> None:
+        """The Fisher of the LM loss on general text at the pretrained weights, and those weights as the anchor."""
+        windows = self.general_windows()
+        fisher = self.estimate(model, [(w, 0) for w in windows], "lm", None)
+        self.consolidate(fisher, trainable_backbone_parameters(model))
 
     def general_windows(self) -> list[list[int]]:
         """Token windows of general text that is not scored for perplexity."""
@@ -138,12 +143,9 @@ class EWC(Strategy):
         return 0.5 * self.ewc_lambda * ((summed_over_shards(total) if self.sharded else total) + self.constant)
 
     def after_sharding(self, model: TaskModel) -> None:
-        # A pretrained anchor was estimated before the model was sharded: cut it like the parameters.
         self.sharded = True
-        params = trainable_backbone_parameters(model)
-        self.importance = {n: shard_as(params[n], t) for n, t in self.importance.items()}
-        self.center = {n: shard_as(params[n], t) for n, t in self.center.items()}
-        self.distance = None
+        if self.anchor == "pretrained":  # still the pretrained weights (a resumed run loads its own later)
+            self.anchor_pretrained(model)
 
     def state_dict(self) -> dict[str, Any]:
         if self.anchor == "pretrained":

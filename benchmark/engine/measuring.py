@@ -14,6 +14,7 @@ from benchmark.core.config import DEFAULT_FORMULATION
 from benchmark.engine.formulations import formulation
 from benchmark.engine.measures import Measure, MeasureEnv, MeasurePoint, measured_rows, not_applicable
 from benchmark.engine.row0_cache import RowZero
+from benchmark.engine.sharding import shard_model
 from benchmark.model.backbones import Backbone
 from benchmark.model.encoding import EncodedTask
 from benchmark.model.task_model import TaskModel
@@ -93,6 +94,10 @@ def empty_series(measures: dict[str, Measure], row0: RowZero, n_tasks: int) -> d
 
 def compute_row0(backbone: Backbone, tasks: list[EncodedTask], seed: int, measures: dict[str, Measure], env: MeasureEnv, device: torch.device) -> RowZero:
     """Every measure of the untouched pretrained model (with the run's seeded heads) on every task."""
-    model = new_model(backbone, tasks, seed, device, env.config.formulation)
+    if env.config.train.sharding == "fsdp" and env.parallel is not None and env.parallel.processes > 1:
+        model = new_model(backbone, tasks, seed, torch.device("cpu"), env.config.formulation)
+        shard_model(model, device)  # row 0 is measured sharded too: no process holds the whole model on its device
+    else:
+        model = new_model(backbone, tasks, seed, device, env.config.formulation)
     row = take_measures(measures, model, MeasurePoint(row=0, tasks=tasks, columns=list(range(len(tasks)))), env)
     return RowZero(values=row.values, seconds=0.0)

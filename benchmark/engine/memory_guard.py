@@ -54,16 +54,17 @@ def resident_bytes() -> int:
     return 0
 
 
-def estimate_run_bytes(backbone: Backbone, strategy: Strategy, config: SuiteConfig, max_length: int = 512) -> int:
-    """Upper estimate of the peak memory of one run of ``strategy``: the total of its memory plan.
+def estimate_run_bytes(backbone: Backbone, strategy: Strategy, config: SuiteConfig, max_length: int = 512, shards: int = 1) -> int:
+    """Upper estimate of the peak memory of one process of a run of ``strategy``: the total of its memory plan.
 
     Args:
         backbone: The loaded backbone.
         strategy: The strategy (its ``trains_backbone`` and ``memory_profile`` count).
         config: The suite (batch sizes, perplexity context).
         max_length: The longest token sequence of any task of the scenario.
+        shards: Processes the run's model is sharded over (``--sharding fsdp``).
     """
-    return _plan_total(ModelShape.of(backbone.model), strategy, config, loaded_dtype(backbone), max_length)
+    return _plan_total(ModelShape.of(backbone.model), strategy, config, loaded_dtype(backbone), max_length, shards)
 
 
 def loaded_dtype(backbone: Backbone) -> str:
@@ -71,13 +72,16 @@ def loaded_dtype(backbone: Backbone) -> str:
     return dtype_name(next(backbone.model.parameters()).dtype)
 
 
-def _plan_total(shape: ModelShape, strategy: Strategy, config: SuiteConfig, dtype: str, max_length: int) -> int:
-    plan = plan_run(shape, strategy, config, dtype=dtype, max_length=max_length)
+def _plan_total(shape: ModelShape, strategy: Strategy, config: SuiteConfig, dtype: str, max_length: int, shards: int = 1) -> int:
+    plan = plan_run(shape, strategy, config, dtype=dtype, max_length=max_length, shards=shards)
     return plan.total(device=config.device.startswith("cuda"))  # on a GPU the host parts are not in its memory
 
 
-def fitting_changes(backbone: Backbone, strategy: Strategy, config: SuiteConfig, max_length: int, usable: float) -> list[str]:
-    """The flag changes, alone or together, whose plan fits in ``usable`` bytes (the refusal names them)."""
+def fitting_changes(backbone: Backbone, strategy: Strategy, config: SuiteConfig, max_length: int, usable: float, shards: int = 1) -> list[str]:
+    """The flag changes, alone or together, whose plan fits in ``usable`` bytes (the refusal names them).
+
+    Unsharded runs also get the fewest processes (2, 4 or 8) that ``--sharding fsdp`` would make fit.
+    """
     changes: list[tuple[str, SuiteConfig]] = []
     if config.dtype == "fp32":
         changes.append(("--dtype bf16", dataclasses.replace(config, dtype="bf16")))
@@ -87,8 +91,12 @@ def fitting_changes(backbone: Backbone, strategy: Strategy, config: SuiteConfig,
         if config.dtype == "fp32":
             changes.append(("--dtype bf16 --gradient-checkpointing", dataclasses.replace(checkpointed, dtype="bf16")))
     shape, loaded = ModelShape.of(backbone.model), loaded_dtype(backbone)
-    return [flags for flags, changed in changes
-            if _plan_total(shape, strategy, changed, "bf16" if changed.dtype == "bf16" else loaded, max_length) <= usable]
+    fitting = [flags for flags, changed in changes
+               if _plan_total(shape, strategy, changed, "bf16" if changed.dtype == "bf16" else loaded, max_length, shards) <= usable]
+    if shards == 1:
+        over = next((n for n in (2, 4, 8) if _plan_total(shape, strategy, config, loaded, max_length, n) <= usable), None)
+        fitting += [f"--sharding fsdp over {over} processes"] if over else []
+    return fitting
 
 
 def runs_that_fit(backbone: Backbone, strategies: list[Strategy], config: SuiteConfig, max_length: int = 512) -> int:
@@ -101,11 +109,12 @@ def runs_that_fit(backbone: Backbone, strategies: list[Strategy], config: SuiteC
 
 
 def check_memory(backbone: Backbone, strategies: list[Strategy], config: SuiteConfig, max_length: int = 512,
-                 available: int | None = None, concurrent: int = 1) -> None:
+                 available: int | None = None, concurrent: int = 1, shards: int = 1) -> None:
     """Raises a UserError if ``concurrent`` of the suite's largest run would not fit in the memory available.
 
     ``concurrent`` is how many runs share this machine at once (``--jobs``, or a local
     Ray instance's parallel tasks); each runs in its own process with its own copies.
+    ``shards``: processes a run's model is sharded over (each holds its part).
     """
     if config.device.startswith("cuda") and torch.cuda.is_available():
         available = available if available is not None else torch.cuda.mem_get_info()[0]
@@ -115,12 +124,12 @@ def check_memory(backbone: Backbone, strategies: list[Strategy], config: SuiteCo
             available += resident_bytes()
     if not available or os.environ.get("FORGETBENCH_SKIP_MEMORY_CHECK") == "1":
         return
-    one, name = max((estimate_run_bytes(backbone, s, config, max_length), n) for s, n in zip(strategies, config.strategies))
+    one, name = max((estimate_run_bytes(backbone, s, config, max_length, shards), n) for s, n in zip(strategies, config.strategies))
     need = one * concurrent
     if need > USABLE_FRACTION * available:
         at_once, verb, fewer = (f"{concurrent} runs at once of ", "need", "fewer --jobs, ") if concurrent > 1 else ("", "needs", "")
         largest = strategies[config.strategies.index(name)]
-        fitting = fitting_changes(backbone, largest, config, max_length, USABLE_FRACTION * available / concurrent)
+        fitting = fitting_changes(backbone, largest, config, max_length, USABLE_FRACTION * available / concurrent, shards)
         would_fit = f"{' or '.join(fitting)} would fit, or use " if fitting else "use "
         raise UserError(
             f"{at_once}strategy {name!r} on model {backbone.name!r} {verb} about {need / GIB:.1f} GiB but only {available / GIB:.1f} GiB "

@@ -73,13 +73,15 @@ def start_run(plan: RunPlan, wiring: RunWiring, results_dir: Path | None) -> Act
     start = time.perf_counter()
     context, strategy = wiring.context, wiring.strategy
     torch.manual_seed(derived_seed(plan.seed, 0))
-    model = new_model(context.backbone, context.tasks, plan.seed, context.device, wiring.config.formulation)
+    sharded = wiring.config.train.sharding == "fsdp"
+    # Sharded: built on the CPU, and each process's part moved to its device when it is cut.
+    model = new_model(context.backbone, context.tasks, plan.seed, torch.device("cpu") if sharded else context.device, wiring.config.formulation)
     if wiring.config.train.gradient_checkpointing:  # before the strategy wraps the model (LoRA's peft wrapper)
         model.checkpoint_activations()
     pristine_names, total_parameters = {n for n, _ in model.named_parameters()}, count_parameters(model)
     strategy.bind(context)
     model = strategy.wrap_model(model)
-    if wiring.config.train.sharding == "fsdp":  # after the strategy's modules are in place, before any optimizer exists
+    if sharded:  # after the strategy's modules are in place, before any optimizer exists
         shard_model(model, context.device)
         strategy.after_sharding(model)
     faults.entering_run(plan.run_id)

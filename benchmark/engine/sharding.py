@@ -41,7 +41,11 @@ def is_sharded(model: nn.Module) -> bool:
 
 
 def shard_model(model: TaskModel, device: torch.device) -> None:
-    """Shards ``model`` in place over every process of the default process group: one unit per block, the rest at the root."""
+    """Shards ``model`` in place over every process of the default process group: one unit per block, the rest at the root.
+
+    A model built on the CPU is moved to ``device`` part by part, as FSDP cuts it: no
+    accelerator ever holds the whole model.
+    """
     from torch.distributed.fsdp import register_fsdp_forward_method
 
     shard_module(model, model.body(), device)
@@ -77,15 +81,6 @@ def local(tensor: torch.Tensor) -> torch.Tensor:
     from torch.distributed.tensor import DTensor
 
     return tensor.to_local() if isinstance(tensor, DTensor) else tensor
-
-
-def shard_as(parameter: torch.Tensor, full: torch.Tensor) -> torch.Tensor:
-    """``full`` (a whole tensor shaped like ``parameter``) cut as ``parameter`` is: a DTensor, or ``full`` when nothing is sharded."""
-    from torch.distributed.tensor import DTensor, distribute_tensor
-
-    if not isinstance(parameter, DTensor):
-        return full
-    return distribute_tensor(full.to(parameter.device, parameter.dtype), parameter.device_mesh, parameter.placements)
 
 
 def whole_value(value: torch.Tensor) -> torch.Tensor:

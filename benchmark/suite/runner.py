@@ -216,7 +216,8 @@ def prepare_suite(config: SuiteConfig) -> PreparedSuite:
     longest = max(d.spec.max_length for tasks in setup.data.by_seed.values() for d in tasks.values())
     runs = len(orders) * len(config.seeds) * len(config.strategies)
     config = resolve_auto_jobs(config, setup, strategies, longest, runs)
-    check_memory(setup.backbone, strategies, config, longest, concurrent=concurrent_runs(config, parallel, runs))
+    shards = parallel.processes if config.train.sharding == "fsdp" else 1
+    check_memory(setup.backbone, strategies, config, longest, concurrent=concurrent_runs(config, parallel, runs), shards=shards)
     if parallel.is_main:
         remove_own_stale_files(config.out)
     planned = plan_runs(setup, config, orders)

@@ -85,5 +85,18 @@ def test_a_refused_run_names_the_changes_whose_plan_fits() -> None:
     smallest = estimate_run_bytes(half, naive, checkpointed, 64)
     assert smallest < alone < float32
     available = int((smallest + alone) / 2 / USABLE_FRACTION)  # room for the two changes together only
-    with pytest.raises(UserError, match=r"; --dtype bf16 --gradient-checkpointing would fit, or use a smaller --batch-size"):
+    sharded = [n for n in (2, 4, 8) if estimate_run_bytes(backbone, naive, suite, 64, shards=n) <= USABLE_FRACTION * available]
+    over = f" or --sharding fsdp over {sharded[0]} processes" if sharded else ""
+    with pytest.raises(UserError, match=rf"; --dtype bf16 --gradient-checkpointing{over} would fit, or use a smaller --batch-size"):
         check_memory(backbone, [naive], dataclasses.replace(suite, strategies=["naive"]), 64, available=available)
+
+
+def test_a_refused_run_names_the_fewest_processes_that_sharding_would_fit_and_a_sharded_run_is_planned_per_part() -> None:
+    backbone = load_backbone("tiny", texts=["a few words of text"] * 3)
+    naive, suite = build_strategy("naive", {}), dataclasses.replace(config(), strategies=["naive"])
+    whole, halves, quarters = (estimate_run_bytes(backbone, naive, suite, 64, shards=n) for n in (1, 2, 4))
+    assert quarters < halves < whole
+    between = int((quarters + halves) / 2 / USABLE_FRACTION)  # four processes fit, two do not
+    with pytest.raises(UserError, match=r"--sharding fsdp over 4 processes would fit"):
+        check_memory(backbone, [naive], suite, 64, available=between)
+    check_memory(backbone, [naive], suite, 64, available=between, shards=4)  # the sharded run itself fits: no error
