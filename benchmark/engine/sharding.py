@@ -9,7 +9,9 @@ plugin prepares one model with one optimizer through ``forward`` only. accelerat
 still provides the process group, gradient clipping and mixed precision.
 
 Every transformer block is one FSDP unit and the task model is the root (embeddings,
-final norm, LM head and task heads). After sharding, every parameter is a DTensor whose
+final norm, LM head and task heads). FSDP gathers the root's weights around ``forward``
+and the methods in :data:`ENTRY_METHODS`; code that runs parts of the model (answer
+scoring through ``body()`` and the LM head) goes through ``TaskModel.whole_model_pass``. After sharding, every parameter is a DTensor whose
 local part is this process's rows; a weight-space penalty computes on the local parts
 (:func:`local`) and its gradient lands on them, so no process ever holds the whole model
 once it is sharded. Every process must run the same number of forward passes (each
@@ -19,9 +21,6 @@ a batch whose results it discards (:meth:`benchmark.engine.parallel.Parallel.for
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-
 import torch
 from torch import nn
 
@@ -30,7 +29,7 @@ from benchmark.model.task_model import TaskModel
 
 # TaskModel's methods that run the model besides forward: FSDP gathers the root's
 # parameters around them as it does around forward.
-ENTRY_METHODS = ("answer_loss", "answer_logits", "lm_nll", "lm_logits", "features")
+ENTRY_METHODS = ("answer_loss", "answer_logits", "lm_nll", "lm_logits", "features", "whole_model_pass")
 
 
 def is_sharded(model: nn.Module) -> bool:
@@ -88,23 +87,6 @@ def whole_value(value: torch.Tensor) -> torch.Tensor:
     from torch.distributed.tensor import DTensor
 
     return value.full_tensor() if isinstance(value, DTensor) else value
-
-
-@contextlib.contextmanager
-def gathered(model: nn.Module) -> Iterator[None]:
-    """Inside the block the root's parameters are whole on every process (a no-op for a model that is not sharded).
-
-    For code that runs parts of the model (``body()``, the LM head) instead of one of its
-    :data:`ENTRY_METHODS`; the blocks gather their own parameters whenever they are called.
-    """
-    if not is_sharded(model):
-        yield
-        return
-    model.unshard()  # type: ignore[operator]
-    try:
-        yield
-    finally:
-        model.reshard()  # type: ignore[operator]
 
 
 def summed_over_shards(value: torch.Tensor) -> torch.Tensor:

@@ -18,7 +18,6 @@ import torch
 
 from benchmark.engine.evaluation import autocast, gathered_choices, model_device, shares
 from benchmark.engine.parallel import Parallel
-from benchmark.engine.sharding import gathered
 from benchmark.engine.text_generation import MARGIN_TOKENS, greedy_outputs
 from benchmark.core.answer_text import normalise_answer as normalise
 from benchmark.engine.text_scoring import shared_prompt_loglik
@@ -50,8 +49,7 @@ class TextEval:
 
 def _rank_choices(model: TaskModel, task: EncodedTask, classes: list[int], prompts: list[list[int]], pad_id: int) -> tuple[list[int], list[int]]:
     """The class each prompt's answers rank first by summed log-likelihood, and by log-likelihood per byte."""
-    with gathered(model):
-        scores = shared_prompt_loglik(model, prompts, [task.answers[c] for c in classes], pad_id, task.head)
+    scores = model.whole_model_pass(shared_prompt_loglik, prompts, [task.answers[c] for c in classes], pad_id, task.head)
     sizes = torch.tensor([len(task.text.answer_texts[c].encode("utf-8")) for c in classes], dtype=torch.float32, device=scores.device)
     return [classes[k] for k in scores.argmax(1).tolist()], [classes[k] for k in (scores / sizes).argmax(1).tolist()]
 

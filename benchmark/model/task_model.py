@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -28,6 +29,8 @@ from transformers import PreTrainedModel
 
 from benchmark.core.hashing import derived_seed
 from benchmark.model.backbones import Kind
+
+R = TypeVar("R")
 
 HEAD_INIT_STD = 0.02
 MLM_PROBABILITY = 0.15
@@ -140,6 +143,14 @@ class TaskModel(nn.Module):
             yield self
         finally:
             self.router.activate(previous)
+
+    def whole_model_pass(self, function: Callable[..., R], *args: object) -> R:
+        """``function(self, *args)``: code that runs parts of the model (``body()``, the LM head) as one pass of it.
+
+        A sharded model gathers its root's weights around this call as it does around
+        ``forward`` (:mod:`benchmark.engine.sharding`); otherwise it is a plain call.
+        """
+        return function(self, *args)
 
     def lm_logits(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **extra: object) -> torch.Tensor:
         """The backbone's vocabulary logits on the language-model path (task modules off); ``extra`` goes to the backbone."""
