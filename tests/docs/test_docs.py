@@ -68,6 +68,8 @@ def command_lines(page: Path, *, leaderboard: bool = False) -> list[str]:
             continue
         for line in body.replace("\\\n", " ").splitlines():
             line = line.split(" # ")[0].strip()
+            if line.startswith("accelerate launch ") and "..." not in line:  # the run's own flags, after the launcher's
+                line = "python run_benchmark.py" + line.partition("run_benchmark.py")[2]
             match = re.match(r"^(?:python run_benchmark\.py|forgetbench)(\s.*)?$", line)
             if not match or "accelerate" in line:
                 continue
@@ -166,3 +168,12 @@ def test_the_front_page_lists_every_registered_formulation_strategy_scenario_and
     missing = [n for n in names if f"`{n}`" not in box]
     assert missing == []
     assert all(n.split(":", 1)[1] in box for n in STRATEGIES.names() if n.startswith("avalanche:"))
+
+
+@pytest.mark.parametrize("config_file", sorted((ROOT / "docs" / "accelerate").glob("*.yaml")), ids=lambda p: p.name)
+def test_the_accelerate_configs_shown_load_and_leave_sharding_to_forgetbench(config_file: Path) -> None:
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    config = load_config_from_file(str(config_file))
+    assert config.distributed_type in ("NO", "MULTI_GPU")  # --sharding fsdp shards; accelerate's FSDP plugin stays off
+    assert f"accelerate/{config_file.name}" in (ROOT / "docs" / "scaling-out.md").read_text(encoding="utf-8")
