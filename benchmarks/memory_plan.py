@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmark.core.environment import describe_environment  # noqa: E402
-from benchmark.engine.memory_plan import GIB, ModelShape, plan_run  # noqa: E402
+from benchmark.engine.memory_plan import GIB, ModelShape, plan_model  # noqa: E402
 from benchmark.engine.strategy import build_strategy  # noqa: E402
 from benchmark.model.meta_model import structure_of  # noqa: E402
 from benchmark.suite.config import build_config  # noqa: E402
@@ -64,9 +64,9 @@ def measured(models: list[str], strategies: list[str]) -> None:
     for model in models:
         config = build_config(overrides=[{"model": model}])
         longest = max(task.max_length for task in load_scenario(config.scenario).tasks)
-        shape = ModelShape.of(structure_of(model))
+        structure, tasks = structure_of(model), len(load_scenario(config.scenario).tasks)
         for name in strategies:
-            plan = plan_run(shape, build_strategy(name, config.strategy_args), config, dtype="fp32", max_length=longest).total()
+            plan = plan_model(structure, build_strategy(name, config.strategy_args), config, dtype="fp32", max_length=longest, tasks=tasks).total()
             with tempfile.TemporaryDirectory() as out:
                 command = [sys.executable, "run_benchmark.py", "--model", model, "--strategies", name, "--out", out,
                            "--seeds", "0", "--threads", "1", "--no-progress", *SIZES]
@@ -90,18 +90,20 @@ def main() -> None:
     args.models = args.models or "llama-3.1-8b,qwen2.5-7b"
     config = build_config(overrides=[{"scenario": args.scenario, "dtype": "bf16", "device": "cuda"}])
     longest = max(task.max_length for task in load_scenario(config.scenario).tasks)
+    tasks = len(load_scenario(config.scenario).tasks)
     print(f"commit {describe_environment(1, 'cpu')['git_hash']}; scenario {args.scenario}: batch {config.train.batch_size} x {longest} tokens, "
           "bf16 weights, Adam; GiB per process on the GPU")
     for model in args.models.split(","):
-        shape = ModelShape.of(structure_of(model))
+        structure = structure_of(model)
+        shape = ModelShape.of(structure)
         print(f"\n{model} ({shape.parameters / 1e9:.2f}B parameters)\n")
         print("| strategy | checkpointing | " + " | ".join(f"{n} process{'es' if n > 1 else ''}" for n in PROCESSES) + " |")
         print("|---|---|" + "---|" * len(PROCESSES))
         for name in STRATEGIES:
             for checkpointing in (False, True):
                 suite = dataclasses.replace(config, train=dataclasses.replace(config.train, gradient_checkpointing=checkpointing))
-                totals = [plan_run(shape, build_strategy(name, {}), suite, dtype="bf16", max_length=longest, shards=n).total(device=True)
-                          for n in PROCESSES]
+                totals = [plan_model(structure, build_strategy(name, {}), suite, dtype="bf16", max_length=longest, tasks=tasks, shards=n)
+                          .total(device=True) for n in PROCESSES]
                 print(f"| {name} | {'on' if checkpointing else 'off'} | " + " | ".join(f"{t / GIB:.1f}" for t in totals) + " |")
 
 

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import torch
+from torch import nn
 
 from benchmark.core.hashing import derived_seed
 from benchmark.model.encoding import EncodedTask
@@ -48,6 +49,13 @@ class Adapters(Strategy):
     def shardable(self) -> bool:  # type: ignore[override]
         # One shared set is in place before the model is sharded; per-task sets would be added to a sharded model later.
         return not self.per_task
+
+    def added_parameters(self, backbone: nn.Module, tasks: int) -> int:
+        patterns = self.targets or DEFAULT_TARGETS.get(backbone.config.model_type, [])
+        slots = sum(1 for n, _ in backbone.named_modules() if any(re.search(p, n) for p in patterns))
+        width = hidden_size(backbone)
+        per_slot = 2 * width * self.bottleneck + self.bottleneck + width  # down and up projections with biases
+        return slots * per_slot * (tasks if self.per_task else 1)
 
     def wrap_model(self, model: TaskModel) -> TaskModel:
         model_type = model.backbone.config.model_type

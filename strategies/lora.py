@@ -52,6 +52,20 @@ class LoRA(Strategy):
         # One shared set is in place before the model is sharded; per-task sets would be added to a sharded model later.
         return not self.per_task
 
+    def added_parameters(self, backbone: nn.Module, tasks: int) -> int:
+        from peft.tuners.tuners_utils import check_target_module_exists
+        from peft.utils import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING
+
+        # peft's own choice of modules when none are named; A (r x in) and B (out x r) per module and set.
+        targets = self.target_modules or TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING.get(backbone.config.model_type, [])
+        config = self.config()
+        config.target_modules = set(targets)
+        per_set = sum(
+            self.r * sum(module.weight.shape[:2]) for name, module in backbone.named_modules()
+            if name and getattr(module, "weight", None) is not None and module.weight.dim() == 2 and check_target_module_exists(config, name)
+        )
+        return per_set * (tasks if self.per_task else 1)
+
     def wrap_model(self, model: TaskModel) -> TaskModel:
         import torch
         from peft import get_peft_model

@@ -11,11 +11,12 @@ import os
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from benchmark.model.backbones import Backbone
 from benchmark.core.config import SuiteConfig
 from benchmark.core.errors import UserError
-from benchmark.engine.memory_plan import GIB, ModelShape, plan_run
+from benchmark.engine.memory_plan import GIB, plan_model
 from benchmark.engine.strategy import Strategy
 from benchmark.model.weights_dtype import dtype_name
 
@@ -54,7 +55,9 @@ def resident_bytes() -> int:
     return 0
 
 
-def estimate_run_bytes(backbone: Backbone, strategy: Strategy, config: SuiteConfig, max_length: int = 512, shards: int = 1) -> int:
+def estimate_run_bytes(
+    backbone: Backbone, strategy: Strategy, config: SuiteConfig, max_length: int = 512, shards: int = 1, tasks: int = 1,
+) -> int:
     """Upper estimate of the peak memory of one process of a run of ``strategy``: the total of its memory plan.
 
     Args:
@@ -63,8 +66,9 @@ def estimate_run_bytes(backbone: Backbone, strategy: Strategy, config: SuiteConf
         config: The suite (batch sizes, perplexity context).
         max_length: The longest token sequence of any task of the scenario.
         shards: Processes the run's model is sharded over (``--sharding fsdp``).
+        tasks: Tasks of the run (a strategy may add modules per task).
     """
-    return _plan_total(ModelShape.of(backbone.model), strategy, config, loaded_dtype(backbone), max_length, shards)
+    return _plan_total(backbone.model, strategy, config, loaded_dtype(backbone), max_length, shards, tasks)
 
 
 def loaded_dtype(backbone: Backbone) -> str:
@@ -72,12 +76,14 @@ def loaded_dtype(backbone: Backbone) -> str:
     return dtype_name(next(backbone.model.parameters()).dtype)
 
 
-def _plan_total(shape: ModelShape, strategy: Strategy, config: SuiteConfig, dtype: str, max_length: int, shards: int = 1) -> int:
-    plan = plan_run(shape, strategy, config, dtype=dtype, max_length=max_length, shards=shards)
+def _plan_total(model: nn.Module, strategy: Strategy, config: SuiteConfig, dtype: str, max_length: int, shards: int = 1, tasks: int = 1) -> int:
+    plan = plan_model(model, strategy, config, dtype=dtype, max_length=max_length, tasks=tasks, shards=shards)
     return plan.total(device=config.device.startswith("cuda"))  # on a GPU the host parts are not in its memory
 
 
-def fitting_changes(backbone: Backbone, strategy: Strategy, config: SuiteConfig, max_length: int, usable: float, shards: int = 1) -> list[str]:
+def fitting_changes(
+    backbone: Backbone, strategy: Strategy, config: SuiteConfig, max_length: int, usable: float, shards: int = 1, tasks: int = 1,
+) -> list[str]:
     """The flag changes, alone or together, whose plan fits in ``usable`` bytes (the refusal names them).
 
     Unsharded runs also get the fewest processes (2, 4 or 8) that ``--sharding fsdp`` would make fit.
@@ -90,11 +96,11 @@ def fitting_changes(backbone: Backbone, strategy: Strategy, config: SuiteConfig,
         changes += [("--gradient-checkpointing", checkpointed)]
         if config.dtype == "fp32":
             changes.append(("--dtype bf16 --gradient-checkpointing", dataclasses.replace(checkpointed, dtype="bf16")))
-    shape, loaded = ModelShape.of(backbone.model), loaded_dtype(backbone)
+    model, loaded = backbone.model, loaded_dtype(backbone)
     fitting = [flags for flags, changed in changes
-               if _plan_total(shape, strategy, changed, "bf16" if changed.dtype == "bf16" else loaded, max_length, shards) <= usable]
+               if _plan_total(model, strategy, changed, "bf16" if changed.dtype == "bf16" else loaded, max_length, shards, tasks) <= usable]
     if shards == 1:
-        over = next((n for n in (2, 4, 8) if _plan_total(shape, strategy, config, loaded, max_length, n) <= usable), None)
+        over = next((n for n in (2, 4, 8) if _plan_total(model, strategy, config, loaded, max_length, n, tasks) <= usable), None)
         fitting += [f"--sharding fsdp over {over} processes"] if over else []
     return fitting
 
@@ -109,12 +115,12 @@ def runs_that_fit(backbone: Backbone, strategies: list[Strategy], config: SuiteC
 
 
 def check_memory(backbone: Backbone, strategies: list[Strategy], config: SuiteConfig, max_length: int = 512,
-                 available: int | None = None, concurrent: int = 1, shards: int = 1) -> None:
+                 available: int | None = None, concurrent: int = 1, shards: int = 1, tasks: int = 1) -> None:
     """Raises a UserError if ``concurrent`` of the suite's largest run would not fit in the memory available.
 
     ``concurrent`` is how many runs share this machine at once (``--jobs``, or a local
     Ray instance's parallel tasks); each runs in its own process with its own copies.
-    ``shards``: processes a run's model is sharded over (each holds its part).
+    ``shards``: processes a run's model is sharded over (each holds its part); ``tasks``: tasks per run.
     """
     if config.device.startswith("cuda") and torch.cuda.is_available():
         available = available if available is not None else torch.cuda.mem_get_info()[0]
@@ -124,12 +130,12 @@ def check_memory(backbone: Backbone, strategies: list[Strategy], config: SuiteCo
             available += resident_bytes()
     if not available or os.environ.get("FORGETBENCH_SKIP_MEMORY_CHECK") == "1":
         return
-    one, name = max((estimate_run_bytes(backbone, s, config, max_length, shards), n) for s, n in zip(strategies, config.strategies))
+    one, name = max((estimate_run_bytes(backbone, s, config, max_length, shards, tasks), n) for s, n in zip(strategies, config.strategies))
     need = one * concurrent
     if need > USABLE_FRACTION * available:
         at_once, verb, fewer = (f"{concurrent} runs at once of ", "need", "fewer --jobs, ") if concurrent > 1 else ("", "needs", "")
         largest = strategies[config.strategies.index(name)]
-        fitting = fitting_changes(backbone, largest, config, max_length, USABLE_FRACTION * available / concurrent, shards)
+        fitting = fitting_changes(backbone, largest, config, max_length, USABLE_FRACTION * available / concurrent, shards, tasks)
         would_fit = f"{' or '.join(fitting)} would fit, or use " if fitting else "use "
         raise UserError(
             f"{at_once}strategy {name!r} on model {backbone.name!r} {verb} about {need / GIB:.1f} GiB but only {available / GIB:.1f} GiB "

@@ -94,7 +94,7 @@ def weight_bytes(dtype: str) -> int:
 
 def plan_run(
     shape: ModelShape, strategy: Strategy, config: SuiteConfig, *, dtype: str, max_length: int, shards: int = 1,
-    trainable: int | None = None, generated_tokens: int = 0,
+    trainable: int | None = None, generated_tokens: int = 0, added: int = 0,
 ) -> MemoryPlan:
     """The memory plan of one run of ``strategy`` under ``config``.
 
@@ -108,10 +108,11 @@ def plan_run(
             gradients, optimizer state and strategy state are sharded over them.
         trainable: Parameters the strategy trains (default: the backbone's if it trains it, else none counted).
         generated_tokens: New tokens a generation task decodes (their keys and values join the cache).
+        added: Parameters of the strategy's own modules over the run (LoRA or adapter sets), all trained.
     """
     size = weight_bytes(dtype)
     weights = shape.parameters * size
-    trained = shape.parameters if trainable is None and strategy.trains_backbone else trainable or 0
+    trained = (shape.parameters if trainable is None and strategy.trains_backbone else trainable or 0) + added
     profile = strategy.memory_profile(config.train.batch_size)
     activation_bytes = 2 if dtype in HALF or config.train.precision in HALF else 4
     # Each process runs its share of the step's batch, one accumulation micro-batch at a time.
@@ -127,8 +128,8 @@ def plan_run(
         PlanLine("runtime", RUNTIME_BYTES, True, "interpreter, torch, tokenizer, data"),
         PlanLine("pretrained copy", weights, True, f"{shape.parameters:,} parameters x {size} bytes, every run starts from it"),
         PlanLine("weights", weights // shards, False, f"{shape.parameters:,} x {size} bytes" + (f" / {shards} shards" if shards > 1 else "")),
-        PlanLine("gradients", trained * size // shards, False, f"{trained:,} trained backbone parameters x {size} bytes"
-                 + ("" if strategy.trains_backbone else " (the strategy's own modules and the heads, small, are not counted)")),
+        PlanLine("strategy modules", added * size // shards, False, f"{added:,} parameters of LoRA or adapter sets x {size} bytes"),
+        PlanLine("gradients", trained * size // shards, False, f"{trained:,} trained parameters x {size} bytes (the heads, small, are not counted)"),
         PlanLine("optimizer state", 2 * trained * size // shards, False, "Adam's two moments in the weights' type"),
         PlanLine("strategy state", int(profile.copies * weights) // shards, False, f"{profile.copies:g} parameter-sized copies at the peak"),
         PlanLine("training step", activations + logits, False,
@@ -136,6 +137,17 @@ def plan_run(
         PlanLine("evaluation", max(perplexity, cache), False, "the larger of the perplexity logits and the key/value cache"),
     )
     return MemoryPlan(_peak(lines))
+
+
+def plan_model(
+    model: nn.Module, strategy: Strategy, config: SuiteConfig, *, dtype: str, max_length: int, tasks: int, shards: int = 1,
+    generated_tokens: int = 0,
+) -> MemoryPlan:
+    """:func:`plan_run` for a backbone (loaded or on the meta device), with the modules the strategy adds over ``tasks`` tasks."""
+    return plan_run(
+        ModelShape.of(model), strategy, config, dtype=dtype, max_length=max_length, shards=shards,
+        generated_tokens=generated_tokens, added=strategy.added_parameters(model, tasks),
+    )
 
 
 def _peak(lines: tuple[PlanLine, ...]) -> tuple[PlanLine, ...]:

@@ -11,10 +11,10 @@ trainer does. Strategies compose: ``ewc+replay`` chains the hooks and sums penal
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 import torch
+from torch import nn
 
 from benchmark.model.backbones import Backbone
 from benchmark.model.encoding import EncodedTask
@@ -23,6 +23,7 @@ from benchmark.core.keyword_arguments import checked_arguments, signature_of
 from benchmark.core.registry import Registry
 from benchmark.core.strategy_spec import strategy_parts
 from benchmark.engine.run_context import RunContext
+from benchmark.engine.strategy_memory import MemoryProfile, tensor_bytes
 from benchmark.model.task_model import TaskModel
 
 Batch = dict[str, Any]
@@ -37,28 +38,6 @@ class TrainLoop(Protocol):
         generator: torch.Generator, progress: bool = False, description: str = "", fault_point: str | None = None,
         parallel: Any = None,
     ) -> Any: ...
-
-
-@dataclass(frozen=True)
-class MemoryProfile:
-    """What a strategy adds to the peak memory of a run, for the check before training.
-
-    Attributes:
-        copies: Backbone-sized float32 copies alive at the peak: kept state (anchors,
-            Fisher, a teacher) plus transient ones (per-example gradients while EWC
-            estimates its Fisher, the autograd buffers of a weight penalty).
-        extra_batches: Training batches beyond the task's own whose activations are
-            kept for backward at once (a replay batch).
-        lm_passes: Language-model passes per step whose vocabulary-sized logits are kept
-            (an auxiliary LM loss, distillation).
-    """
-
-    copies: float = 0.0
-    extra_batches: float = 0.0
-    lm_passes: float = 0.0
-
-    def __add__(self, other: MemoryProfile) -> MemoryProfile:
-        return MemoryProfile(self.copies + other.copies, self.extra_batches + other.extra_batches, self.lm_passes + other.lm_passes)
 
 
 class Strategy:
@@ -162,16 +141,13 @@ class Strategy:
         """What the strategy adds to a run's peak memory (for the check before a run); ``batch_size`` is the training batch."""
         return MemoryProfile()
 
+    def added_parameters(self, backbone: nn.Module, tasks: int) -> int:
+        """Parameters of the modules the strategy adds to ``backbone`` over a run of ``tasks`` tasks (LoRA, adapters).
 
-def tensor_bytes(value: object) -> int:
-    """Total bytes of the tensors inside nested dicts, lists and tuples."""
-    if isinstance(value, torch.Tensor):
-        return value.numel() * value.element_size()
-    if isinstance(value, dict):
-        return sum(tensor_bytes(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return sum(tensor_bytes(v) for v in value)
-    return 0
+        Counted from the backbone's structure for the memory plan (a model on the meta
+        device will do); 0 for a strategy that adds none.
+        """
+        return 0
 
 
 STRATEGIES: Registry[type[Strategy]] = Registry(
@@ -236,6 +212,9 @@ class Composite(Strategy):
 
     def memory_profile(self, batch_size: int) -> MemoryProfile:
         return sum((part.memory_profile(batch_size) for part in self.parts), MemoryProfile())
+
+    def added_parameters(self, backbone: nn.Module, tasks: int) -> int:
+        return sum(part.added_parameters(backbone, tasks) for part in self.parts)
 
     @property
     def trains_backbone(self) -> bool:  # type: ignore[override]

@@ -217,7 +217,8 @@ def prepare_suite(config: SuiteConfig) -> PreparedSuite:
     runs = len(orders) * len(config.seeds) * len(config.strategies)
     config = resolve_auto_jobs(config, setup, strategies, longest, runs)
     shards = parallel.processes if config.train.sharding == "fsdp" else 1
-    check_memory(setup.backbone, strategies, config, longest, concurrent=concurrent_runs(config, parallel, runs), shards=shards)
+    check_memory(setup.backbone, strategies, config, longest, concurrent=concurrent_runs(config, parallel, runs), shards=shards,
+                 tasks=len(setup.spec.tasks))
     if parallel.is_main:
         remove_own_stale_files(config.out)
     planned = plan_runs(setup, config, orders)

@@ -32,6 +32,7 @@ def test_naive_in_float32_by_hand() -> None:
         "runtime": RUNTIME_BYTES,
         "pretrained copy": 4000,          # 1,000 x 4 bytes
         "weights": 4000,
+        "strategy modules": 0,            # naive adds none
         "gradients": 4000,
         "optimizer state": 8000,          # Adam's two moments
         "strategy state": 0,
@@ -100,3 +101,28 @@ def test_a_refused_run_names_the_fewest_processes_that_sharding_would_fit_and_a_
     with pytest.raises(UserError, match=r"--sharding fsdp over 4 processes would fit"):
         check_memory(backbone, [naive], suite, 64, available=between)
     check_memory(backbone, [naive], suite, 64, available=between, shards=4)  # the sharded run itself fits: no error
+
+
+@pytest.mark.parametrize(("name", "arguments"), [
+    ("lora", {}), ("lora", {"per_task": True}), ("lora", {"target_modules": ["o_proj", "down_proj"]}),
+    ("adapters", {}), ("adapters", {"per_task": False}),
+])
+def test_the_plan_counts_exactly_the_parameters_a_strategy_adds_over_a_run(name: str, arguments: dict) -> None:
+    from types import SimpleNamespace
+
+    from benchmark.model.task_model import TaskModel, count_parameters
+
+    backbone = load_backbone("tiny", texts=["a few words of text"] * 3)
+    heads = ["first", "second", "third"]
+    planned = build_strategy(name, {name: arguments}).added_parameters(backbone.model, len(heads))
+    strategy = build_strategy(name, {name: arguments})
+    strategy.bind(SimpleNamespace(seed=0, tasks=[SimpleNamespace(head=h) for h in heads]))
+    model = TaskModel(backbone.model, kind="causal", head_sizes={h: 2 for h in heads}, seed=0)
+    before = count_parameters(model)
+    model = strategy.wrap_model(model)
+    for head in heads:  # per-task sets are added as their tasks begin
+        strategy.before_task(model, SimpleNamespace(head=head))
+    assert planned == count_parameters(model) - before > 0
+    plan = plan_run(SHAPE, build_strategy(name, {name: arguments}), config(), dtype="fp32", max_length=10, added=planned)
+    lines = {line.part: line.bytes for line in plan.lines}
+    assert lines["strategy modules"] == 4 * planned and lines["gradients"] == 4 * planned and lines["optimizer state"] == 8 * planned
