@@ -156,7 +156,7 @@ def test_a_damaged_record_at_the_runs_own_path_is_redone(
 def test_jobs_beyond_the_number_of_runs_are_not_counted_for_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     seen: list[int] = []
 
-    def capture(*args: object, concurrent: int) -> None:
+    def capture(*args: object, concurrent: int, **_: object) -> None:
         seen.append(concurrent)
         raise UserError("stopped after the memory check")
 
