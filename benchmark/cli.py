@@ -26,7 +26,7 @@ FLAG_PATHS = {
     "device": "device", "threads": "threads", "data_dir": "data_dir", "train_size": "train_size",
     "test_size": "test_size", "epochs": "train.epochs", "lr": "train.lr", "batch_size": "train.batch_size",
     "precision": "train.precision", "eval_on": "eval.eval_on", "ppl_tokens": "eval.ppl_tokens",
-    "grad_accum": "train.grad_accum_steps", "sharding": "train.sharding", "launcher": "launch.launcher", "jobs": "launch.jobs",
+    "grad_accum": "train.grad_accum_steps", "sharding": "train.sharding", "freeze_layers": "train.freeze_layers", "launcher": "launch.launcher", "jobs": "launch.jobs",
     "measures": "measures", "plugins": "plugins", "ray_address": "launch.ray_address", "cpus_per_run": "launch.cpus_per_run", "gpus_per_run": "launch.gpus_per_run",
 }
 
@@ -70,6 +70,7 @@ def run_parser() -> argparse.ArgumentParser:
         help="recompute each block's activations in the backward pass: less memory, more time, the same gradients")
     add("--sharding", choices=["none", "fsdp"],
         help="fsdp: cut weights, gradients and optimizer state over the processes of accelerate launch (PyTorch FSDP2); default none")
+    add("--freeze-layers", metavar="K", help="keep the embeddings and the K lowest transformer blocks frozen, whatever the strategy (default 0)")
     add("--grad-accum", metavar="N", help="micro-batches per optimizer step; --batch-size stays the step's batch")
     add("--device", metavar="DEV", help="cpu, cuda, cuda:N or auto (default: cpu)")
     add("--threads", metavar="N", help="torch threads (default: OMP_NUM_THREADS when set, else the physical cores)")

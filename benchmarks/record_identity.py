@@ -25,7 +25,7 @@ from benchmark.results.records import RunRecord, read_record, record_files  # no
 
 # Config keys that joined after the first records, at the value every earlier run had: left out where they hold it.
 JOINED_LATER = {"plugins": [], "dtype": "fp32"}
-TRAIN_JOINED_LATER = {"gradient_checkpointing": False, "sharding": "none"}
+TRAIN_JOINED_LATER = {"gradient_checkpointing": False, "sharding": "none", "freeze_layers": 0}
 COMPARED = ("measures", "metrics", "parameters", "fingerprint", "status", "error", "data_hashes", "source_hashes", "tasks", "reference")
 
 

@@ -26,7 +26,9 @@ class TrainConfig:
     resume with it switched either way. ``sharding`` fsdp cuts the weights, gradients and
     optimizer state over the processes of ``accelerate launch`` (PyTorch FSDP2) instead of
     giving each process the whole model (DistributedDataParallel); the records are those
-    of one process, so it is not part of the fingerprint either.
+    of one process, so it is not part of the fingerprint either. ``freeze_layers`` k > 0
+    keeps the embeddings and the k lowest transformer blocks frozen while every task
+    trains, whatever the strategy (Zheng et al. 2025).
     """
 
     epochs: int = 1
@@ -44,6 +46,7 @@ class TrainConfig:
     unfreeze_every: int = 0
     gradient_checkpointing: bool = False
     sharding: Literal["none", "fsdp"] = "none"
+    freeze_layers: int = 0
 
     def check(self, source: str) -> None:
         """Training settings in their ranges (one sentence naming the field, from ``source``)."""
@@ -57,6 +60,8 @@ class TrainConfig:
             raise UserError(f"{source}: learning rates 'train.lr' and 'train.head_lr' must be positive")
         if self.weight_decay < 0:
             raise UserError(f"{source}: field 'train.weight_decay' must be 0 or more, got {self.weight_decay}")
+        if self.freeze_layers < 0:
+            raise UserError(f"{source}: field 'train.freeze_layers' must be 0 (none) or a number of blocks, got {self.freeze_layers}")
         if self.max_grad_norm is not None and self.max_grad_norm <= 0:
             raise UserError(
                 f"{source}: field 'train.max_grad_norm' must be positive (or null for no clipping), got {self.max_grad_norm}"

@@ -17,6 +17,8 @@ from scenarios.spec import ScenarioSpec
 # recomputes the same activations; sharding splits the same sums over processes, as data
 # parallelism does): a run may resume with them switched either way.
 NOT_IN_FINGERPRINT = ("gradient_checkpointing", "sharding")
+# Training settings that joined after the first records: hashed only away from the value every earlier run had.
+HASHED_AWAY_FROM = {"freeze_layers": 0}
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ def run_fingerprint(config: SuiteConfig, spec: ScenarioSpec, strategy_name: str,
     hashed = {
         "scenario": (spec.name, spec.version), "order": order, "seed": seed, "strategy": strategy_name, "strategy_args": parts,
         "model": backbone.fingerprint, "data": [t.data_hash for t in tasks], "setting": config.setting,
-        "train": {k: v for k, v in plain["train"].items() if k not in NOT_IN_FINGERPRINT}, "eval": plain["eval"],
+        "train": hashed_training(plain["train"]), "eval": plain["eval"],
     }
     if config.measures != DEFAULT_MEASURES:
         # Only where they differ from the default, so that results directories made before
@@ -57,6 +59,11 @@ def run_fingerprint(config: SuiteConfig, spec: ScenarioSpec, strategy_name: str,
     if "lm_eval" in config.measures:
         hashed["lm_eval"] = plain["lm_eval"]
     return stable_hash({**hashed, **posing(config, tasks)})
+
+
+def hashed_training(train: dict[str, object]) -> dict[str, object]:
+    """The training settings a fingerprint hashes: not those that leave the numbers as they are, nor late ones at their old value."""
+    return {k: v for k, v in train.items() if k not in NOT_IN_FINGERPRINT and not (k in HASHED_AWAY_FROM and v == HASHED_AWAY_FROM[k])}
 
 
 def posing(config: SuiteConfig, tasks: list[EncodedTask]) -> dict[str, object]:

@@ -29,6 +29,7 @@ from benchmark.model.batching import micro_batches, train_batch_indices
 from benchmark.core.config import TrainConfig
 from benchmark.model.encoding import EncodedTask
 from benchmark.engine.evaluation import autocast, model_device
+from benchmark.engine.frozen_layers import lower_layers_frozen
 from benchmark.engine.parallel import Parallel, make_parallel
 from benchmark.engine.sharding import is_sharded, release_gathered
 from benchmark.engine.stepping import backward, optimizer_step
@@ -126,6 +127,16 @@ def train_tasks(
         fault_point: Prefix of this call's fault-injection points (``<prefix>:step<k>``, see benchmark.core.faults).
         parallel: The run's processes (default: this process alone).
     """
+    with lower_layers_frozen(model, config.freeze_layers):
+        return _train(model, tasks, strategy, config, pad_id=pad_id, generator=generator, progress=progress,
+                      description=description, fault_point=fault_point, parallel=parallel)
+
+
+def _train(
+    model: TaskModel, tasks: list[EncodedTask], strategy: Strategy, config: TrainConfig, *,
+    pad_id: int, generator: torch.Generator, progress: bool, description: str, fault_point: str | None, parallel: Parallel | None,
+) -> TrainStats:
+    """:func:`train_tasks` once the lower layers are frozen."""
     if not any(p.requires_grad for p in model.parameters()):
         # Nothing to train (frozen or icl in the text formulation, which have no heads).
         return TrainStats(steps=0, examples=0, final_loss=float("nan"))

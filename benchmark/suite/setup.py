@@ -19,6 +19,7 @@ from benchmark.core.errors import MissingFiles, UserError
 from benchmark.engine.formulations import formulation
 from benchmark.engine.measures import Measure, MeasureEnv, build_measures
 from benchmark.engine.parallel import Parallel
+from benchmark.model.layers import transformer_blocks
 from benchmark.model.backbones import Backbone, load_backbone
 from benchmark.model.random_weights import random_backbone
 from benchmark.model.weights_dtype import resolve_weights_dtype
@@ -154,6 +155,7 @@ def setup_suite(
     backbone = suite_backbone(config, data.vocabulary_texts(posed), posed, weights)
     if config.train.gradient_checkpointing and not backbone.model.supports_gradient_checkpointing:
         raise UserError(f"--gradient-checkpointing: model {config.model!r} ({type(backbone.model).__name__}) does not support activation checkpointing; leave the flag out")
+    check_frozen_layers(config, backbone)
     torch.set_num_threads(threads)
     corpus = (
         encode_corpus(backbone, data.corpus_documents, context=config.eval.ppl_context, budget=config.eval.ppl_tokens)
@@ -167,6 +169,18 @@ def setup_suite(
         measure_env=MeasureEnv(backbone=backbone, corpus=corpus, config=config, parallel=parallel, general_texts=general_texts),
         device=device, parallel=parallel, environment=environment,
     )
+
+
+def check_frozen_layers(config: SuiteConfig, backbone: Backbone) -> None:
+    """Refuses ``train.freeze_layers`` that would leave no block of the backbone to train."""
+    k = config.train.freeze_layers
+    if k:
+        _, blocks = transformer_blocks(backbone.model.base_model)
+        if k >= len(blocks):
+            raise UserError(
+                f"--freeze-layers {k}: model {config.model!r} has {len(blocks)} transformer blocks, so freeze fewer than "
+                f"{len(blocks)} (to train no backbone layer at all, use the frozen strategy)"
+            )
 
 
 def suite_backbone(config: SuiteConfig, texts: list[str], reserved: list[str], dtype: str) -> Backbone:

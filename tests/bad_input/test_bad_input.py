@@ -72,6 +72,9 @@ CASES: dict[str, Case] = {
     "accumulation below one": (lambda d, s: ["--grad-accum", "0"], "field 'train.grad_accum_steps' must be at least 1"),
     "fp16 loss scaling on half weights": (lambda d, s: ["--dtype", "bf16", "--mixed-precision", "fp16"], "--mixed-precision fp16 scales the loss, which needs float32 weights, but --dtype is bf16"),
     "unknown weight type": (lambda d, s: ["--set", "dtype=fp8"], "field 'dtype' must be one of"),
+    "freezing every block": (lambda d, s: ["--freeze-layers", "2"], "--freeze-layers 2: model 'tiny' has 2 transformer blocks, so freeze fewer than 2"),
+    "freezing a negative number of blocks": (lambda d, s: ["--freeze-layers", "-1"], "field 'train.freeze_layers' must be 0 (none) or a number of blocks, got -1"),
+    "sharding with frozen layers": (lambda d, s: ["--sharding", "fsdp", "--freeze-layers", "1"], "--sharding fsdp with --freeze-layers has not been checked yet"),
     "sharding without a launch": (lambda d, s: ["--sharding", "fsdp"], "--sharding fsdp cuts the model over the processes of a launch, but this is one process; start it with `accelerate launch"),
     "unknown sharding": (lambda d, s: ["--set", "train.sharding=zero3"], "field 'train.sharding' must be one of"),
     "a strategy that adds modules to a sharded model": (
