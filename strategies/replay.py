@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from benchmark.core.hashing import derived_seed
-from benchmark.model.batching import pad_batch
-from benchmark.model.text_batches import answer_batch
 from benchmark.model.encoding import EncodedTask
 from benchmark.model.task_model import TaskModel
 from strategies.base import Batch, MemoryProfile, Strategy, register_strategy
+from strategies.memory_loss import summed_memory_loss
 from scenarios.prepare import class_quotas
 
 
@@ -72,21 +70,7 @@ class Replay(Strategy):
             return None
         size = min(self.replay_batch_size or self.run.train.batch_size, len(memory))
         picked = [memory[i] for i in torch.randperm(len(memory), generator=self.sampler)[:size].tolist()]
-        device = batch["input_ids"].device
-        total = torch.zeros((), device=device)
-        answers = {task.head: task.answers for task in self.run.tasks}
-        for head in sorted({item[2] for item in picked}):
-            group = [item for item in picked if item[2] == head]
-            if answers.get(head) is not None:  # text formulation: the mean answer-token loss, weighted by the group's examples
-                replayed = answer_batch([item[0] for item in group], [item[1] for item in group], answers[head], self.run.pad_id)
-                loss, _ = model.answer_loss({k: v.to(device) for k, v in replayed.items()}, head)
-                total = total + loss * len(group)
-                continue
-            ids, mask = pad_batch([item[0] for item in group], self.run.pad_id)
-            labels = torch.tensor([item[1] for item in group], device=device)
-            logits = model(ids.to(device), mask.to(device), head)
-            total = total + F.cross_entropy(logits.float(), labels, reduction="sum")
-        return self.weight * total / size
+        return self.weight * summed_memory_loss(model, picked, self.run, batch["input_ids"].device) / size
 
     def state_dict(self) -> dict[str, Any]:
         return {"buffer": self.buffer}

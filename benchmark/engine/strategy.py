@@ -123,6 +123,15 @@ class Strategy:
         """
         return None
 
+    def adjust_gradients(self, model: TaskModel, params: list[nn.Parameter]) -> None:
+        """Changes an optimizer step's gradients in place before they are clipped and applied (A-GEM's projection).
+
+        Called once per optimizer step on every process, after the step's gradients have
+        been accumulated (and reduced over processes); ``params`` are the parameters the
+        optimizer updates. The loss is :meth:`penalty`'s to change; this is for methods
+        that act on the gradient itself.
+        """
+
     def after_task(self, model: TaskModel, task: EncodedTask) -> None:
         """Updates the strategy's state once training on ``task`` is done."""
 
@@ -195,6 +204,10 @@ class Composite(Strategy):
     def penalty(self, model: TaskModel, batch: Batch, outputs: torch.Tensor) -> torch.Tensor | None:
         terms = [t for t in (part.penalty(model, batch, outputs) for part in self.parts) if t is not None]
         return torch.stack(terms).sum() if len(terms) > 1 else (terms[0] if terms else None)
+
+    def adjust_gradients(self, model: TaskModel, params: list[nn.Parameter]) -> None:
+        for part in self.parts:
+            part.adjust_gradients(model, params)
 
     def after_task(self, model: TaskModel, task: EncodedTask) -> None:
         for part in self.parts:

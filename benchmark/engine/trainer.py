@@ -163,6 +163,7 @@ def _train(
             if unfreezing is not None:
                 unfreezing.apply(step - 1)
             loss_value = accumulate_gradients(distributed, task, indices, step, config, pad_id=pad_id, parallel=parallel)
+            strategy.adjust_gradients(model, params)
             optimizer_step(optimizer, scheduler, params, config.max_grad_norm, parallel)
             if fault_point is not None:
                 faults.reached(f"{fault_point}:step{step}")

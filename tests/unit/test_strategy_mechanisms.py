@@ -104,7 +104,7 @@ def test_ewc_pretrained_anchor_is_set_before_any_task() -> None:
     backbone = tiny(texts=[" ".join(WORDS)])
     model = TaskModel(backbone.model, kind="causal", head_sizes={"t": 2}, seed=0)
     ewc = EWC(anchor="pretrained", fisher_samples=4)
-    ewc.bind(SimpleNamespace(backbone=backbone, general_texts=[" ".join(WORDS[i:] + WORDS[:i]) for i in range(6)], pad_id=backbone.pad_id, seed=0, parallel=None))
+    ewc.bind(SimpleNamespace(backbone=backbone, general_texts=[" ".join(WORDS[i:] + WORDS[:i]) for i in range(6)], pad_id=backbone.pad_id, seed=0, parallel=None, train=TrainConfig()))
     ewc.wrap_model(model)
     params = dict(model.backbone.named_parameters())
     assert ewc.importance and all((f >= 0).all() for f in ewc.importance.values())
