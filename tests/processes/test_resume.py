@@ -59,7 +59,7 @@ def uninterrupted(scenario: Path, tmp_path_factory: pytest.TempPathFactory) -> d
     """Each strategy's record from a run that was never killed (made once per module, in this process), with its token cache."""
     references = {}
     with pytest.MonkeyPatch.context() as patch:
-        for strategy in ("ewc+replay", "adapters", "wise_ft"):
+        for strategy in ("ewc+replay", "adapters", "wise_ft", "olora"):
             folder = tmp_path_factory.mktemp("reference")
             patch.setenv("FORGETBENCH_CACHE", str(folder / "cache"))
             assert in_process(command(scenario, folder / "out", strategy)) == 0
@@ -69,7 +69,7 @@ def uninterrupted(scenario: Path, tmp_path_factory: pytest.TempPathFactory) -> d
 
 # Every kill point with the strategy that carries the most state; adapters (task modules) at two of them.
 KILLS = [(s, f) for s in ("ewc+replay",) for f in ("task2:step3", "task2:eval", "task1:checkpointed", "task2:checkpointed")]
-KILLS += [("adapters", "task2:step3"), ("adapters", "task1:checkpointed"), ("wise_ft", "task2:step3")]  # wise_ft: an anchor rebuilt
+KILLS += [("adapters", "task2:step3"), ("adapters", "task1:checkpointed"), ("wise_ft", "task2:step3"), ("olora", "task2:step3")]
 
 
 @pytest.mark.parametrize(("strategy", "fault"), KILLS)
