@@ -29,6 +29,7 @@ class InContext(Strategy):
     trains_backbone = False
     resumable = False  # nothing to save: an interrupted run is redone in the time of its evaluations
     formulations = ("text", "generate")
+    shardable = True  # no training; its longer prompts are scored like any other
 
     def __init__(self, *, shots: int = 4) -> None:
         if shots < 1:

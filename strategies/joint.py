@@ -15,4 +15,5 @@ class Joint(Strategy):
     """
 
     joint = True
+    shardable = True
     reference = True
