@@ -5,8 +5,9 @@ Reads the records of a results directory made with ``--formulation generate`` (t
 row-0 score (0-100) with a 95% bootstrap interval of the mean over the task's test
 examples (scipy's BCa bootstrap, 2,000 resamples, seeded), from the per-example scores
 every record stores. Row 0 is shared by the strategies of an (order, seed), so one
-record per (order, seed) is read. Then whether every row of each ``frozen`` record
-equals its row 0 exactly.
+record per (order, seed) is read. Then each strategy's score on each task after the
+last task (mean ± sample standard deviation over seeds), and whether every row of each
+``frozen`` record equals its row 0 exactly.
 
     .venv/bin/python benchmarks/generative_row0.py --results results-generative
 """
@@ -14,6 +15,7 @@ equals its row 0 exactly.
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 from pathlib import Path
 
@@ -33,6 +35,21 @@ def interval(scores: list[float]) -> tuple[float, float]:
         return scores[0], scores[0]
     found = bootstrap((np.array(scores),), np.mean, n_resamples=2000, confidence_level=0.95, method="BCa", random_state=0)
     return float(found.confidence_interval.low), float(found.confidence_interval.high)
+
+
+def last_rows(records: list) -> None:  # noqa: ANN001 - RunRecord
+    """Each strategy's score on each task after the last task: mean ± sample std over seeds, and the seeds."""
+    tasks = records[0].tasks
+    print("| strategy | seeds | " + " | ".join(f"{t} after the last task" for t in tasks) + " |")
+    print("|---|---|" + "---|" * len(tasks))
+    for strategy in sorted({r.strategy for r in records}):
+        runs = [r for r in records if r.strategy == strategy and r.tasks == tasks]
+        cells = []
+        for j in range(len(tasks)):
+            values = [100 * r.measures["accuracy"][-1][j] for r in runs]
+            spread = f" ± {statistics.stdev(values):.1f}" if len(values) > 1 else ""
+            cells.append(f"{statistics.fmean(values):.1f}{spread}")
+        print(f"| {strategy} | {len(runs)} | " + " | ".join(cells) + " |")
 
 
 def main() -> None:
@@ -61,6 +78,8 @@ def main() -> None:
             low, high = interval(scores)
             print(f"| {record.order} | {record.seed} | {task} | {metrics[task]} | {sum(scores) / len(scores):.1f} | "
                   f"[{low:.1f}, {high:.1f}] | {len(scores)} |")
+    print()
+    last_rows(records)
     print()
     for record in sorted((r for r in records if r.strategy == "frozen"), key=lambda r: (r.order, r.seed)):
         rows = record.measures["accuracy"]
