@@ -80,6 +80,10 @@ def test_a_sharded_run_killed_mid_task_resumes_from_its_parts_to_the_one_process
     (folder,) = (out / ".checkpoints").glob("toy__o1__ewc__s0.shards-1")
     parts = sorted(p.stat().st_size for p in folder.glob("*.distcp"))
     assert len(parts) == 2 and parts[-1] < 0.75 * sum(parts)  # each process wrote its own half, none the whole model
+    unsharded = run(command(scenario, out, *SUITE), cache=tmp_path / "cache")  # the parts cannot be read by one whole model
+    assert unsharded.returncode == 2
+    assert "is a checkpoint of run toy__o1__ewc__s0 made with --sharding fsdp; continue it with --sharding fsdp" in unsharded.stderr
+    assert folder.is_dir() and sorted(records(out)) == ["toy__o1__naive__s0"]  # nothing was written or removed
     resumed = run(command(scenario, out, *SUITE, *SHARDED), launcher=launcher(), cache=tmp_path / "cache")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     one, two = records(tmp_path / "alone"), records(out)
