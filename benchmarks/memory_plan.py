@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmark.core.environment import describe_environment  # noqa: E402
-from benchmark.engine.memory_plan import GIB, ModelShape, plan_model  # noqa: E402
+from benchmark.engine.memory_plan import GIB, ModelShape, plan_run  # noqa: E402
 from benchmark.engine.strategy import build_strategy  # noqa: E402
 from benchmark.model.meta_model import structure_of  # noqa: E402
 from benchmark.suite.config import build_config  # noqa: E402
@@ -65,8 +65,10 @@ def measured(models: list[str], strategies: list[str]) -> None:
         config = build_config(overrides=[{"model": model}])
         longest = max(task.max_length for task in load_scenario(config.scenario).tasks)
         structure, tasks = structure_of(model), len(load_scenario(config.scenario).tasks)
+        shape = ModelShape.of(structure)
         for name in strategies:
-            plan = plan_model(structure, build_strategy(name, config.strategy_args), config, dtype="fp32", max_length=longest, tasks=tasks).total()
+            strategy = build_strategy(name, config.strategy_args)
+            plan = plan_run(shape, strategy, config, dtype="fp32", max_length=longest, added=strategy.added_parameters(structure, tasks)).total()
             with tempfile.TemporaryDirectory() as out:
                 command = [sys.executable, "run_benchmark.py", "--model", model, "--strategies", name, "--out", out,
                            "--seeds", "0", "--threads", "1", "--no-progress", *SIZES]
@@ -102,8 +104,10 @@ def main() -> None:
         for name in STRATEGIES:
             for checkpointing in (False, True):
                 suite = dataclasses.replace(config, train=dataclasses.replace(config.train, gradient_checkpointing=checkpointing))
-                totals = [plan_model(structure, build_strategy(name, {}), suite, dtype="bf16", max_length=longest, tasks=tasks, shards=n)
-                          .total(device=True) for n in PROCESSES]
+                strategy = build_strategy(name, {})
+                added = strategy.added_parameters(structure, tasks)
+                totals = [plan_run(shape, strategy, suite, dtype="bf16", max_length=longest, shards=n, added=added).total(device=True)
+                          for n in PROCESSES]
                 print(f"| {name} | {'on' if checkpointing else 'off'} | " + " | ".join(f"{t / GIB:.1f}" for t in totals) + " |")
 
 

@@ -51,8 +51,7 @@ class Adapters(Strategy):
         return not self.per_task
 
     def added_parameters(self, backbone: nn.Module, tasks: int) -> int:
-        patterns = self.targets or DEFAULT_TARGETS.get(backbone.config.model_type, [])
-        slots = sum(1 for n, _ in backbone.named_modules() if any(re.search(p, n) for p in patterns))
+        slots = len(self.insertion_points(backbone, self.targets or DEFAULT_TARGETS.get(backbone.config.model_type, [])))
         width = hidden_size(backbone)
         per_slot = 2 * width * self.bottleneck + self.bottleneck + width  # down and up projections with biases
         return slots * per_slot * (tasks if self.per_task else 1)
@@ -64,7 +63,7 @@ class Adapters(Strategy):
             raise UserError(f"adapters has no default insertion points for model type {model_type!r}; set strategy_args.adapters.targets to regexes of module names")
         for parameter in model.backbone.parameters():
             parameter.requires_grad_(False)
-        names = [n for n, _ in model.backbone.named_modules() if any(re.search(p, n) for p in patterns)]
+        names = self.insertion_points(model.backbone, patterns)
         if not names:
             raise UserError(f"adapters found no module matching {patterns} in the {model_type} backbone; fix strategy_args.adapters.targets")
         for name in names:
@@ -77,6 +76,11 @@ class Adapters(Strategy):
         if not self.per_task:
             self.add_set(AdapterSlot.SHARED)
         return model
+
+    @staticmethod
+    def insertion_points(backbone: nn.Module, patterns: list[str]) -> list[str]:
+        """Names of the backbone's modules an adapter follows: those matching any of ``patterns``."""
+        return [n for n, _ in backbone.named_modules() if any(re.search(p, n) for p in patterns)]
 
     def add_set(self, key: str) -> None:
         """Adds one adapter per slot under ``key`` (seeded by run seed and key)."""

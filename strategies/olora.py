@@ -99,14 +99,6 @@ class OLoRA(Strategy):
         """peft's LoRA layers of the backbone (each holds every set's A and B)."""
         return [m for m in self.peft_model.modules() if hasattr(m, "lora_A") and isinstance(m.lora_A, nn.ModuleDict) and len(m.lora_A)]
 
-    def overlap(self) -> float:
-        """sum over modules and pairs of sets s < t of sum |A_s A_t^T|: what lambda_1 keeps small (reported by tests)."""
-        with torch.no_grad():
-            return float(sum(
-                torch.abs(layer.lora_A[s].weight @ layer.lora_A[t].weight.T).sum()
-                for layer in self.lora_layers() for i, t in enumerate(self.order) for s in self.order[:i]
-            ))
-
     def state_dict(self) -> dict[str, Any]:
         return {"adapters": list(self.order)}  # the weights travel with the model's
 

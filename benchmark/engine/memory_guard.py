@@ -11,12 +11,11 @@ import os
 from pathlib import Path
 
 import torch
-from torch import nn
 
 from benchmark.model.backbones import Backbone
 from benchmark.core.config import SuiteConfig
 from benchmark.core.errors import UserError
-from benchmark.engine.memory_plan import GIB, plan_model
+from benchmark.engine.memory_plan import GIB, ModelShape, plan_run
 from benchmark.engine.strategy import Strategy
 from benchmark.model.weights_dtype import dtype_name
 
@@ -68,7 +67,8 @@ def estimate_run_bytes(
         shards: Processes the run's model is sharded over (``--sharding fsdp``).
         tasks: Tasks of the run (a strategy may add modules per task).
     """
-    return _plan_total(backbone.model, strategy, config, loaded_dtype(backbone), max_length, shards, tasks)
+    model = backbone.model
+    return _plan_total(ModelShape.of(model), strategy.added_parameters(model, tasks), strategy, config, loaded_dtype(backbone), max_length, shards)
 
 
 def loaded_dtype(backbone: Backbone) -> str:
@@ -76,8 +76,8 @@ def loaded_dtype(backbone: Backbone) -> str:
     return dtype_name(next(backbone.model.parameters()).dtype)
 
 
-def _plan_total(model: nn.Module, strategy: Strategy, config: SuiteConfig, dtype: str, max_length: int, shards: int = 1, tasks: int = 1) -> int:
-    plan = plan_model(model, strategy, config, dtype=dtype, max_length=max_length, tasks=tasks, shards=shards)
+def _plan_total(shape: ModelShape, added: int, strategy: Strategy, config: SuiteConfig, dtype: str, max_length: int, shards: int = 1) -> int:
+    plan = plan_run(shape, strategy, config, dtype=dtype, max_length=max_length, shards=shards, added=added)
     return plan.total(device=config.device.startswith("cuda"))  # on a GPU the host parts are not in its memory
 
 
@@ -96,11 +96,11 @@ def fitting_changes(
         changes += [("--gradient-checkpointing", checkpointed)]
         if config.dtype == "fp32":
             changes.append(("--dtype bf16 --gradient-checkpointing", dataclasses.replace(checkpointed, dtype="bf16")))
-    model, loaded = backbone.model, loaded_dtype(backbone)
+    shape, added, loaded = ModelShape.of(backbone.model), strategy.added_parameters(backbone.model, tasks), loaded_dtype(backbone)
     fitting = [flags for flags, changed in changes
-               if _plan_total(model, strategy, changed, "bf16" if changed.dtype == "bf16" else loaded, max_length, shards, tasks) <= usable]
+               if _plan_total(shape, added, strategy, changed, "bf16" if changed.dtype == "bf16" else loaded, max_length, shards) <= usable]
     if shards == 1:
-        over = next((n for n in (2, 4, 8) if _plan_total(model, strategy, config, loaded, max_length, n, tasks) <= usable), None)
+        over = next((n for n in (2, 4, 8) if _plan_total(shape, added, strategy, config, loaded, max_length, n) <= usable), None)
         fitting += [f"--sharding fsdp over {over} processes"] if over else []
     return fitting
 

@@ -139,17 +139,6 @@ def plan_run(
     return MemoryPlan(_peak(lines))
 
 
-def plan_model(
-    model: nn.Module, strategy: Strategy, config: SuiteConfig, *, dtype: str, max_length: int, tasks: int, shards: int = 1,
-    generated_tokens: int = 0,
-) -> MemoryPlan:
-    """:func:`plan_run` for a backbone (loaded or on the meta device), with the modules the strategy adds over ``tasks`` tasks."""
-    return plan_run(
-        ModelShape.of(model), strategy, config, dtype=dtype, max_length=max_length, shards=shards,
-        generated_tokens=generated_tokens, added=strategy.added_parameters(model, tasks),
-    )
-
-
 def _peak(lines: tuple[PlanLine, ...]) -> tuple[PlanLine, ...]:
     """Training and evaluation never overlap: the smaller of the two is shown and counted as zero."""
     step, evaluation = lines[-2], lines[-1]

@@ -15,6 +15,7 @@ folder, and is rebuilt from both when the run resumes.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ import torch
 from benchmark.engine.parallel import Parallel
 
 SHARD_MARK = "__sharded__"
+KEEP = object()  # what a leaf function answers for a part it leaves to the walk
 
 
 def shards_folder(path: Path, completed: int) -> Path:
@@ -37,47 +39,55 @@ def remove_shards(path: Path, keep: Path | None = None) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def split_sharded(value: Any, tensors: dict[str, torch.Tensor], key: str = "strategy") -> Any:
+def _replaced(value: Any, leaf: Callable[[Any, str], Any], key: str) -> Any:
+    """``value`` walked as nested dicts, lists and tuples, each part ``leaf`` answers (not :data:`KEEP`) replaced."""
+    found = leaf(value, key)
+    if found is not KEEP:
+        return found
+    if isinstance(value, dict):
+        return {k: _replaced(v, leaf, f"{key}/{k}") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_replaced(v, leaf, f"{key}/{i}") for i, v in enumerate(value))
+    return value
+
+
+def _described(value: Any) -> bool:
+    return isinstance(value, dict) and SHARD_MARK in value
+
+
+def split_sharded(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
     """``value`` with each sharded tensor replaced by its description; the tensors go into ``tensors`` by key."""
     from torch.distributed.tensor import DTensor, Shard
 
-    if isinstance(value, DTensor):
-        (placement,) = value.placements
+    def describe(part: Any, key: str) -> Any:
+        if not isinstance(part, DTensor):
+            return KEEP
+        (placement,) = part.placements
         if not isinstance(placement, Shard):
             raise ValueError(f"strategy state {key} is a DTensor placed {placement}, not sharded along one dimension")
-        tensors[key] = value
-        return {SHARD_MARK: key, "shape": list(value.shape), "dtype": str(value.dtype).removeprefix("torch."), "dim": placement.dim}
-    if isinstance(value, dict):
-        return {k: split_sharded(v, tensors, f"{key}/{k}") for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(split_sharded(v, tensors, f"{key}/{i}") for i, v in enumerate(value))
-    return value
+        tensors[key] = part
+        return {SHARD_MARK: key, "shape": list(part.shape), "dtype": str(part.dtype).removeprefix("torch."), "dim": placement.dim}
+
+    return _replaced(value, describe, "strategy")
 
 
 def joined_sharded(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
     """The inverse of :func:`split_sharded`: descriptions replaced by the tensors of their keys."""
-    if isinstance(value, dict) and SHARD_MARK in value:
-        return tensors[value[SHARD_MARK]]
-    if isinstance(value, dict):
-        return {k: joined_sharded(v, tensors) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(joined_sharded(v, tensors) for v in value)
-    return value
+    return _replaced(value, lambda part, _: tensors[part[SHARD_MARK]] if _described(part) else KEEP, "strategy")
 
 
 def empty_sharded(value: Any, mesh: Any, into: dict[str, torch.Tensor]) -> None:
     """An empty sharded tensor for every description in ``value``, by key (what the saved parts are read into)."""
     from torch.distributed.tensor import Shard, empty
 
-    if isinstance(value, dict) and SHARD_MARK in value:
-        dtype = getattr(torch, value["dtype"])
-        into[value[SHARD_MARK]] = empty(value["shape"], dtype=dtype, device_mesh=mesh, placements=[Shard(value["dim"])])
-    elif isinstance(value, dict):
-        for v in value.values():
-            empty_sharded(v, mesh, into)
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            empty_sharded(v, mesh, into)
+    def allocate(part: Any, _: str) -> Any:
+        if not _described(part):
+            return KEEP
+        dtype = getattr(torch, part["dtype"])
+        into[part[SHARD_MARK]] = empty(part["shape"], dtype=dtype, device_mesh=mesh, placements=[Shard(part["dim"])])
+        return part
+
+    _replaced(value, allocate, "strategy")
 
 
 def save_parts(folder: Path, weights: dict[str, torch.Tensor], state: dict[str, torch.Tensor], parallel: Parallel) -> None:

@@ -11,12 +11,13 @@ still provides the process group, gradient clipping and mixed precision.
 Every transformer block is one FSDP unit and the task model is the root (embeddings,
 final norm, LM head and task heads). FSDP gathers the root's weights around ``forward``
 and the methods in :data:`ENTRY_METHODS`; code that runs parts of the model (answer
-scoring through ``body()`` and the LM head) goes through ``TaskModel.whole_model_pass``. After sharding, every parameter is a DTensor whose
-local part is this process's rows; a weight-space penalty computes on the local parts
-(:func:`local`) and its gradient lands on them, so no process ever holds the whole model
-once it is sharded. Every process must run the same number of forward passes (each
-one gathers parameters from all): evaluation fills a process's share with repeats of
-a batch whose results it discards (:meth:`benchmark.engine.parallel.Parallel.forward_share`).
+scoring through ``body()`` and the LM head) goes through ``TaskModel.whole_model_pass``.
+After sharding, every parameter is a DTensor whose local part is this process's rows; a
+weight-space penalty computes on the local parts (:func:`local`) and its gradient lands
+on them, so no process ever holds the whole model once it is sharded. Every process must
+run the same number of forward passes (each one gathers parameters from all):
+evaluation fills a process's share with repeats of a batch whose results it discards
+(:meth:`benchmark.engine.parallel.Parallel.even_share`).
 """
 
 from __future__ import annotations

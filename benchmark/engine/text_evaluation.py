@@ -74,15 +74,15 @@ def text_task_accuracy(model: TaskModel, task: EncodedTask, classes: list[int], 
     device = model_device(model)
     with eval_mode(model), torch.inference_mode(), autocast(how.precision, device):
         for indices, counted in shares(how.parallel, batches, model):
-            if not counted:  # a sharded model's fill pass: ranked answers make the same forward passes
-                _rank_choices(model, task, classes, [prompts[i] for i in indices], how.backbone.pad_id)
-                continue
             picked = [prompts[i] for i in indices]
             if how.decode == "greedy":
-                chosen.update(zip(indices, _greedy_choices(model, task, classes, picked, how)))
+                first, per_byte = _greedy_choices(model, task, classes, picked, how), None
             else:
                 first, per_byte = _rank_choices(model, task, classes, picked, how.backbone.pad_id)
-                chosen.update(zip(indices, first))
+            if not counted:  # a sharded model's fill pass: made like the others, its result discarded
+                continue
+            chosen.update(zip(indices, first))
+            if per_byte is not None:
                 second.update(zip(indices, per_byte))
     n = len(task.test)
     choices = gathered_choices(how.parallel, n, chosen)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from benchmark.core.config import SuiteConfig
-from benchmark.engine.memory_plan import GIB, MemoryPlan, ModelShape, plan_model
+from benchmark.engine.memory_plan import GIB, MemoryPlan, ModelShape, plan_run
 
 
 def plan_text(config: SuiteConfig, shards: int) -> str:
@@ -26,8 +26,9 @@ def plan_text(config: SuiteConfig, shards: int) -> str:
     structure = structure_of(config.model)
     shape = ModelShape.of(structure)
     dtype = config.dtype if config.dtype != "auto" else ("bf16" if config.device.startswith("cuda") else "fp32")
-    plans = {name: plan_model(structure, build_strategy(name, config.strategy_args), config, dtype=dtype, max_length=longest,
-                              tasks=len(spec.tasks), shards=shards, generated_tokens=generated) for name in config.strategies}
+    strategies = {name: build_strategy(name, config.strategy_args) for name in config.strategies}
+    plans = {name: plan_run(shape, strategy, config, dtype=dtype, max_length=longest, shards=shards, generated_tokens=generated,
+                            added=strategy.added_parameters(structure, len(spec.tasks))) for name, strategy in strategies.items()}
     return "\n".join([
         f"memory plan per process: {config.model} ({shape.parameters:,} parameters), {dtype} weights, "
         f"{config.train.precision} autocast, batch {config.train.batch_size} x {longest} tokens, "
