@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmark.core.environment import describe_environment  # noqa: E402
 from benchmark.engine.memory_plan import GIB, ModelShape, plan_run  # noqa: E402
-from benchmark.engine.strategy import build_strategy  # noqa: E402
+from benchmark.engine.strategy_building import build_strategy  # noqa: E402
 from benchmark.model.meta_model import structure_of  # noqa: E402
 from benchmark.suite.config import build_config  # noqa: E402
 from scenarios.catalog import load_scenario  # noqa: E402

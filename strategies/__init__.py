@@ -7,5 +7,5 @@ point group instead.
 
 from __future__ import annotations
 
-from strategies import adapters, agem, aux_lm, distill, ewc, frozen, icl, joint, l2sp, lora, naive, olora, replay, wise_ft  # noqa: F401  (registration)
+from strategies import adapters, agem, aux_lm, distill, ewc, frozen, icl, joint, l2sp, lamol, lora, naive, olora, progressive_prompts, replay, wise_ft  # noqa: F401  (registration)
 from strategies.avalanche import engine as avalanche_engine  # noqa: F401  (registers avalanche:*, imports no avalanche-lib)

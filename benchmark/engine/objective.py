@@ -23,12 +23,15 @@ def parameter_groups(model: TaskModel, tasks: list[EncodedTask], config: TrainCo
     """Optimiser groups: trainable backbone/strategy parameters at ``lr`` (or layer-wise), heads at ``head_lr``.
 
     Only the heads of ``tasks`` are optimised, so weight decay never touches the heads
-    of other tasks.
+    of other tasks. A module a strategy adds may set ``own_learning_rate`` (soft prompts
+    learn at rates far above a model's): its trainable parameters form a group of their own.
     """
     head_names = {task.head for task in tasks if task.head in model.heads}  # none in the text formulation
     all_head_ids = {id(p) for head in model.heads.values() for p in head.parameters()}
     heads = [p for name in sorted(head_names) for p in model.heads[name].parameters() if p.requires_grad]
-    body = [p for p in model.parameters() if p.requires_grad and id(p) not in all_head_ids]
+    own = own_rate_groups(model)
+    apart = all_head_ids | {id(p) for group in own for p in group["params"]}
+    body = [p for p in model.parameters() if p.requires_grad and id(p) not in apart]
     groups: list[dict[str, object]] = []
     if body and config.layer_lr_decay is not None:
         depths, n_blocks = parameter_depths(model)
@@ -41,6 +44,17 @@ def parameter_groups(model: TaskModel, tasks: list[EncodedTask], config: TrainCo
         groups.append({"params": body, "lr": config.lr})
     if heads:  # the text formulation has none
         groups.append({"params": heads, "lr": config.head_lr})
+    return groups + own
+
+
+def own_rate_groups(model: torch.nn.Module) -> list[dict[str, object]]:
+    """One optimiser group per module that sets ``own_learning_rate``: its trainable parameters at that rate."""
+    groups = []
+    for module in model.modules():
+        rate = getattr(module, "own_learning_rate", None)
+        params = [p for p in module.parameters() if p.requires_grad] if rate is not None else []
+        if params:
+            groups.append({"params": params, "lr": float(rate)})
     return groups
 
 

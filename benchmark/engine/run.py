@@ -41,7 +41,8 @@ def run_one(plan: RunPlan, wiring: RunWiring, row0: RowZero, results_dir: Path |
     for t, learning in steps[state.completed:]:
         try:
             generator = before_training(run, state, t, learning)
-            run.stats = train(run.model, learning, run.strategy, wiring.context.train, generator=generator, **training_options(run, t, learning))
+            trained_on = [run.strategy.training_task(run.model, task) for task in learning]
+            run.stats = train(run.model, trained_on, run.strategy, wiring.context.train, generator=generator, **training_options(run, t, learning))
             for task in learning:
                 run.strategy.after_task(run.model, task)
         except NumericalFault as fault:  # the loss diverged: the run fails with the reason

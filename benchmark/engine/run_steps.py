@@ -223,6 +223,8 @@ def make_record(run: ActiveRun, state: RunState, failure: str | None, row0: RowZ
     }
     extra: dict[str, Any] = {"row0_seconds": row0.seconds, "resumed_from_task": run.resumed_from}
     extra.update(formulation(wiring.config.formulation).record_extra(tasks))
+    if reported := strategy.record_extra():
+        extra["strategy"] = reported
     if skipped := not_applicable(wiring.measures, context.backbone):
         extra["not_applicable"] = skipped  # measure -> why its series are None (a model without an LM head)
     return RunRecord(

@@ -18,7 +18,7 @@ def plan_text(config: SuiteConfig, shards: int) -> str:
     """The plan of every strategy of ``config`` as a table (GiB per process), with what it assumed."""
     from benchmark.model.meta_model import structure_of
     from scenarios.catalog import load_scenario
-    from benchmark.engine.strategy import build_strategy
+    from benchmark.engine.strategy_building import build_strategy
 
     spec = load_scenario(config.scenario)
     longest = max(task.max_length for task in spec.tasks)

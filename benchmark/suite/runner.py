@@ -40,7 +40,8 @@ from benchmark.engine.measures import build_measures, check_model_kind
 from scenarios.catalog import load_scenario
 from scenarios.spec import ScenarioSpec
 from benchmark.engine.formulations import formulation
-from benchmark.engine.strategy import Strategy, build_strategy, check_formulation
+from benchmark.engine.strategy import Strategy
+from benchmark.engine.strategy_building import build_strategy, check_formulation
 
 MAX_STEPS_PER_RUN = 100_000_000  # about a year at 0.3 s a step: beyond this a plan is a typo, not an experiment
 

@@ -26,11 +26,15 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_toy_scenario(tmp_path_factory.mktemp("toy"), n_tasks=3)
 
 
+# Strategies that run only where tasks are posed as text.
+FORMULATION = {"progressive_prompts": ("--formulation", "text"), "lamol": ("--formulation", "text")}
+
+
 def command(scenario: Path, out: Path, strategy: str, *extra: str) -> list[str]:
     return [
         sys.executable, str(ROOT / "run_benchmark.py"), "--scenario", str(scenario), "--model", "tiny", "--strategies", strategy,
         "--out", str(out), "--no-progress", "--threads", "1", "--set", "train.epochs=2", "--set", "train.batch_size=8",
-        "--set", "eval.ppl_tokens=256", "--set", "eval.ppl_context=32", *extra,
+        "--set", "eval.ppl_tokens=256", "--set", "eval.ppl_context=32", *FORMULATION.get(strategy, ()), *extra,
     ]
 
 
@@ -59,7 +63,7 @@ def uninterrupted(scenario: Path, tmp_path_factory: pytest.TempPathFactory) -> d
     """Each strategy's record from a run that was never killed (made once per module, in this process), with its token cache."""
     references = {}
     with pytest.MonkeyPatch.context() as patch:
-        for strategy in ("ewc+replay", "adapters", "wise_ft", "olora"):
+        for strategy in ("ewc+replay", "adapters", "wise_ft", "olora", "progressive_prompts", "lamol"):
             folder = tmp_path_factory.mktemp("reference")
             patch.setenv("FORGETBENCH_CACHE", str(folder / "cache"))
             assert in_process(command(scenario, folder / "out", strategy)) == 0
@@ -70,6 +74,7 @@ def uninterrupted(scenario: Path, tmp_path_factory: pytest.TempPathFactory) -> d
 # Every kill point with the strategy that carries the most state; adapters (task modules) at two of them.
 KILLS = [(s, f) for s in ("ewc+replay",) for f in ("task2:step3", "task2:eval", "task1:checkpointed", "task2:checkpointed")]
 KILLS += [("adapters", "task2:step3"), ("adapters", "task1:checkpointed"), ("wise_ft", "task2:step3"), ("olora", "task2:step3")]
+KILLS += [("progressive_prompts", "task2:step3"), ("progressive_prompts", "task2:checkpointed"), ("lamol", "task3:step3")]
 
 
 @pytest.mark.parametrize(("strategy", "fault"), KILLS)
@@ -90,7 +95,7 @@ def test_killed_run_resumes_to_the_uninterrupted_record(
     again = record(out)
     for key in COMPARED:
         assert again[key] == reference[key], key  # bit-identical numbers on CPU
-    expected_from = {"task2:step3": 1, "task2:eval": 1, "task1:checkpointed": 1, "task2:checkpointed": 2}[fault]
+    expected_from = {"task2:step3": 1, "task2:eval": 1, "task1:checkpointed": 1, "task2:checkpointed": 2, "task3:step3": 2}[fault]
     assert again["extra"]["resumed_from_task"] == expected_from
     assert not list((out / ".checkpoints").glob("*.pt"))  # deleted once the run finished
 

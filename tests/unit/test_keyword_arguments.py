@@ -9,7 +9,7 @@ import pytest
 
 from benchmark.core.errors import UserError
 from benchmark.core.keyword_arguments import checked_arguments, signature_of
-from benchmark.engine.strategy import build_strategy
+from benchmark.engine.strategy_building import build_strategy
 from scenarios.loaders import run_loader
 
 SHAPE = r"^(strategy|loader) '[\w:]+' does not take argument\(s\) \['\w+'\] \(in [\w.:]+ of .+\); it accepts .+$"

@@ -22,7 +22,7 @@ from benchmark.engine.parallel import make_parallel
 from benchmark.engine.row0_cache import RowZero
 from benchmark.engine.plan import RunPlan
 from benchmark.engine.run import run_one
-from benchmark.engine.strategy import build_strategy
+from benchmark.engine.strategy_building import build_strategy
 from benchmark.suite.execute import wire_run
 from benchmark.suite.setup import PreparedData, SuiteSetup, run_threads, setup_suite
 
