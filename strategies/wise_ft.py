@@ -6,6 +6,7 @@ from typing import Literal
 
 import torch
 
+from benchmark.engine.sharding import local
 from benchmark.model.task_model import TaskModel
 from strategies.base import MemoryProfile, Strategy, register_strategy, tensor_bytes
 
@@ -33,10 +34,17 @@ class WiseFT(Strategy):
             raise ValueError("anchor must be pretrained or previous")
         self.alpha, self.anchor_kind = alpha, anchor
         self.anchor: dict[str, torch.Tensor] = {}
+        self.anchor_bytes = 0
+
+    shardable = True  # the interpolation is elementwise: each process interpolates its own part
 
     def wrap_model(self, model: TaskModel) -> TaskModel:
         self.anchor = self._backbone_copy(model)
+        self.anchor_bytes = tensor_bytes(self.anchor)  # counted whole, like every strategy's state, even once it is cut
         return model
+
+    def after_sharding(self, model: TaskModel) -> None:
+        self.anchor = self._backbone_copy(model)  # the same pretrained values, cut like the parameters (the whole copy is freed)
 
     def before_task(self, model: TaskModel, task: object) -> None:
         if self.anchor_kind == "previous":  # the weights this task starts from (after a resume: the checkpoint's)
@@ -47,15 +55,15 @@ class WiseFT(Strategy):
         params = dict(model.backbone.named_parameters())
         for name, start in self.anchor.items():
             # lerp(start, end, w) returns end exactly at w = 1 and start exactly at w = 0.
-            params[name].copy_(torch.lerp(start, params[name], self.alpha))
+            local(params[name]).copy_(torch.lerp(start, local(params[name]), self.alpha))
 
     @staticmethod
     def _backbone_copy(model: TaskModel) -> dict[str, torch.Tensor]:
-        return {name: p.detach().clone() for name, p in model.backbone.named_parameters()}
+        return {name: local(p).detach().clone() for name, p in model.backbone.named_parameters()}
 
     def extra_memory_bytes(self) -> int:
         # The pretrained anchor is rebuilt in wrap_model and the previous one in before_task: neither is checkpointed.
-        return tensor_bytes(self.anchor)
+        return self.anchor_bytes
 
     def memory_profile(self, batch_size: int) -> MemoryProfile:
         return MemoryProfile(copies=1)  # the anchor

@@ -1,6 +1,6 @@
 """``--sharding fsdp`` over two gloo processes gives the one-process record, and a killed sharded run resumes to it.
 
-Six strategies (and a reference: joint with heads, icl in text) run as one suite per formulation (one launch each, so the whole file
+Seven strategies (and a reference: joint with heads, icl in text) run as one suite per formulation (one launch each, so the whole file
 costs five process starts). FSDP reduce-scatters gradients where one process sums them,
 and a sharded penalty sums its parts over processes, so floats may differ in the last
 bits: accuracy matrices must be identical, perplexity and the metrics within 1e-4
@@ -20,7 +20,7 @@ from tests.processes.test_scale_out import command, records, run
 # slow: starts processes. Its own rendezvous port, so it may run beside test_scale_out's launches.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sharding")]
 
-STRATEGIES = ("naive", "ewc", "l2sp", "lora", "replay", "distill")
+STRATEGIES = ("naive", "ewc", "l2sp", "lora", "replay", "distill", "wise_ft")
 ARGUMENTS = ("--set", "strategy_args.ewc.fisher_samples=12", "--set", "strategy_args.replay.buffer_size=16")
 SUITE = ("--strategies", ",".join((*STRATEGIES, "joint")), *ARGUMENTS)  # heads: and the multitask reference
 TEXT_SUITE = ("--strategies", ",".join((*STRATEGIES, "icl")), *ARGUMENTS)  # text: and the in-context reference

@@ -102,3 +102,12 @@ def test_it_is_refused_for_an_encoder_decoder_model() -> None:
     backbone = type("Backbone", (), {"kind": "seq2seq", "name": "t5-small"})()
     with pytest.raises(UserError, match="decoder to write whole examples"):
         LAMOL().check_backbone(backbone)
+
+
+def test_with_no_lm_loss_and_nothing_parsed_it_is_naive_bit_for_bit_so_writing_examples_disturbs_no_draw(scenario: Path, tmp_path: Path) -> None:
+    outcomes = suite(scenario, tmp_path / "out", ["naive", "lamol"], formulation="text", strategy_args={"lamol": {"lm_lambda": 0.0}})
+    lamol, naive = outcomes["lamol"].record, outcomes["naive"].record
+    assert lamol.extra["strategy"]["lamol"]["pseudo_examples"] == {  # the tiny model writes, but nothing it writes parses
+        "task2": {"generated": 7, "parsed": 0}, "task3": {"generated": 6, "parsed": 0},
+    }
+    assert lamol.measures == naive.measures
