@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,12 +32,19 @@ FLAG_PATHS = {
 }
 
 
+SUBCOMMANDS = (
+    "Subcommands (each with its own --help): `forgetbench run [flags]` runs a suite, the same as the flags alone or "
+    "`python run_benchmark.py [flags]`; `forgetbench list [--plugins M]` lists what is registered (= --list); "
+    "`forgetbench leaderboard --results DIR` builds tables from records; "
+    "`forgetbench plan [run flags] [--shards N]` prints each process's memory for a run."
+)
+
+
 def run_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         prog="forgetbench",
         description="Run a continual-learning forgetting benchmark: a scenario's tasks in order through each strategy.",
-        epilog="Subcommands: `forgetbench leaderboard --results DIR` builds tables from records; "
-               "`forgetbench plan [run flags] [--shards N]` prints each process's memory for a run.",
+        epilog=SUBCOMMANDS,
     )
     add = parser.add_argument
     add("--list", action="store_true", help="list registered scenarios, strategies, measures, metrics, models and presets, then exit")
@@ -190,6 +198,18 @@ def plan_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def list_command(argv: Sequence[str]) -> int:
+    """``list``: what is registered (scenarios, strategies, measures, ...), after importing ``--plugins``."""
+    from benchmark.core.plugins import import_plugins
+
+    parser = ArgumentParser(prog="forgetbench list", description="List registered scenarios, strategies, formulations, measures, metrics, models and presets.")
+    parser.add_argument("--plugins", metavar="MODULE[,MODULE]", help="import these modules (dotted names or .py paths) first, so what they register is listed")
+    args = parser.parse_args(list(argv))
+    import_plugins([n.strip() for n in (args.plugins or "").split(",") if n.strip()])
+    print_registry()
+    return 0
+
+
 def plan_command(argv: Sequence[str]) -> int:
     """``plan``: a run's flags plus ``--shards N``; prints every strategy's memory plan (see :mod:`benchmark.suite.memory_report`)."""
     from benchmark.core.plugins import import_plugins
@@ -208,7 +228,7 @@ def plan_command(argv: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``forgetbench`` and ``python run_benchmark.py``; returns the exit status.
 
-    Which command (a suite run, ``--list`` or ``leaderboard``), the user's plugins, the
+    Which command (a suite run, ``run``, ``list`` or ``--list``, ``leaderboard``, ``plan``), the user's plugins, the
     configuration, then :func:`benchmark.suite.runner.run_suite` and the summary.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -219,7 +239,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return leaderboard_command(argv[1:])
         if argv and argv[0] == "plan":
             return plan_command(argv[1:])
-        args = run_parser().parse_args(argv)
+        if argv and argv[0] == "list":
+            return list_command(argv[1:])
+        parser = run_parser()
+        if argv and argv[0] == "run":
+            argv, parser.prog = argv[1:], "forgetbench run"
+        args = parser.parse_args(argv)
         from benchmark.core.plugins import import_plugins
 
         import_plugins(requested_plugins(args))
@@ -245,3 +270,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader (head, less) stopped reading: nothing went wrong
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the interpreter's final flush does not fail again
+        return 0
