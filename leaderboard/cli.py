@@ -6,6 +6,7 @@
     forgetbench leaderboard validate --results results/
     forgetbench leaderboard compare --results results/ [--baseline naive]
     forgetbench leaderboard samples --results results/ [--out samples.jsonl]
+    forgetbench leaderboard merge --results machine-a/ machine-b/ --out merged/
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def _emit(text: str, out: str | None) -> None:
 
 def table_parser() -> argparse.ArgumentParser:
     """The command line of ``leaderboard``."""
-    parser = ArgumentParser(prog="forgetbench leaderboard", description="Aggregate run records into a leaderboard table (subcommands: plots, page, validate).")
+    parser = ArgumentParser(prog="forgetbench leaderboard", description="Aggregate run records into a leaderboard table (subcommands: plots, page, validate, compare, samples, merge).")
     _common(parser)
     parser.add_argument("--format", default="md", choices=FORMATS, help="output format (default: md)")
     parser.add_argument("--ci", action="store_true", help="add 95%% bootstrap confidence intervals of the mean")
@@ -213,17 +214,50 @@ def samples_command(argv: Sequence[str]) -> int:
     return 0
 
 
+def merge_parser() -> argparse.ArgumentParser:
+    """The command line of ``leaderboard merge``."""
+    parser = ArgumentParser(
+        prog="forgetbench leaderboard merge",
+        description="Combine the records of several results directories (from several machines) into one, each run once: copies "
+                    "with the same fingerprint are kept once (the first directory given wins), two configurations of one run are refused.",
+    )
+    parser.add_argument("--results", nargs="+", required=True, metavar="DIR", help="results directories to combine")
+    parser.add_argument("--out", required=True, metavar="DIR", help="the results directory to write (records already there are kept)")
+    return parser
+
+
+def merge_command(argv: Sequence[str]) -> int:
+    args = merge_parser().parse_args(argv)
+    from leaderboard.merge import merge_results
+
+    for results in args.results:
+        _check_results_dir(results)
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise UserError(f"--out {args.out!r} is a file, not a directory; pass a folder for the merged records to --out")
+    merged = merge_results(args.results, args.out)
+    for line in merged.left_out:
+        print(printable(f"left out {line}"), file=sys.stderr)
+    print(f"{len(merged.written)} record(s) written to {Path(args.out).resolve()}; {merged.copies} copy(ies) of a run kept once")
+    return 0
+
+
 def leaderboard_parser(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, list[str]]:
     """The parser of the ``leaderboard`` (sub)command ``argv`` names, and the arguments left for it (the docs check uses it)."""
-    parsers = {"plots": plots_parser, "page": page_parser, "validate": validate_parser, "compare": compare_parser, "samples": samples_parser}
+    parsers = {
+        "plots": plots_parser, "page": page_parser, "validate": validate_parser, "compare": compare_parser, "samples": samples_parser,
+        "merge": merge_parser,
+    }
     if argv and argv[0] in parsers:
         return parsers[argv[0]](), list(argv[1:])
     return table_parser(), list(argv)
 
 
 def leaderboard_command(argv: Sequence[str]) -> int:
-    """Dispatches ``leaderboard [plots|page|validate|compare|samples] ...``."""
-    commands = {"plots": plots_command, "page": page_command, "validate": validate_command, "compare": compare_command, "samples": samples_command}
+    """Dispatches ``leaderboard [plots|page|validate|compare|samples|merge] ...``."""
+    commands = {
+        "plots": plots_command, "page": page_command, "validate": validate_command, "compare": compare_command, "samples": samples_command,
+        "merge": merge_command,
+    }
     if argv and argv[0] in commands:
         return commands[argv[0]](argv[1:])
     return table_command(argv)

@@ -9,7 +9,7 @@ add seeds that were never run and shrink every interval). What was left out is n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmark.results.records import RunRecord, read_record, record_files, slug
@@ -23,6 +23,7 @@ class LoadedRecords:
 
     records: list[RunRecord]
     problems: list[str]
+    paths: list[Path] = field(default_factory=list)  # where each record was read, in the order of ``records``
 
     def summary(self) -> str | None:
         """One line saying what was left out, or None when every file was used."""
@@ -76,4 +77,5 @@ def load_records(results_dir: str | Path) -> LoadedRecords:
             problems.append(f"{_name(path, directory)} ({same} of run {record.run_id} of model {record.model}, already read from {_name(first_path, directory)})")
             continue
         kept[key] = (path, record)
-    return LoadedRecords(records=[record for _, record in sorted(kept.values(), key=lambda item: item[0])], problems=problems)
+    ordered = sorted(kept.values(), key=lambda item: item[0])
+    return LoadedRecords(records=[record for _, record in ordered], problems=problems, paths=[path for path, _ in ordered])
