@@ -7,6 +7,7 @@
     forgetbench leaderboard compare --results results/ [--baseline naive]
     forgetbench leaderboard samples --results results/ [--out samples.jsonl]
     forgetbench leaderboard merge --results machine-a/ machine-b/ --out merged/
+    forgetbench leaderboard export --results results/ --parquet dataset/
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def _emit(text: str, out: str | None) -> None:
 
 def table_parser() -> argparse.ArgumentParser:
     """The command line of ``leaderboard``."""
-    parser = ArgumentParser(prog="forgetbench leaderboard", description="Aggregate run records into a leaderboard table (subcommands: plots, page, validate, compare, samples, merge).")
+    parser = ArgumentParser(prog="forgetbench leaderboard", description="Aggregate run records into a leaderboard table (subcommands: plots, page, validate, compare, samples, merge, export).")
     _common(parser)
     parser.add_argument("--format", default="md", choices=FORMATS, help="output format (default: md)")
     parser.add_argument("--ci", action="store_true", help="add 95%% bootstrap confidence intervals of the mean")
@@ -241,11 +242,33 @@ def merge_command(argv: Sequence[str]) -> int:
     return 0
 
 
+def export_parser() -> argparse.ArgumentParser:
+    """The command line of ``leaderboard export``."""
+    parser = ArgumentParser(
+        prog="forgetbench leaderboard export",
+        description="Write the records as a Parquet dataset (one row per run; matrices and outcomes as nested columns) with a dataset card, ready to push to a hub.",
+    )
+    _common(parser)
+    parser.add_argument("--parquet", required=True, metavar="DIR", help="a new (or empty) folder for the dataset")
+    return parser
+
+
+def export_command(argv: Sequence[str]) -> int:
+    args = export_parser().parse_args(argv)
+    from leaderboard.export import export_parquet
+
+    loaded = _load(args.results)
+    folder = export_parquet(loaded.records, args.parquet)
+    _report(loaded)
+    print(f"{len(loaded.records)} run(s) written to {folder.resolve()} (Parquet and README.md)")
+    return 0
+
+
 def leaderboard_parser(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, list[str]]:
     """The parser of the ``leaderboard`` (sub)command ``argv`` names, and the arguments left for it (the docs check uses it)."""
     parsers = {
         "plots": plots_parser, "page": page_parser, "validate": validate_parser, "compare": compare_parser, "samples": samples_parser,
-        "merge": merge_parser,
+        "merge": merge_parser, "export": export_parser,
     }
     if argv and argv[0] in parsers:
         return parsers[argv[0]](), list(argv[1:])
@@ -253,10 +276,10 @@ def leaderboard_parser(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, li
 
 
 def leaderboard_command(argv: Sequence[str]) -> int:
-    """Dispatches ``leaderboard [plots|page|validate|compare|samples|merge] ...``."""
+    """Dispatches ``leaderboard [plots|page|validate|compare|samples|merge|export] ...``."""
     commands = {
         "plots": plots_command, "page": page_command, "validate": validate_command, "compare": compare_command, "samples": samples_command,
-        "merge": merge_command,
+        "merge": merge_command, "export": export_command,
     }
     if argv and argv[0] in commands:
         return commands[argv[0]](argv[1:])

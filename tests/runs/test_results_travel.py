@@ -1,13 +1,15 @@
-"""``leaderboard merge``: results of several machines in one directory, each run once; two configurations of one run refused."""
+"""Results that travel: ``leaderboard merge`` (several machines' records, each run once) and ``leaderboard export --parquet``."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
 from benchmark.cli import main
+from benchmark.results.records import RunRecord
 from leaderboard.loading import load_records
 from tests.conftest import smoke_args, write_toy_scenario
 
@@ -53,3 +55,25 @@ def test_a_missing_results_directory_is_one_sentence(tmp_path: Path, capsys: pyt
     (tmp_path / "file").write_text("x")
     shutil.rmtree(tmp_path / "out", ignore_errors=True)
     assert main(["leaderboard", "merge", "--results", str(tmp_path), "--out", str(tmp_path / "file")]) == 2
+
+
+def test_the_parquet_export_reads_back_with_datasets_to_every_record_and_carries_a_card(
+    machines: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    from datasets import load_dataset
+
+    folder = tmp_path / "dataset"
+    assert main(["leaderboard", "export", "--results", str(machines["a"]), "--parquet", str(folder)]) == 0
+    rows = load_dataset("parquet", data_files=str(folder / "data" / "*.parquet"), split="train")
+    records = {r.run_id: r for r in load_records(machines["a"]).records}
+    assert sorted(rows["run_id"]) == sorted(records) and len(rows) == 2
+    for row in rows:
+        record = records[row["run_id"]]
+        assert RunRecord.from_json(json.loads(row["record"])).to_json() == record.to_json()  # lossless
+        assert row["accuracy_matrix"] == record.accuracy_matrix and row["seed"] == record.seed  # nested, as a list of rows
+        assert {m["name"]: m["value"] for m in row["metrics"]}["acc"] == pytest.approx(record.metrics["acc"])
+    card = (folder / "README.md").read_text()
+    assert card.startswith("---\nconfigs:") and "path: data/train-00000-of-00001.parquet" in card and "2 run(s)" in card
+    assert main(["leaderboard", "export", "--results", str(machines["a"]), "--parquet", str(folder)]) == 2  # never over an export
+    assert "already exists" in capsys.readouterr().err
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".dataset.")]  # no building folder left behind
