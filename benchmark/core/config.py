@@ -106,6 +106,7 @@ class SuiteConfig:
     progress: bool = True
     overwrite: bool = False
     keep_checkpoints: bool = False
+    report_to: list[str] = field(default_factory=list)  # experiment trackers that watch each run (tensorboard, wandb, mlflow; none)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     launch: LaunchConfig = field(default_factory=LaunchConfig)

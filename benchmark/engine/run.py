@@ -18,7 +18,9 @@ from benchmark.engine.run_wiring import RunWiring
 from benchmark.engine.run_steps import (
     RunOutcome, before_training, checkpoint, make_record, measure, resume, start_run, steps_of, training_options,
 )
+from benchmark.engine.run_tracking import finish_tracking, start_tracking, track_row
 from benchmark.engine.trainer import NumericalFault, train_tasks
+from benchmark.engine.tracking import tracked
 
 
 def run_one(plan: RunPlan, wiring: RunWiring, row0: RowZero, results_dir: Path | None = None) -> RunOutcome:
@@ -35,22 +37,27 @@ def run_one(plan: RunPlan, wiring: RunWiring, row0: RowZero, results_dir: Path |
     """
     run = start_run(plan, wiring, results_dir)
     state = resume(run, row0)
+    tracking = start_tracking(run, state, results_dir)
     train = run.strategy.trainer() or train_tasks
     failure = None
     steps = steps_of(run)
-    for t, learning in steps[state.completed:]:
-        try:
-            generator = before_training(run, state, t, learning)
-            trained_on = [run.strategy.training_task(run.model, task) for task in learning]
-            run.stats = train(run.model, trained_on, run.strategy, wiring.context.train, generator=generator, **training_options(run, t, learning))
-            for task in learning:
-                run.strategy.after_task(run.model, task)
-        except NumericalFault as fault:  # the loss diverged: the run fails with the reason
-            failure = str(fault)
-        failure = failure or measure(run, state, t, learning)
-        if failure is not None:
-            break
-        state.completed += 1
-        if state.completed < len(steps):
-            checkpoint(run, state, t)
-    return RunOutcome(record=make_record(run, state, failure, row0), model=run.model)
+    with tracked(tracking):
+        for t, learning in steps[state.completed:]:
+            try:
+                generator = before_training(run, state, t, learning)
+                trained_on = [run.strategy.training_task(run.model, task) for task in learning]
+                run.stats = train(run.model, trained_on, run.strategy, wiring.context.train, generator=generator, **training_options(run, t, learning))
+                for task in learning:
+                    run.strategy.after_task(run.model, task)
+            except NumericalFault as fault:  # the loss diverged: the run fails with the reason
+                failure = str(fault)
+            failure = failure or measure(run, state, t, learning)
+            if failure is not None:
+                break
+            track_row(tracking, run, state, t)
+            state.completed += 1
+            if state.completed < len(steps):
+                checkpoint(run, state, t)
+    record = make_record(run, state, failure, row0)
+    finish_tracking(tracking, record)
+    return RunOutcome(record=record, model=run.model)

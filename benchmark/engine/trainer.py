@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import time
 from dataclasses import dataclass
 
 import torch
@@ -33,6 +34,7 @@ from benchmark.engine.frozen_layers import lower_layers_frozen
 from benchmark.engine.parallel import Parallel, make_parallel
 from benchmark.engine.sharding import is_sharded, release_gathered
 from benchmark.engine.stepping import backward, optimizer_step
+from benchmark.engine.tracking import is_tracked, report_step
 from benchmark.model.layers import parameter_depths
 from benchmark.model.task_model import TaskModel
 from benchmark.engine.objective import make_scheduler, parameter_groups, task_loss
@@ -77,6 +79,7 @@ class TrainingStep(torch.nn.Module):
         loss, logits = task_loss(self.model, batch, head)  # text: the penalty sees the answer positions' vocabulary logits
         release_gathered(self.model)  # sharded: the penalty sees every parameter as this process's part
         extra = self.strategy.penalty(self.model, batch, logits)
+        self.parts = (loss.detach(), None if extra is None else extra.detach())  # for the trackers, read only when tracked
         return loss if extra is None else loss + extra
 
 
@@ -162,9 +165,12 @@ def _train(
         for step, (task, indices) in enumerate(schedule, 1):
             if unfreezing is not None:
                 unfreezing.apply(step - 1)
-            loss_value = accumulate_gradients(distributed, task, indices, step, config, pad_id=pad_id, parallel=parallel)
+            started = time.perf_counter()
+            loss_value, parts, tokens = accumulate_gradients(distributed, task, indices, step, config, pad_id=pad_id, parallel=parallel)
             strategy.adjust_gradients(model, params)
-            optimizer_step(optimizer, scheduler, params, config.max_grad_norm, parallel)
+            lr = scheduler.get_last_lr()[0]
+            norm = optimizer_step(optimizer, scheduler, params, config.max_grad_norm, parallel)
+            report_step(step_values(loss_value, parts, lr, norm, tokens, time.perf_counter() - started))
             if fault_point is not None:
                 faults.reached(f"{fault_point}:step{step}")
             bar.update()
@@ -193,8 +199,11 @@ def batch_schedule(tasks: list[EncodedTask], config: TrainConfig, generator: tor
 
 def accumulate_gradients(
     distributed: torch.nn.Module, task: EncodedTask, indices: list[int], step: int, config: TrainConfig, *, pad_id: int, parallel: Parallel,
-) -> float:
-    """Backpropagates this process's micro-batches of one optimizer step's batch; returns the step's loss.
+) -> tuple[float, dict[str, float], int]:
+    """Backpropagates this process's micro-batches of one optimizer step's batch.
+
+    Returns:
+        The step's loss; when the run is tracked its task loss and penalty parts and the tokens seen (else empty and 0).
 
     Raises:
         NumericalFault: On every process at once, when any process's loss is not finite.
@@ -202,7 +211,9 @@ def accumulate_gradients(
     accelerator = parallel.accelerator
     device = model_device(distributed)
     shares = micro_batches(indices, processes=parallel.processes, rank=parallel.index, accumulation=config.grad_accum_steps)
-    loss_value = 0.0
+    loss_value, tokens = 0.0, 0
+    parts: dict[str, float] = {}
+    watched = is_tracked()
     for k, (micro, weight) in enumerate(shares, 1):
         # Gradients are all-reduced once per optimizer step, on each process's last micro-batch.
         sync = contextlib.nullcontext() if k == len(shares) else accelerator.no_sync(distributed)
@@ -218,7 +229,19 @@ def accumulate_gradients(
                 raise NumericalFault(task.name, step, value if not math.isfinite(value) else float("nan"))
             backward(loss, parallel)
         loss_value += value
-    return loss_value
+        if watched:
+            tokens += int(batch["attention_mask"].sum())
+            task_part, penalty = getattr(distributed, "module", distributed).parts
+            parts["task_loss"] = parts.get("task_loss", 0.0) + float(task_part) * weight
+            if penalty is not None:
+                parts["penalty"] = parts.get("penalty", 0.0) + float(penalty) * weight
+    return loss_value, parts, tokens
+
+
+def step_values(loss: float, parts: dict[str, float], lr: float, norm: float | None, tokens: int, seconds: float) -> dict[str, float]:
+    """What the trackers are told of one optimizer step (this process's share of its tokens)."""
+    values = {"loss": loss, **parts, "lr": lr, "tokens_per_second": tokens / max(seconds, 1e-9)}
+    return values if norm is None else {**values, "grad_norm": norm}
 
 
 def train_task(

@@ -41,6 +41,7 @@ from scenarios.catalog import load_scenario
 from scenarios.spec import ScenarioSpec
 from benchmark.engine.formulations import formulation
 from benchmark.engine.strategy import Strategy
+from benchmark.engine.tracking import check_trackers, tracker_names
 from benchmark.engine.strategy_building import build_strategy, check_formulation
 
 MAX_STEPS_PER_RUN = 100_000_000  # about a year at 0.3 s a step: beyond this a plan is a typo, not an experiment
@@ -117,6 +118,7 @@ def _validate(config: SuiteConfig, spec: ScenarioSpec, parallel: Parallel) -> tu
         if bridged:
             raise UserError(f"{bridged[0]} runs Avalanche's own single-process loop; run it without accelerate launch")
     check_sharding(config, parallel.processes, dict(zip(config.strategies, strategies)))
+    check_trackers(tracker_names(config.report_to))
     if parallel.processes == 1:
         resolve_device(config.device)
     check_writable(config.out)
