@@ -93,13 +93,15 @@ def run_parser() -> argparse.ArgumentParser:
     add("--resume", action="store_true", help="continue interrupted runs and skip recorded ones (the default; stated for scripts)")
     add("--overwrite", action="store_true", help="run everything again, replacing existing records and checkpoints")
     add("--keep-checkpoints", action="store_true", help="keep the per-task checkpoints of finished runs")
+    add("--sweep", metavar="KEY=V1,V2", action="append", default=[],
+        help="run every value of a config key, e.g. --sweep strategy_args.ewc.ewc_lambda=1,10,100 (repeatable: a grid); records name their point")
     add("--report-to", metavar="A,B|none", help="experiment trackers that watch each run: tensorboard, wandb, mlflow (offline, under <out>/trackers/; default none)")
     return parser
 
 
 def overrides_from_args(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Turns the given flags into nested config overrides (flags not given are left out)."""
-    from benchmark.core.config import parse_set_option
+    from benchmark.core.config import parse_set_option, parse_sweep_option
 
     overrides: list[dict[str, Any]] = []
     for attribute, dotted in FLAG_PATHS.items():
@@ -128,6 +130,7 @@ def overrides_from_args(args: argparse.Namespace) -> list[dict[str, Any]]:
     if args.gradient_checkpointing:
         overrides.append({"train": {"gradient_checkpointing": True}})
     overrides.extend(parse_set_option(item) for item in args.set)
+    overrides.extend(parse_sweep_option(item) for item in args.sweep)
     return overrides
 
 

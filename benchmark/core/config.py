@@ -107,6 +107,8 @@ class SuiteConfig:
     overwrite: bool = False
     keep_checkpoints: bool = False
     report_to: list[str] = field(default_factory=list)  # experiment trackers that watch each run (tensorboard, wandb, mlflow; none)
+    sweep: dict[str, list[Any]] = field(default_factory=dict)  # a grid: dotted config key -> values (--sweep KEY=V1,V2)
+    sweep_point: dict[str, Any] = field(default_factory=dict)  # the values of one point of a sweep (set by the sweep, stated in the record)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     launch: LaunchConfig = field(default_factory=LaunchConfig)
@@ -146,6 +148,20 @@ def read_yaml_config(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise UserError(f"config file {str(path)!r} must hold a mapping of keys to values at the top level")
     return data
+
+
+def parse_sweep_option(text: str) -> dict[str, Any]:
+    """Turns ``train.lr=1e-4,3e-4`` into ``{"sweep": {"train.lr": [1e-4, 3e-4]}}`` (each value parsed as YAML)."""
+    if "=" not in text:
+        raise UserError(f"--sweep {text!r} must look like KEY=V1,V2, e.g. --sweep strategy_args.ewc.ewc_lambda=1,10,100")
+    key, raw = text.split("=", 1)
+    values = [parse_set_option(f"{key}={item}") for item in raw.split(",") if item.strip()]
+    found = []
+    for value in values:  # parse_set_option nests the value under the key's parts
+        for part in key.split("."):
+            value = value[part]
+        found.append(value)
+    return {"sweep": {key: found}}
 
 
 def parse_set_option(text: str) -> dict[str, Any]:

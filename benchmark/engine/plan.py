@@ -33,6 +33,8 @@ class RunPlan:
         fingerprint: Hash of everything the run's numbers depend on (a record or
             checkpoint is reused only if it matches).
         row0_key: Hash of everything row 0 depends on (shared by the strategies of an (order, seed)).
+        label: The name its record gives the strategy: the spec, with a sweep point's values
+            when it is one (``l2sp[alpha=1]``); empty: the spec.
     """
 
     order: int
@@ -41,6 +43,12 @@ class RunPlan:
     run_id: str
     fingerprint: str
     row0_key: str
+    label: str = ""
+
+    @property
+    def shown_as(self) -> str:
+        """The strategy as its record names it."""
+        return self.label or self.strategy
 
 
 def run_fingerprint(config: SuiteConfig, spec: ScenarioSpec, strategy_name: str, backbone: Backbone, tasks: list[EncodedTask], order: int, seed: int) -> str:

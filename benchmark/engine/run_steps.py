@@ -150,7 +150,7 @@ def training_options(run: ActiveRun, t: int, learning: list[EncodedTask]) -> dic
     context = run.context
     return {
         "pad_id": context.pad_id, "progress": run.wiring.progress, "fault_point": f"task{t}", "parallel": context.parallel,
-        "description": f"{run.plan.strategy} s{run.plan.seed} task {t}/{len(context.tasks)} {run.step_name(learning)}",
+        "description": f"{run.plan.shown_as} s{run.plan.seed} task {t}/{len(context.tasks)} {run.step_name(learning)}",
     }
 
 
@@ -229,7 +229,7 @@ def make_record(run: ActiveRun, state: RunState, failure: str | None, row0: RowZ
         extra["not_applicable"] = skipped  # measure -> why its series are None (a model without an LM head)
     return RunRecord(
         scenario=wiring.spec.name, scenario_version=wiring.spec.version, order=plan.order, tasks=[t.name for t in tasks],
-        strategy=plan.strategy, seed=plan.seed, model=context.backbone.name, setting=wiring.config.setting,
+        strategy=plan.shown_as, seed=plan.seed, model=context.backbone.name, setting=wiring.config.setting,
         measures=state.values, metrics=compute_metrics(state.values) if failure is None else {},
         parameters=parameters, timings=state.timings, total_seconds=state.seconds + time.perf_counter() - run.start,
         data_hashes={t.name: t.data_hash for t in tasks}, source_hashes={t.name: t.source_hash for t in tasks},

@@ -32,7 +32,8 @@ from benchmark.engine.plan import RunPlan
 from benchmark.engine.run_steps import RunOutcome
 from benchmark.model.backbones import Backbone
 from benchmark.engine.measuring import compute_row0
-from benchmark.suite.config import suite_models, with_decode
+from benchmark.suite.config import build_config, suite_models, with_decode
+from benchmark.suite.sweeps import sweep_points
 from benchmark.suite.planning import plan_runs
 from benchmark.suite.setup import SuiteSetup, resolve_device, setup_suite
 from benchmark.suite.sharding_rules import check_sharding
@@ -181,17 +182,19 @@ def run_suite(config: SuiteConfig, *, on_run: Callable[[RunOutcome, Path], None]
 
     config = with_decode(config)
     check_model_folders(suite_models(config))
-    # Every model is prepared before the first run, so a mistake that only one of them shows stops the suite before any work.
-    prepared = [prepare_suite(model_suite(config, model)) for model in suite_models(config)]
+    # Every model and sweep point is prepared before the first run, so a mistake that only one shows stops the suite before any work.
+    prepared = [prepare_suite(model_suite(point, model)) for point in sweep_points(config, build_config) for model in suite_models(point)]
     records: list[RunRecord] = []
+    launched: set[str] = set()  # a strategy no sweep key concerns is the same run at every point: it runs once
     for suite in prepared:
         finished = dict(suite.finished)
-        pending = [p for p in suite.planned if finished[p.run_id] is None]
+        pending = [p for p in suite.planned if finished[p.run_id] is None and p.run_id not in launched]
+        launched.update(p.run_id for p in pending)
         rows0 = rows_zero(suite, pending)
         for record in launch_runs(suite.setup, suite.config, pending, rows0, suite.strategies, on_run=on_run,
                                   already=len(suite.planned) - len(pending)):
             finished[record.run_id] = record
-        records.extend(finished[p.run_id] for p in suite.planned)  # type: ignore[misc] - every planned run has a record now
+        records.extend(finished[p.run_id] for p in suite.planned if finished[p.run_id] is not None)
         suite.setup = None  # type: ignore[assignment] - frees this model before the next one runs
     return records
 
