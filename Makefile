@@ -4,6 +4,7 @@
 #   make test   set up (or reuse) .venv and .venv-avalanche and run the test suite
 #   make test-fast  the fast tier only (unit tests; no test marked slow), for the edit loop
 #   make docs   build the documentation site into site/ (MkDocs, strict: a broken link fails)
+#   make leaderboard  every built-in strategy over seeds 0-2 (heads, text, generative; many hours on 2 cores), then docs/results/leaderboard.md
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -19,7 +20,7 @@ AVALANCHE_BIN := $(AVALANCHE_VENV)/bin
 AVALANCHE_STAMP := $(AVALANCHE_VENV)/.forgetbench-installed
 AVALANCHE_TESTS := tests/runs/test_avalanche_bridge.py tests/runs/test_avalanche_optional.py tests/runs/test_strategies.py
 
-.PHONY: setup setup-avalanche run run-text compare smoke test test-fast test-core test-avalanche docs clean
+.PHONY: setup setup-avalanche run run-text compare smoke test test-fast test-core test-avalanche docs leaderboard clean
 
 $(STAMP): setup.cfg pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +75,10 @@ test-avalanche: setup-avalanche
 
 docs: setup
 	$(BIN)/python -m mkdocs build --strict
+
+# Records already in results-leaderboard/ with an unchanged fingerprint are reused: only what a change touched runs again.
+leaderboard: setup
+	$(BIN)/python benchmarks/publish_leaderboard.py --results results-leaderboard
 
 clean:
 	rm -rf $(VENV) $(AVALANCHE_VENV) build *.egg-info site
