@@ -135,11 +135,12 @@ def overrides_from_args(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def print_registry() -> None:
-    """Prints every registered scenario, formulation, strategy, measure, metric, model and preset with one line each."""
+    """Prints every registered scenario, formulation, strategy, measure, metric, model, loader, tracker and preset with one line each."""
     from benchmark.core.config import PRESETS
     from benchmark.engine.formulations import FORMULATIONS
     from benchmark.engine.measures import MEASURES
     from benchmark.engine.strategy import STRATEGIES
+    from benchmark.engine.tracking import TRACKERS
     from benchmark.model.backbones import MODELS
     from benchmark.results.metrics import METRICS
     from scenarios.catalog import SCENARIOS
@@ -155,6 +156,7 @@ def print_registry() -> None:
         ("Metrics (↑ higher is better, ↓ lower)", [(f"{e.name} {'↑' if e.obj.higher_is_better else '↓'}", e.description) for e in METRICS]),
         ("Models", [(e.name, e.description) for e in MODELS]),
         ("Data loaders (a scenario's source.loader)", [(e.name, e.description) for e in LOADERS]),
+        ("Experiment trackers (--report-to)", [(e.name, e.description) for e in TRACKERS]),
         ("Presets", [(name, ", ".join(f"{k}={v}" for k, v in values.items())) for name, values in PRESETS.items()]),
     ]
     for title, rows in sections:

@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_list_shows_registered_names(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--list"]) == 0
     out = capsys.readouterr().out
-    for expected in ("Scenarios:", "default", "Strategies:", "naive", "Metrics", "forgetting ↓", "acc ↑", "Models:", "tiny", "smollm2-135m", "smoke"):
+    for expected in ("Scenarios:", "default", "Strategies:", "naive", "Metrics", "forgetting ↓", "acc ↑", "Models:", "tiny", "smollm2-135m", "smoke",
+                     "Experiment trackers", "tensorboard", "mlflow", "wandb"):
         assert expected in out
 
 
