@@ -185,11 +185,12 @@ def run_suite(config: SuiteConfig, *, on_run: Callable[[RunOutcome, Path], None]
     # Every model and sweep point is prepared before the first run, so a mistake that only one shows stops the suite before any work.
     prepared = [prepare_suite(model_suite(point, model)) for point in sweep_points(config, build_config) for model in suite_models(point)]
     records: list[RunRecord] = []
-    launched: set[str] = set()  # a strategy no sweep key concerns is the same run at every point: it runs once
+    launched: set[tuple[str, str]] = set()  # a strategy no sweep key concerns is the same run at every point: it runs once
     for suite in prepared:
         finished = dict(suite.finished)
-        pending = [p for p in suite.planned if finished[p.run_id] is None and p.run_id not in launched]
-        launched.update(p.run_id for p in pending)
+        # By folder and run id: the model axis puts one run id in each model's folder.
+        pending = [p for p in suite.planned if finished[p.run_id] is None and (suite.config.out, p.run_id) not in launched]
+        launched.update((suite.config.out, p.run_id) for p in pending)
         rows0 = rows_zero(suite, pending)
         for record in launch_runs(suite.setup, suite.config, pending, rows0, suite.strategies, on_run=on_run,
                                   already=len(suite.planned) - len(pending)):
