@@ -93,8 +93,11 @@ class LAMOL(Strategy):
         kept: list[PseudoExample] = []
         for old in earlier:
             seed = derived_seed(self.run.seed, "lamol samples", task.name, old.name)
-            written = sample_examples(model, self.generation_token[old.name], share, max_new_tokens=self.longest[old.name], pad=pad, eos=eos, seed=seed)
             mark, answers = common_end(old.train.input_ids), old.train.answers if old.generation is None else None
+            written = sample_examples(
+                model, self.generation_token[old.name], share, max_new_tokens=self.longest[old.name], pad=pad, eos=eos, seed=seed,
+                answer_mark=mark,
+            )
             for tokens in written:
                 parts = split_example(tokens, mark, eos)
                 if parts is not None and (answers is None or parts[1] in answers):

@@ -14,7 +14,7 @@ from benchmark.model.task_model import TaskModel
 from benchmark.model.tiny_backbone import tiny
 from strategies import lamol as lamol_module
 from strategies.lamol import LAMOL
-from strategies.pseudo_examples import common_end, sample_examples, split_example
+from strategies.pseudo_examples import AnswerEnded, common_end, sample_examples, split_example
 from strategies.virtual_tokens import VirtualTokens
 from tests.conftest import write_toy_scenario
 from tests.runs.test_weights_dtype import suite
@@ -33,8 +33,16 @@ def test_a_generated_example_splits_after_the_last_answer_mark_and_only_whole_ex
     assert split_example([1, 7, 8, 4, 5], mark, EOS) is None  # cut off before its end
     assert split_example([1, 3, 4, EOS], mark, EOS) is None  # no mark
     assert split_example([1, 7, 8, EOS], mark, EOS) is None  # an empty answer
+    assert split_example([1, EOS, 3, 7, 8, 4, EOS, 5], mark, EOS) == ([1, EOS, 3, 7, 8], [4, EOS])  # a chat prompt's own end-of-turn
+    assert split_example([EOS, 7, 9, 4, EOS], [EOS, 7], EOS) == ([EOS, 7], [9, 4, EOS])  # a mark that starts with end-of-turn
     assert common_end([[5, 1, 7, 8], [6, 6, 2, 7, 8], [3, 7, 8]]) == [7, 8]
     assert common_end([[1, 2], [1, 3]]) == []
+
+
+def test_sampling_stops_a_sequence_after_the_answer_mark_and_its_end_not_at_an_end_of_turn_inside_the_prompt() -> None:
+    stop = AnswerEnded([7, 8], EOS, start=1)
+    rows = torch.tensor([[99, 1, EOS, 3, 7, 8], [99, 1, EOS, 7, 8, 4], [99, 3, 7, 8, 4, EOS], [99, 7, 8, EOS, 0, 0]])
+    assert stop(rows, torch.zeros(4, 10)).tolist() == [False, False, True, False]  # the last: an empty answer is not an end
 
 
 def test_sampling_is_seeded_and_leaves_the_global_generator_alone() -> None:
