@@ -101,7 +101,7 @@ def run_parser() -> argparse.ArgumentParser:
 
 def overrides_from_args(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Turns the given flags into nested config overrides (flags not given are left out)."""
-    from benchmark.core.config import parse_set_option, parse_sweep_option
+    from benchmark.core.config import nested_override, parse_set_option, parse_sweep_option
 
     overrides: list[dict[str, Any]] = []
     for attribute, dotted in FLAG_PATHS.items():
@@ -110,13 +110,7 @@ def overrides_from_args(args: argparse.Namespace) -> list[dict[str, Any]]:
             continue
         if attribute == "model" and "," in value:  # the model axis (no model name or hub id holds a comma)
             dotted = "models"
-        node: dict[str, Any] = {}
-        cursor = node
-        *parents, leaf = dotted.split(".")
-        for part in parents:
-            cursor = cursor.setdefault(part, {})
-        cursor[leaf] = value
-        overrides.append(node)
+        overrides.append(nested_override(dotted, value))
     if args.jobs is not None and args.launcher is None and args.jobs.strip() != "1":
         overrides.append({"launch": {"launcher": "local"}})
     if args.no_progress:

@@ -150,18 +150,33 @@ def read_yaml_config(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def nested_override(dotted: str, value: object) -> dict[str, Any]:
+    """``train.lr``, 1e-4 as the override ``{"train": {"lr": 1e-4}}``."""
+    node: dict[str, Any] = {}
+    cursor = node
+    *parents, leaf = dotted.strip().split(".")
+    for part in parents:
+        cursor = cursor.setdefault(part, {})
+    cursor[leaf] = value
+    return node
+
+
+def option_value(raw: str, flag: str, text: str) -> Any:
+    """A flag's value parsed as YAML (text that is not YAML is kept as it is: a path, a name)."""
+    try:
+        return load_yaml(raw)
+    except DuplicateKeyError as exc:
+        raise UserError(f"{flag} {text!r}: {exc.problem}; state each key once") from exc
+    except yaml.YAMLError:
+        return raw
+
+
 def parse_sweep_option(text: str) -> dict[str, Any]:
     """Turns ``train.lr=1e-4,3e-4`` into ``{"sweep": {"train.lr": [1e-4, 3e-4]}}`` (each value parsed as YAML)."""
     if "=" not in text:
         raise UserError(f"--sweep {text!r} must look like KEY=V1,V2, e.g. --sweep strategy_args.ewc.ewc_lambda=1,10,100")
     key, raw = text.split("=", 1)
-    values = [parse_set_option(f"{key}={item}") for item in raw.split(",") if item.strip()]
-    found = []
-    for value in values:  # parse_set_option nests the value under the key's parts
-        for part in key.split("."):
-            value = value[part]
-        found.append(value)
-    return {"sweep": {key: found}}
+    return {"sweep": {key.strip(): [option_value(item, "--sweep", text) for item in raw.split(",") if item.strip()]}}
 
 
 def parse_set_option(text: str) -> dict[str, Any]:
@@ -169,19 +184,7 @@ def parse_set_option(text: str) -> dict[str, Any]:
     if "=" not in text:
         raise UserError(f"--set {text!r} must look like KEY=VALUE, e.g. --set train.lr=1e-4")
     key, raw = text.split("=", 1)
-    try:
-        value = load_yaml(raw)
-    except DuplicateKeyError as exc:
-        raise UserError(f"--set {text!r}: {exc.problem}; state each key once") from exc
-    except yaml.YAMLError:
-        value = raw  # not YAML: the text itself (a path, a name)
-    node: dict[str, Any] = {}
-    parts = key.strip().split(".")
-    cursor = node
-    for part in parts[:-1]:
-        cursor = cursor.setdefault(part, {})
-    cursor[parts[-1]] = value
-    return node
+    return nested_override(key, option_value(raw, "--set", text))
 
 
 def resolve_config(

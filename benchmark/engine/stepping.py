@@ -22,15 +22,16 @@ def backward(loss: torch.Tensor, parallel: Parallel) -> None:
 def optimizer_step(
     optimizer: torch.optim.Optimizer, scheduler: torch.optim.lr_scheduler.LRScheduler | None, params: list[torch.nn.Parameter],
     max_grad_norm: float | None, parallel: Parallel,
-) -> float | None:
+) -> torch.Tensor | None:
     """One update from the accumulated gradients: clip them, step the optimizer and the schedule, clear them.
 
     Returns:
-        The gradients' total norm before clipping, or None when they are not clipped.
+        The gradients' total norm before clipping (a tensor: read it only when needed, a GPU waits for it), or None
+        when they are not clipped.
     """
     norm = None
     if max_grad_norm is not None:
-        norm = float(parallel.accelerator.clip_grad_norm_(params, max_grad_norm))
+        norm = parallel.accelerator.clip_grad_norm_(params, max_grad_norm)
     optimizer.step()
     if scheduler is not None:
         scheduler.step()

@@ -170,7 +170,8 @@ def _train(
             strategy.adjust_gradients(model, params)
             lr = scheduler.get_last_lr()[0]
             norm = optimizer_step(optimizer, scheduler, params, config.max_grad_norm, parallel)
-            report_step(step_values(loss_value, parts, lr, norm, tokens, time.perf_counter() - started))
+            if is_tracked():  # the values (and the norm's device sync) only for a run's trackers
+                report_step(step_values(loss_value, parts, lr, norm, tokens, time.perf_counter() - started))
             if fault_point is not None:
                 faults.reached(f"{fault_point}:step{step}")
             bar.update()
@@ -238,10 +239,12 @@ def accumulate_gradients(
     return loss_value, parts, tokens
 
 
-def step_values(loss: float, parts: dict[str, float], lr: float, norm: float | None, tokens: int, seconds: float) -> dict[str, float]:
+def step_values(
+    loss: float, parts: dict[str, float], lr: float, norm: torch.Tensor | None, tokens: int, seconds: float,
+) -> dict[str, float]:
     """What the trackers are told of one optimizer step (this process's share of its tokens)."""
     values = {"loss": loss, **parts, "lr": lr, "tokens_per_second": tokens / max(seconds, 1e-9)}
-    return values if norm is None else {**values, "grad_norm": norm}
+    return values if norm is None else {**values, "grad_norm": float(norm)}
 
 
 def train_task(

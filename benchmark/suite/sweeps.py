@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from benchmark.core.config import SuiteConfig, to_dict
+from benchmark.core.config import SuiteConfig, nested_override, to_dict
 from benchmark.core.errors import UserError
 from benchmark.core.strategy_spec import strategy_parts
 
@@ -53,19 +53,8 @@ def sweep_points(config: SuiteConfig, build: Any) -> list[SuiteConfig]:
     points = []
     for values in itertools.product(*(config.sweep[key] for key in keys)):
         point = dict(zip(keys, values))
-        points.append(build(overrides=[base, *(nested(k, v) for k, v in point.items()), {"sweep_point": point}]))
+        points.append(build(overrides=[base, *(nested_override(k, v) for k, v in point.items()), {"sweep_point": point}]))
     return points
-
-
-def nested(dotted: str, value: object) -> dict[str, Any]:
-    """``train.lr``, 3e-4 as ``{"train": {"lr": 3e-4}}``."""
-    node: dict[str, Any] = {}
-    cursor = node
-    *parents, leaf = dotted.split(".")
-    for part in parents:
-        cursor = cursor.setdefault(part, {})
-    cursor[leaf] = value
-    return node
 
 
 def point_label(strategy: str, point: dict[str, Any]) -> str:

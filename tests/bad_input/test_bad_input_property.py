@@ -19,7 +19,7 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from benchmark.core.config import merge
+from benchmark.core.config import merge, nested_override
 from benchmark.results.records import read_record, record_files
 from benchmark.cli import main
 from leaderboard.validate import validate_results
@@ -79,16 +79,6 @@ SCENARIO_EDITS = st.one_of(st.just({}), st.fixed_dictionaries({}, optional={
 }))
 
 
-def nested(path: str, value: Any) -> dict[str, Any]:
-    node: dict[str, Any] = {}
-    cursor = node
-    *parents, leaf = path.split(".")
-    for part in parents:
-        cursor = cursor.setdefault(part, {})
-    cursor[leaf] = value
-    return node
-
-
 def edited_scenario(base: Path, edits: dict[str, Any], folder: Path) -> Path:
     data = yaml.safe_load(base.read_text())
     for key, value in edits.items():
@@ -115,7 +105,7 @@ def test_any_input_runs_cleanly_or_is_refused_in_one_line(in_file: list, on_comm
         scenario = edited_scenario(base, scenario_edits, folder)
         config: dict[str, Any] = {}
         for path, value in in_file:
-            config = merge(config, nested(path, value))
+            config = merge(config, nested_override(path, value))
         (folder / "config.yaml").write_text(yaml.safe_dump(config))
         out = folder / "results"
         argv = [
